@@ -1,0 +1,1 @@
+// CredenceCore: placeholder until its first real file lands.

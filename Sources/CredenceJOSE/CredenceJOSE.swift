@@ -1,0 +1,1 @@
+// CredenceJOSE: placeholder until its first real file lands.

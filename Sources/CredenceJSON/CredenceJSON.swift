@@ -1,0 +1,1 @@
+// CredenceJSON: placeholder until its first real file lands.

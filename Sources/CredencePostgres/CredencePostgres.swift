@@ -1,0 +1,1 @@
+// CredencePostgres: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// CredenceServer: placeholder until its first real file lands.

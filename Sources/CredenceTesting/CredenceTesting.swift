@@ -1,0 +1,1 @@
+// CredenceTesting: placeholder until its first real file lands.

@@ -1,0 +1,4 @@
+// PostgresLibPQ: placeholder until the connection wrapper lands.
+internal import CLibPQ
+
+func _libraryVersionProbe() -> Int32 { PQlibVersion() }

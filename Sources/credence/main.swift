@@ -1,0 +1,2 @@
+// The credence command: placeholder until the CLI lands.
+print("credence")
