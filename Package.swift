@@ -38,14 +38,14 @@ let package = Package(
         // The OAuth domain: no C, no I/O.
         .target(
             name: "CredenceCore",
-            dependencies: ["CredenceJOSE", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CredenceJOSE", "CredenceJSON", .product(name: "Logging", package: "swift-log")]),
 
         // Adapters.
         .target(name: "CredencePostgres", dependencies: ["CredenceCore", "PostgresLibPQ"]),
         .target(
             name: "CredenceServer",
             dependencies: [
-                "CredenceCore", .product(name: "Logging", package: "swift-log"),
+                "CredenceCore", "CredenceJSON", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]),
 

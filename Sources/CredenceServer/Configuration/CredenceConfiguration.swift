@@ -134,7 +134,7 @@ public struct CredenceConfiguration: Sendable {
 
         var socketMode: UInt16 = 0o660
         if let text = top.string("socket_mode", problems: &problems) {
-            if let mode = UInt16(text, radix: 8), mode <= 0o777, text.count >= 3 {
+            if text.hasPrefix("0"), text.count == 4, let mode = UInt16(text, radix: 8), mode <= 0o777 {
                 socketMode = mode
             } else {
                 problems.append(.init(key: "socket_mode", message: "must be an octal mode in quotes, like \"0660\"", line: top.line(of: "socket_mode")))
@@ -244,12 +244,11 @@ public struct CredenceConfiguration: Sendable {
 /// the base64 of 32 bytes with optional surrounding whitespace.
 enum KeyEncryptionKeyText {
     static func decode(_ bytes: [UInt8]) -> [UInt8]? {
-        if bytes.count == 32, String(bytes: bytes, encoding: .utf8).flatMap({ Data(base64Encoded: $0.trimmingCharacters(in: .whitespacesAndNewlines)) }) == nil {
-            return bytes
-        }
-        guard let text = String(bytes: bytes, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+        if let text = String(bytes: bytes, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
             let data = Data(base64Encoded: text), data.count == 32
-        else { return nil }
-        return [UInt8](data)
+        {
+            return [UInt8](data)
+        }
+        return bytes.count == 32 ? bytes : nil
     }
 }
