@@ -17,16 +17,22 @@ struct KeyBuilder: ~Copyable {
         for buffer in buffers { buffer.deallocate() }
     }
 
-    mutating func pushBigNumber(_ name: String, _ bytes: [UInt8]) throws(CryptoError) {
+    /// OSSL_PARAM_BLD keeps the name pointer (not a copy) until `to_param`, so names must be
+    /// static strings: a bridged `String` pointer would dangle.
+    private static func cName(_ name: StaticString) -> UnsafePointer<CChar> {
+        UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+
+    mutating func pushBigNumber(_ name: StaticString, _ bytes: [UInt8]) throws(CryptoError) {
         let number = bytes.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
         guard let number else { throw .invalidKey("could not read key component \(name)") }
         numbers.append(number)
-        guard OSSL_PARAM_BLD_push_BN(builder, name, number) == 1 else {
+        guard OSSL_PARAM_BLD_push_BN(builder, Self.cName(name), number) == 1 else {
             throw .invalidKey("could not set key component \(name)")
         }
     }
 
-    mutating func pushString(_ name: String, _ value: String) throws(CryptoError) {
+    mutating func pushString(_ name: StaticString, _ value: String) throws(CryptoError) {
         // OSSL_PARAM_BLD keeps the pointer until to_param: hold a copy alive until deinit.
         let utf8 = Array(value.utf8) + [0]
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: utf8.count)
@@ -34,17 +40,17 @@ struct KeyBuilder: ~Copyable {
         buffers.append(buffer)
         let ok = buffer.baseAddress.map { base in
             base.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
-                OSSL_PARAM_BLD_push_utf8_string(builder, name, $0, 0)
+                OSSL_PARAM_BLD_push_utf8_string(builder, Self.cName(name), $0, 0)
             }
         }
         guard ok == 1 else { throw .invalidKey("could not set key parameter \(name)") }
     }
 
-    mutating func pushOctets(_ name: String, _ bytes: [UInt8]) throws(CryptoError) {
+    mutating func pushOctets(_ name: StaticString, _ bytes: [UInt8]) throws(CryptoError) {
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
         _ = buffer.initialize(from: bytes)
         buffers.append(buffer)
-        guard OSSL_PARAM_BLD_push_octet_string(builder, name, buffer.baseAddress, bytes.count) == 1 else {
+        guard OSSL_PARAM_BLD_push_octet_string(builder, Self.cName(name), buffer.baseAddress, bytes.count) == 1 else {
             throw .invalidKey("could not set key parameter \(name)")
         }
     }
