@@ -1,1 +1,0 @@
-// CredenceJSON: placeholder until its first real file lands.
