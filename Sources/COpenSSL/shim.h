@@ -39,4 +39,11 @@ static inline GENERAL_NAME *COpenSSL_sk_GENERAL_NAME_value(const STACK_OF(GENERA
 static inline void COpenSSL_GENERAL_NAMES_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
 static inline int COpenSSL_sk_X509_CRL_num(const STACK_OF(X509_CRL) *sk) { return sk_X509_CRL_num(sk); }
 
+/* ---- crypto-jose shims (OpenSSLCrypto keys and signatures) ---- */
+
+/* EVP_PKEY_PUBLIC_KEY is a macro OR-ing selection bits that Swift does not import. */
+static inline int COpenSSL_EVP_PKEY_PUBLIC_KEY(void) { return EVP_PKEY_PUBLIC_KEY; }
+
+/* ---- end crypto-jose shims ---- */
+
 #endif

@@ -1,1 +1,0 @@
-// CredenceJOSE: placeholder until its first real file lands.

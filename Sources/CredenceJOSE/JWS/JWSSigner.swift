@@ -1,0 +1,61 @@
+public import CredenceJSON
+public import OpenSSLCrypto
+
+/// Signs compact JWS with one private key, one algorithm and one `kid`: the server's access
+/// tokens, and test tokens.
+public struct JWSSigner: Sendable {
+    /// The algorithm put in every header.
+    public let algorithm: JWSAlgorithm
+    /// The `kid` put in every header, when set.
+    public let keyID: String?
+    private let key: PrivateKey
+
+    /// Pairs a key with an algorithm; a key that does not fit it (an RSA key for ES256, P-384
+    /// for ES256) throws ``JOSEError/Code/keyAlgorithmMismatch``.
+    public init(key: PrivateKey, algorithm: JWSAlgorithm, keyID: String?) throws(JOSEError) {
+        guard algorithm.fits(key.kind) else {
+            throw .make(.keyAlgorithmMismatch, "a \(key.kind) key cannot sign \(algorithm)")
+        }
+        self.key = key
+        self.algorithm = algorithm
+        self.keyID = keyID
+    }
+
+    /// The public JWK of this signer's key, for the JWKS endpoint.
+    public var publicJWK: JWK {
+        JWK(publicKey: key.publicKey, keyID: keyID, use: "sig", algorithm: algorithm)
+    }
+
+    /// Signs `payload` with a header of `alg`, `kid`, `typ` (when given) and `extraHeader`
+    /// members (which may not set `alg`, `kid`, `typ` or `crit`), returning the compact form.
+    public func sign(payload: [UInt8], type: String? = nil, extraHeader: JSONObject = JSONObject()) throws(JOSEError) -> String {
+        var header: JSONObject = ["alg": .string(algorithm.rawValue)]
+        if let keyID { header["kid"] = .string(keyID) }
+        if let type { header["typ"] = .string(type) }
+        for (name, value) in extraHeader {
+            guard header[name] == nil, name != "crit" else {
+                throw .make(.invalidHeader, "extra header member \"\(name)\" is not allowed")
+            }
+            header[name] = value
+        }
+        var output = Base64URL.encodeToBytes(JSONValue.object(header).serialized())
+        output.reserveCapacity(output.count + (payload.count * 4 / 3) + 180)
+        output.append(UInt8(ascii: "."))
+        output.append(contentsOf: Base64URL.encodeToBytes(payload))
+        let signature: [UInt8]
+        do {
+            signature = try key.sign(message: output, scheme: algorithm.scheme)
+        } catch {
+            throw JOSEError(.signingFailed, "signing failed", detail: error.debugDescription)
+        }
+        output.append(UInt8(ascii: "."))
+        output.append(contentsOf: Base64URL.encodeToBytes(signature))
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Signs a claims set as a JWT, with `typ` (`JWT` by default, `at+jwt` for RFC 9068 access
+    /// tokens).
+    public func sign(claims: JWTClaims, type: String? = "JWT", extraHeader: JSONObject = JSONObject()) throws(JOSEError) -> String {
+        try sign(payload: claims.serialized(), type: type, extraHeader: extraHeader)
+    }
+}

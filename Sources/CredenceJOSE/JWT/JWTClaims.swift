@@ -1,0 +1,159 @@
+public import CredenceJSON
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// A JWT claims set (RFC 7519 §4): a JSON object whose registered claims have been type-checked,
+/// with typed accessors. Rules about values (expiry, issuer, audience) live in
+/// ``validate(now:rules:)``, which takes the time as a parameter.
+public struct JWTClaims: Sendable {
+    /// Every claim, in order.
+    public let object: JSONObject
+    /// `iss` (RFC 7519 §4.1.1).
+    public let issuer: String?
+    /// `sub` (RFC 7519 §4.1.2).
+    public let subject: String?
+    /// `aud` (RFC 7519 §4.1.3), a single string read as a one-element array; empty when absent.
+    public let audience: [String]
+    /// `exp` (RFC 7519 §4.1.4) in seconds since the epoch (a fractional NumericDate is floored).
+    public let expiresAt: Int64?
+    /// `nbf` (RFC 7519 §4.1.5).
+    public let notBefore: Int64?
+    /// `iat` (RFC 7519 §4.1.6).
+    public let issuedAt: Int64?
+    /// `jti` (RFC 7519 §4.1.7).
+    public let jwtID: String?
+
+    /// Checks the registered claims' types: `iss`, `sub`, `jti` strings; `aud` a string or an
+    /// array of strings; `exp`, `nbf`, `iat` numbers (RFC 7519 §2 NumericDate).
+    public init(_ object: JSONObject) throws(JOSEError) {
+        self.object = object
+        issuer = try Self.string("iss", in: object)
+        subject = try Self.string("sub", in: object)
+        jwtID = try Self.string("jti", in: object)
+        expiresAt = try Self.numericDate("exp", in: object)
+        notBefore = try Self.numericDate("nbf", in: object)
+        issuedAt = try Self.numericDate("iat", in: object)
+        switch object["aud"] {
+        case nil:
+            audience = []
+        case .string(let single)?:
+            audience = [single]
+        case .array(let values)?:
+            var audiences: [String] = []
+            for value in values {
+                guard case .string(let text) = value else {
+                    throw .make(.invalidClaim, "\"aud\" holds a non-string")
+                }
+                audiences.append(text)
+            }
+            audience = audiences
+        default:
+            throw .make(.invalidClaim, "\"aud\" is neither a string nor an array of strings")
+        }
+    }
+
+    /// Builds a claims set to sign (an access token, a test assertion); `other` members come
+    /// after the registered ones and may not repeat them.
+    public init(
+        issuer: String? = nil, subject: String? = nil, audience: [String] = [], expiresAt: Int64? = nil,
+        notBefore: Int64? = nil, issuedAt: Int64? = nil, jwtID: String? = nil, other: JSONObject = JSONObject()
+    ) throws(JOSEError) {
+        var object = JSONObject()
+        if let issuer { object["iss"] = .string(issuer) }
+        if let subject { object["sub"] = .string(subject) }
+        if audience.count == 1 {
+            object["aud"] = .string(audience[0])
+        } else if !audience.isEmpty {
+            object["aud"] = .array(audience.map(JSONValue.string))
+        }
+        if let expiresAt { object["exp"] = JSONValue(expiresAt) }
+        if let notBefore { object["nbf"] = JSONValue(notBefore) }
+        if let issuedAt { object["iat"] = JSONValue(issuedAt) }
+        if let jwtID { object["jti"] = .string(jwtID) }
+        for (name, value) in other {
+            guard object[name] == nil else { throw .make(.duplicateMember, "claim \"\(name)\" given twice") }
+            object[name] = value
+        }
+        try self.init(object)
+    }
+
+    /// Parses a payload as a claims set (strict JSON, no repeated names).
+    init(payload: [UInt8], maxDepth: Int) throws(JOSEError) {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(payload, limits: JSONLimits(maxBytes: max(payload.count, 1), maxDepth: maxDepth))
+        } catch {
+            throw .json(error, in: "claims set")
+        }
+        guard case .object(let object) = value else { throw .make(.invalidJSON, "the claims set is not a JSON object") }
+        try self.init(object)
+    }
+
+    /// A claim by name.
+    public subscript(name: String) -> JSONValue? { object[name] }
+
+    /// The compact JSON of the claims, to sign.
+    public func serialized() -> [UInt8] { JSONValue.object(object).serialized() }
+
+    private static func string(_ name: String, in object: JSONObject) throws(JOSEError) -> String? {
+        guard let value = object[name] else { return nil }
+        guard case .string(let text) = value else { throw .make(.invalidClaim, "\"\(name)\" is not a string") }
+        return text
+    }
+
+    private static func numericDate(_ name: String, in object: JSONObject) throws(JOSEError) -> Int64? {
+        guard let value = object[name] else { return nil }
+        guard case .number(let number) = value else { throw .make(.invalidClaim, "\"\(name)\" is not a number") }
+        if let integer = number.int64Value { return integer }
+        guard let double = number.doubleValue, double.isFinite, double.magnitude < 9.0e15 else {
+            throw .make(.invalidClaim, "\"\(name)\" is not a usable NumericDate")
+        }
+        return Int64(double.rounded(.down))
+    }
+}
+
+extension JWTClaims {
+    /// Applies `rules` at the instant `now`; the first failing check throws its own code
+    /// (``JOSEError/Code/expired``, ``JOSEError/Code/audienceMismatch``, ...).
+    public func validate(now: Date, rules: JWTValidationRules) throws(JOSEError) {
+        try validate(nowSeconds: Int64(now.timeIntervalSince1970.rounded(.down)), rules: rules)
+    }
+
+    /// As ``validate(now:rules:)`` with the time in whole seconds since the epoch.
+    public func validate(nowSeconds now: Int64, rules: JWTValidationRules) throws(JOSEError) {
+        for name in rules.requiredClaims.sorted() where object[name] == nil {
+            throw .make(.missingClaim, "the claim \"\(name)\" is required")
+        }
+        let skew = max(rules.clockSkew, 0)
+        // RFC 7519 §4.1.4: the current time must be before exp.
+        if let expiresAt, now >= expiresAt.addingReportingOverflow(skew).partialValue {
+            throw .make(.expired, "the token expired")
+        }
+        // RFC 7519 §4.1.5: the current time must be at or after nbf.
+        if let notBefore, now < notBefore.subtractingReportingOverflow(skew).partialValue {
+            throw .make(.notYetValid, "the token is not valid yet")
+        }
+        if let issuedAt, issuedAt > now.addingReportingOverflow(skew).partialValue {
+            throw .make(.issuedInFuture, "the token was issued in the future")
+        }
+        if let maxLifetime = rules.maximumLifetime, let expiresAt {
+            let start = issuedAt ?? notBefore ?? now
+            let lifetime = expiresAt.subtractingReportingOverflow(start)
+            if lifetime.overflow || lifetime.partialValue > maxLifetime {
+                throw .make(.lifetimeTooLong, "the token lives longer than \(maxLifetime) seconds")
+            }
+        }
+        if let expected = rules.expectedIssuer, issuer != expected {
+            throw .make(.issuerMismatch, issuer == nil ? "the token has no issuer" : "the token's issuer is not the expected one")
+        }
+        if let accepted = rules.acceptedAudiences {
+            // RFC 7519 §4.1.3: the recipient must identify itself with a value in the claim.
+            guard audience.contains(where: accepted.contains) else {
+                throw .make(.audienceMismatch, "the token's audience does not include this recipient")
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+internal import COpenSSL
+
+/// The SHA-2 hash functions the project uses (JWK thumbprints, `x5t#S256`, `at_hash`-style
+/// values, hashed secrets), computed by OpenSSL.
+public enum Digest: Sendable, Hashable, CaseIterable {
+    /// SHA-256 (FIPS 180-4).
+    case sha256
+    /// SHA-384 (FIPS 180-4).
+    case sha384
+    /// SHA-512 (FIPS 180-4).
+    case sha512
+
+    /// Output length in bytes.
+    public var byteCount: Int {
+        switch self {
+        case .sha256: 32
+        case .sha384: 48
+        case .sha512: 64
+        }
+    }
+
+    var evpMD: OpaquePointer? {
+        switch self {
+        case .sha256: EVP_sha256()
+        case .sha384: EVP_sha384()
+        case .sha512: EVP_sha512()
+        }
+    }
+
+    /// Hashes `data` with this function.
+    public func hash(_ data: some Collection<UInt8>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: byteCount)
+        var length: UInt32 = 0
+        let bytes = Array(data)
+        let ok = bytes.withUnsafeBytes { input in
+            out.withUnsafeMutableBytes { output in
+                EVP_Digest(
+                    input.baseAddress, input.count,
+                    output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, evpMD, nil)
+            }
+        }
+        // EVP_Digest over a built-in SHA-2 cannot fail short of memory exhaustion; a failure
+        // here would be a broken OpenSSL installation, never input-dependent.
+        precondition(ok == 1 && Int(length) == byteCount, "OpenSSL SHA-2 failed")
+        return out
+    }
+
+    /// SHA-256 of `data`.
+    public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] { Digest.sha256.hash(data) }
+    /// SHA-384 of `data`.
+    public static func sha384(_ data: some Collection<UInt8>) -> [UInt8] { Digest.sha384.hash(data) }
+    /// SHA-512 of `data`.
+    public static func sha512(_ data: some Collection<UInt8>) -> [UInt8] { Digest.sha512.hash(data) }
+}
