@@ -38,7 +38,9 @@ let package = Package(
         // The OAuth domain: no C, no I/O.
         .target(
             name: "CredenceCore",
-            dependencies: ["CredenceJOSE", "CredenceJSON", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CredenceJOSE", "CredenceJSON", "OpenSSLCrypto", .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Adapters.
         .target(name: "CredencePostgres", dependencies: ["CredenceCore", "PostgresLibPQ"]),
