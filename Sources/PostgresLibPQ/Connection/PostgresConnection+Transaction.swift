@@ -9,13 +9,7 @@ extension PostgresConnection {
     /// nothing has run yet.)
     public func transaction<Value>(_ body: (PostgresConnection) throws -> Value) throws -> Value {
         if transactionDepth > 0 { return try savepoint(body) }
-        let hadSession = isConnected
-        do throws(PostgresError) {
-            try simple("BEGIN", what: "BEGIN")
-        } catch where error.code == .connectionFailure && hadSession {
-            // The session died while idle; nothing has run yet, so start over on a new one.
-            try simple("BEGIN", what: "BEGIN")
-        }
+        try begin()
         transactionDepth = 1
         defer { transactionDepth = 0 }
         let value: Value
@@ -27,6 +21,17 @@ extension PostgresConnection {
         }
         try commit()
         return value
+    }
+
+    private func begin() throws(PostgresError) {
+        let hadSession = isConnected
+        do {
+            try simple("BEGIN", what: "BEGIN")
+        } catch {
+            // The session died while idle; nothing has run yet, so start over on a new one.
+            guard error.code == .connectionFailure, hadSession else { throw error }
+            try simple("BEGIN", what: "BEGIN")
+        }
     }
 
     private func commit() throws(PostgresError) {
