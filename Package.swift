@@ -58,7 +58,8 @@ let package = Package(
         .executableTarget(
             name: "credence",
             dependencies: [
-                "FastCGI", "CredenceServer", "CredencePostgres",
+                "FastCGI", "CredenceServer", "CredencePostgres", "PostgresLibPQ", "CredenceCore", "CredenceJOSE",
+                "OpenSSLCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
