@@ -169,3 +169,17 @@ import Testing
         #expect(ListenAddress(parsing: text) == nil)
     }
 }
+
+@Suite struct ExampleConfigurationTests {
+    /// The documented example must stay a valid configuration.
+    @Test func exampleFileIsValid() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../config/credence.example.yaml").standardized.path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let configuration = try CredenceConfiguration.parse(
+            yaml: text, environment: [:], readFile: { _ in Array(repeating: 5, count: 32) })
+        #expect(configuration.issuer.value == "https://as.bank.example")
+        #expect(configuration.mtls.aliasBaseURL?.value == "https://mtls.as.bank.example")
+        #expect(configuration.workers == 32)
+    }
+}
