@@ -15,7 +15,9 @@ enum Subprocess {
 
     /// The exit status and standard output of `arguments` (the first is an
     /// absolute path); standard error goes to the test log.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) -> (status: Int32, output: String) {
+    static func run(
+        _ arguments: [String], environment extra: [String: String] = [:]
+    ) -> (status: Int32, output: String) {
         // One spawn at a time, so no other child of ours inherits this pipe
         // between pipe() and FD_CLOEXEC (a daemon holding it would block EOF).
         spawnLock.lock()

@@ -26,7 +26,8 @@ public final class ThrowawayCluster: Sendable {
     /// Creates and starts a cluster in a new temporary folder.
     public init() throws {
         var template = Array("/tmp/credence-pg-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        guard let made else {
             throw TestDatabaseError("mkdtemp failed")
         }
         let directory = String(cString: made)

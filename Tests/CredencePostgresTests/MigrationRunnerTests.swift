@@ -18,6 +18,11 @@ struct MigrationRunnerTests {
             .map { try $0.decode("version", as: Int.self) }
     }
 
+    /// A migration numbered right after `set`'s last.
+    private func next(after set: MigrationSet, _ name: String, _ sql: String) throws -> Migration {
+        try Migration(fileName: String(format: "%04d", set.migrations.count + 1) + "_\(name).sql", sql: sql)
+    }
+
     @Test func appliesEverythingOnceThenNothing() throws {
         try TestDatabase.withSchema { configuration in
             let connection = PostgresConnection(configuration: configuration)
@@ -47,7 +52,12 @@ struct MigrationRunnerTests {
     @Test func laterMigrationsApplyOnTopOfEarlierOnes() throws {
         try TestDatabase.withSchema { configuration in
             let connection = PostgresConnection(configuration: configuration)
-            let first = try MigrationSet(files: [("0001_a.sql", "CREATE TABLE credence_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL);")])
+            let bookkeeping = """
+                CREATE TABLE credence_schema_migrations (
+                    version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL);
+                """
+            let first = try MigrationSet(files: [("0001_a.sql", bookkeeping)])
             try MigrationRunner(connection: connection, migrations: first).migrate()
             let both = try MigrationSet(files: [
                 ("0001_a.sql", first.migrations[0].sql), ("0002_b.sql", "CREATE TABLE later (id int);"),
@@ -69,7 +79,7 @@ struct MigrationRunnerTests {
                     try Migration(
                         fileName: migration.fileName,
                         sql: migration.version == 1 ? migration.sql + "\n-- edited\n" : migration.sql)
-                } + [Migration(fileName: String(format: "%04d_more.sql", original.migrations.count + 1), sql: "CREATE TABLE more (id int);")])
+                } + [next(after: original, "more", "CREATE TABLE more (id int);")])
             let runner = MigrationRunner(connection: connection, migrations: edited)
             let error = #expect(throws: MigrationError.self) { try runner.migrate() }
             #expect(error?.code == .checksumMismatch)
@@ -86,7 +96,7 @@ struct MigrationRunnerTests {
             let connection = PostgresConnection(configuration: configuration)
             let embedded = try MigrationSet.embedded()
             let newer = try MigrationSet(
-                embedded.migrations + [Migration(fileName: String(format: "%04d_newer.sql", embedded.migrations.count + 1), sql: "CREATE TABLE newer (id int);")])
+                embedded.migrations + [next(after: embedded, "newer", "CREATE TABLE newer (id int);")])
             try MigrationRunner(connection: connection, migrations: newer).migrate()
 
             let runner = MigrationRunner(connection: connection, migrations: embedded)
@@ -102,7 +112,7 @@ struct MigrationRunnerTests {
             let connection = PostgresConnection(configuration: configuration)
             let embedded = try MigrationSet.embedded()
             let broken = try MigrationSet(
-                embedded.migrations + [Migration(fileName: String(format: "%04d_broken.sql", embedded.migrations.count + 1), sql: "CREATE TABLE half (id int); SELEC oops;")])
+                embedded.migrations + [next(after: embedded, "broken", "CREATE TABLE half (id int); SELEC oops;")])
             let error = #expect(throws: MigrationError.self) {
                 try MigrationRunner(connection: connection, migrations: broken).migrate()
             }
@@ -111,7 +121,8 @@ struct MigrationRunnerTests {
             // One transaction: not even the earlier, valid migrations are recorded.
             #expect(try tables(connection).isEmpty)
             // And the connection is usable for a correct run afterwards.
-            #expect(try MigrationRunner(connection: connection, migrations: embedded).migrate().count == embedded.migrations.count)
+            let applied = try MigrationRunner(connection: connection, migrations: embedded).migrate()
+            #expect(applied.count == embedded.migrations.count)
         }
     }
 

@@ -14,7 +14,8 @@ struct SigningKeyStoreTests {
     static func key(_ kid: String, _ state: SigningKeyState = .next, createdAt: Date = t0) -> SigningKeyRecord {
         SigningKeyRecord(
             kid: kid, algorithm: "ES256", state: state,
-            publicJWK: #"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"\#(kid)","use":"sig","alg":"ES256"}"#,
+            publicJWK: #"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","#
+                + #""y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"\#(kid)","use":"sig","alg":"ES256"}"#,
             sealedPrivateKey: Array("sealed-\(kid)".utf8) + [0, 255],
             createdAt: createdAt,
             activatedAt: state == .active ? createdAt : nil)

@@ -46,6 +46,20 @@ struct PreparedStatementTests {
         }
     }
 
+    @Test func statementSurvivesATableChangingUnderIt() throws {
+        try TestDatabase.withSchema { configuration in
+            let connection = PostgresConnection(configuration: configuration)
+            try connection.execute("CREATE TABLE evolving (a int)")
+            try connection.execute("INSERT INTO evolving VALUES (\(1))")
+            try connection.query("SELECT * FROM evolving WHERE a = \(1)")
+            // Another session migrates the table.
+            let other = PostgresConnection(configuration: configuration)
+            try other.execute("ALTER TABLE evolving ADD COLUMN b text DEFAULT 'new'")
+            let row = try #require(try connection.query("SELECT * FROM evolving WHERE a = \(1)").first)
+            #expect(try row.decode("b", as: String.self) == "new")
+        }
+    }
+
     @Test func cacheIsDroppedOnReconnect() throws {
         try TestDatabase.withSchema { configuration in
             let connection = PostgresConnection(configuration: configuration)
