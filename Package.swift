@@ -51,6 +51,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]),
 
+        // The PostgreSQL tests' database: CREDENCE_TEST_DATABASE_URL or a throwaway cluster.
+        .target(name: "PostgresTestSupport", dependencies: ["PostgresLibPQ"]),
+
         // Test helpers shipped as a library: fixed clock, in-memory stores, fixture keys.
         .target(name: "CredenceTesting", dependencies: ["CredenceCore", "CredenceServer"]),
 
@@ -73,7 +76,9 @@ let package = Package(
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
-        .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ"]),
-        .testTarget(name: "CredencePostgresTests", dependencies: ["CredencePostgres", "CredenceTesting"]),
+        .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ", "PostgresTestSupport"]),
+        .testTarget(
+            name: "CredencePostgresTests",
+            dependencies: ["CredencePostgres", "CredenceTesting", "PostgresTestSupport"]),
     ]
 )

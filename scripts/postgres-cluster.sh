@@ -17,7 +17,7 @@
 #   PG_BINDIR                 folder of initdb/pg_ctl/postgres (default: newest
 #                             /usr/lib/postgresql/*/bin, else from PATH)
 #   POSTGRES_CLUSTER_USER     system user to run the server as when root (default postgres)
-#   POSTGRES_CLUSTER_FAST=1   on first creation: fsync off (tests only, never data you keep)
+#   POSTGRES_CLUSTER_FAST=1   on first creation: no fsync at all (tests only, never data you keep)
 set -euo pipefail
 
 readonly DB_NAME=credence
@@ -88,8 +88,10 @@ is_running() {
 
 create_cluster() {
     local port=$1
+    local no_sync=()
+    [[ "${POSTGRES_CLUSTER_FAST:-0}" == 1 ]] && no_sync=(--no-sync)
     as_owner "$BINDIR/initdb" -D "$DATA" --username="$DB_SUPERUSER" --auth=trust \
-        --encoding=UTF8 --locale=C.UTF-8 --no-instructions >"$DIR/initdb.log" 2>&1 \
+        --encoding=UTF8 --locale=C.UTF-8 --no-instructions "${no_sync[@]}" >"$DIR/initdb.log" 2>&1 \
         || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
     # Only local connections, all trusted: this cluster is for one machine's
     # development and tests, never reachable from elsewhere.

@@ -7,6 +7,10 @@ import PostgresLibPQ
 /// nothing to do), and a failing migration leaves the schema as it was.
 /// Each applied file is recorded with its SHA-256; a recorded migration whose
 /// file has changed since stops everything with `checksumMismatch`.
+///
+/// Migration 1 creates the bookkeeping table `credence_schema_migrations`
+/// itself (so its definition lives in `sql/` with the rest); before it has
+/// run, the runner treats a database without that table as having nothing applied.
 public struct MigrationRunner {
     /// The advisory lock key every runner takes: "Credence" in ASCII.
     static let advisoryLockKey: Int64 = 0x4372_6564_656E_6365

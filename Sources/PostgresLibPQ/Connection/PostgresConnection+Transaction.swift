@@ -7,6 +7,7 @@ extension PostgresConnection {
     /// nothing reconnects: a lost session fails every further call until the
     /// block ends. (A session found dead at `BEGIN` is replaced first, since
     /// nothing has run yet.)
+    @discardableResult
     public func transaction<Value>(_ body: (PostgresConnection) throws -> Value) throws -> Value {
         if transactionDepth > 0 { return try savepoint(body) }
         try begin()

@@ -122,13 +122,26 @@ public final class PostgresConnection {
         let result = execPrepared(name, bindings: query.bindings, on: connection)
         do throws(PostgresError) {
             return try check(result, on: connection, what: "statement")
-        } catch where error.sqlState == .invalidStatementName && error.code == .queryFailure {
-            // The session lost its prepared statement (DEALLOCATE, DISCARD): the
-            // statement did not run, so prepare it again and run it once more.
+        } catch where error.code == .queryFailure && Self.isStalePreparedStatement(error) {
+            // The session lost its prepared statement (DEALLOCATE, DISCARD), or a
+            // migration changed a table under it: the statement did not run, so
+            // prepare it again and run it once more.
             statements[key] = nil
+            if error.sqlState != .invalidStatementName {
+                _ = try? simple("DEALLOCATE \(name)", what: "DEALLOCATE")
+            }
             let again = try preparedName(for: key, on: connection)
-            return try check(execPrepared(again, bindings: query.bindings, on: connection), on: connection, what: "statement")
+            let retried = execPrepared(again, bindings: query.bindings, on: connection)
+            return try check(retried, on: connection, what: "statement")
         }
+    }
+
+    /// Whether `error` says the prepared statement itself is gone or stale,
+    /// rather than anything about the data.
+    private static func isStalePreparedStatement(_ error: PostgresError) -> Bool {
+        if error.sqlState == .invalidStatementName { return true }
+        return error.sqlState == .featureNotSupported
+            && (error.serverMessage ?? "").hasPrefix("cached plan must not change result type")
     }
 
     /// The name of `key`'s prepared statement in this session, preparing it the first time.

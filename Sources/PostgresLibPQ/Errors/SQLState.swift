@@ -40,6 +40,9 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let inFailedTransaction = SQLState(rawValue: "25P02")
     /// The named prepared statement does not exist in the session (`26000`).
     public static let invalidStatementName = SQLState(rawValue: "26000")
+    /// The server does not support what was asked, e.g. a prepared plan whose
+    /// result type changed under it (`0A000`).
+    public static let featureNotSupported = SQLState(rawValue: "0A000")
     /// A table named in the statement does not exist (`42P01`).
     public static let undefinedTable = SQLState(rawValue: "42P01")
     /// The statement is not valid SQL (`42601`).
