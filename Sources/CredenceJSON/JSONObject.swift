@@ -15,13 +15,35 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
     /// hostile object with thousands of members cannot make duplicate checks quadratic.
     static let indexThreshold = 12
 
-    private(set) var members: [Element]
+    /// Stored as a struct rather than the public tuple: arrays of structs get specialised
+    /// copy and destroy code, arrays of tuples go through slow generic runtime paths.
+    struct Member: Sendable {
+        var name: String
+        var value: JSONValue
+    }
+
+    private(set) var members: [Member]
     private var index: [CodePointKey: Int]?
 
     /// An object with no members.
     public init() {
         members = []
         index = nil
+    }
+
+    /// An object from a parser's stack slice in which unique names (as `.string`) and values
+    /// alternate.
+    init(alternating entries: ArraySlice<JSONValue>) {
+        var members: [Member] = []
+        members.reserveCapacity(entries.count / 2)
+        var i = entries.startIndex
+        while i + 1 < entries.endIndex {
+            if case .string(let name) = entries[i] { members.append(Member(name: name, value: entries[i + 1])) }
+            i += 2
+        }
+        self.members = members
+        self.index = nil
+        rebuildIndex()
     }
 
     /// An object with these members in this order; throws ``JSONError/Code/duplicateMember``
@@ -85,7 +107,18 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
     }
 
     /// Iterates the members in order, as `(name, value)` pairs.
-    public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
+    public func makeIterator() -> Iterator { Iterator(base: members.makeIterator()) }
+
+    /// Yields the members in order.
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[Member]>
+
+        /// The next member, or `nil` after the last.
+        public mutating func next() -> Element? {
+            guard let member = base.next() else { return nil }
+            return (member.name, member.value)
+        }
+    }
 
     /// The number of members.
     public var underestimatedCount: Int { members.count }
@@ -97,7 +130,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
 
     /// Appends a member whose name the caller has checked is not present.
     mutating func appendUnchecked(_ name: String, _ value: JSONValue) {
-        members.append((name, value))
+        members.append(Member(name: name, value: value))
         if index != nil {
             index?[CodePointKey(name: name)] = members.count - 1
         } else if members.count > Self.indexThreshold {

@@ -8,6 +8,14 @@ extension String {
         let a = utf8
         let b = other.utf8
         guard a.count == b.count else { return false }
+        // Native and small strings expose their bytes; compare those directly.
+        let fast = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in
+                for i in 0..<x.count where x[i] != y[i] { return false }
+                return true
+            }
+        }
+        if let fast, let result = fast { return result }
         return a.elementsEqual(b)
     }
 

@@ -6,6 +6,8 @@
 struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let limits: JSONLimits
+    /// ``JSONLimits/maxStringBytes``, with `Int.max` for no limit.
+    private let maxStringBytes: Int
     private var position = 0
     /// Reused buffer for strings that hold escapes.
     private var scratch: [UInt8] = []
@@ -13,6 +15,7 @@ struct JSONParser {
     private init(bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits) {
         self.bytes = bytes
         self.limits = limits
+        self.maxStringBytes = limits.maxStringBytes ?? Int.max
     }
 
     /// Parses one complete document.
@@ -35,14 +38,23 @@ struct JSONParser {
 
     // MARK: Structure
 
-    private enum Container { case array, object }
+    /// An array or object still open. Its contents so far are the tail of the shared value
+    /// stack from `start`; for an object, names and values alternate there.
+    private struct OpenContainer {
+        let start: Int
+        let isObject: Bool
+        /// Position in the stack of name sets, once an object is large enough for a linear
+        /// duplicate scan to matter; -1 before.
+        var nameSet: Int = -1
+    }
 
     private mutating func parseDocument() throws(JSONError) -> JSONValue {
-        // Open containers, innermost last; `arrays` and `objects` hold the ones of each kind.
-        var open: [Container] = []
-        var arrays: [[JSONValue]] = []
-        var objects: [JSONObject] = []
-        var names: [String] = []
+        // One stack of finished values (and member names), one of open containers: closing a
+        // container moves its tail into one exactly sized array, so the only allocation per
+        // container is its own storage.
+        var open: [OpenContainer] = []
+        var stack: [JSONValue] = []
+        var nameSets: [Set<CodePointKey>] = []
 
         nextValue: while true {
             skipWhitespace()
@@ -59,9 +71,12 @@ struct JSONParser {
                     position += 1
                     value = .object(JSONObject())
                 } else {
-                    names.append(try parseMemberName().name)
-                    objects.append(JSONObject())
-                    open.append(.object)
+                    if open.isEmpty {
+                        open.reserveCapacity(8)
+                        stack.reserveCapacity(16)
+                    }
+                    open.append(OpenContainer(start: stack.count, isObject: true))
+                    stack.append(.string(try parseMemberName().name))
                     continue nextValue
                 }
             case UInt8(ascii: "["):
@@ -74,8 +89,11 @@ struct JSONParser {
                     position += 1
                     value = .array([])
                 } else {
-                    arrays.append([])
-                    open.append(.array)
+                    if open.isEmpty {
+                        open.reserveCapacity(8)
+                        stack.reserveCapacity(16)
+                    }
+                    open.append(OpenContainer(start: stack.count, isObject: false))
                     continue nextValue
                 }
             case UInt8(ascii: "\""):
@@ -98,48 +116,66 @@ struct JSONParser {
             // A value is complete: add it to the innermost container, closing containers as
             // long as their closing bracket follows.
             while let container = open.last {
-                switch container {
-                case .array:
-                    arrays[arrays.count - 1].append(value)
-                    skipWhitespace()
-                    guard position < bytes.count else { throw .unexpectedEnd(at: position) }
-                    switch bytes[position] {
-                    case UInt8(ascii: ","):
-                        position += 1
-                        continue nextValue
-                    case UInt8(ascii: "]"):
-                        position += 1
-                        open.removeLast()
-                        value = .array(arrays.removeLast())
-                    default:
-                        throw .invalidSyntax("expected ',' or ']'", at: position)
-                    }
-                case .object:
-                    // The name was checked for uniqueness when it was read.
-                    objects[objects.count - 1].appendUnchecked(names.removeLast(), value)
-                    skipWhitespace()
-                    guard position < bytes.count else { throw .unexpectedEnd(at: position) }
-                    switch bytes[position] {
-                    case UInt8(ascii: ","):
-                        position += 1
+                stack.append(value)
+                skipWhitespace()
+                guard position < bytes.count else { throw .unexpectedEnd(at: position) }
+                let byte = bytes[position]
+                position += 1
+                if byte == UInt8(ascii: ",") {
+                    if container.isObject {
                         let (name, offset) = try parseMemberName()
                         // RFC 7515 §5.2, RFC 7519 §4: a repeated name is refused, never resolved.
-                        if objects[objects.count - 1].contains(name) {
-                            throw .duplicateMember(name, at: offset)
-                        }
-                        names.append(name)
-                        continue nextValue
-                    case UInt8(ascii: "}"):
-                        position += 1
-                        open.removeLast()
-                        value = .object(objects.removeLast())
-                    default:
-                        throw .invalidSyntax("expected ',' or '}'", at: position)
+                        guard isNewName(name, in: &open[open.count - 1], stack: stack,
+                                        nameSets: &nameSets)
+                        else { throw .duplicateMember(name, at: offset) }
+                        stack.append(.string(name))
                     }
+                    continue nextValue
                 }
+                if container.isObject {
+                    guard byte == UInt8(ascii: "}") else {
+                        throw .invalidSyntax("expected ',' or '}'", at: position - 1)
+                    }
+                    value = .object(JSONObject(alternating: stack[container.start...]))
+                    if container.nameSet >= 0 { nameSets.removeLast() }
+                } else {
+                    guard byte == UInt8(ascii: "]") else {
+                        throw .invalidSyntax("expected ',' or ']'", at: position - 1)
+                    }
+                    value = .array(Array(stack[container.start...]))
+                }
+                stack.removeLast(stack.count - container.start)
+                open.removeLast()
             }
             return value
         }
+    }
+
+    /// Whether `name` is new to the innermost open object, whose names are every other entry of
+    /// `stack` from its start. Small objects are scanned; from ``JSONObject/indexThreshold``
+    /// names on, a set is kept so that a hostile object with many members costs linear time.
+    private func isNewName(_ name: String, in container: inout OpenContainer,
+                           stack: [JSONValue], nameSets: inout [Set<CodePointKey>]) -> Bool {
+        if container.nameSet >= 0 {
+            return nameSets[container.nameSet].insert(CodePointKey(name: name)).inserted
+        }
+        var count = 0
+        for i in stride(from: container.start, to: stack.count, by: 2) {
+            if case .string(let other) = stack[i], other.hasSameCodePoints(as: name) {
+                return false
+            }
+            count += 1
+        }
+        if count >= JSONObject.indexThreshold {
+            var set = Set<CodePointKey>(minimumCapacity: count * 2)
+            for i in stride(from: container.start, to: stack.count, by: 2) {
+                if case .string(let other) = stack[i] { set.insert(CodePointKey(name: other)) }
+            }
+            set.insert(CodePointKey(name: name))
+            container.nameSet = nameSets.count
+            nameSets.append(set)
+        }
+        return true
     }
 
     /// Reads `"name" :` and returns the unescaped name with the offset of its opening quote.
@@ -282,6 +318,8 @@ struct JSONParser {
         var i = start
         // Fast path: no escapes, so the string is a slice of the input.
         while i < n {
+            i = skipPlainASCII(from: i)
+            guard i < n else { break }
             let byte = bytes[i]
             if byte == UInt8(ascii: "\"") {
                 try checkStringLength(i - start, at: start)
@@ -311,9 +349,7 @@ struct JSONParser {
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 i = try decodeEscape(at: i)
                 runStart = i
-                if let max = limits.maxStringBytes, scratch.count > max {
-                    throw .tooLarge("string longer than \(max) bytes", at: start)
-                }
+                try checkStringLength(scratch.count, at: start)
                 continue
             }
             if byte < 0x20 { throw .controlCharacter(at: i) }
@@ -322,9 +358,36 @@ struct JSONParser {
         throw .unexpectedEnd(at: n)
     }
 
+    /// Skips eight bytes at a time while none of them is `"`, `\\`, a control character or
+    /// non-ASCII, and returns the index of the first such byte (or of the last few bytes of the
+    /// input, which the byte-wise loop reads). The word tests can flag a byte needlessly only
+    /// above a byte that is truly flagged, so the lowest flag is exact.
+    @inline(__always)
+    private func skipPlainASCII(from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var i = start
+        while i &+ 8 <= bytes.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // A byte is flagged if it is zero after the XOR (a quote or a backslash), below 0x20,
+            // or has its high bit set (non-ASCII).
+            let flags = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                | (word &- (ones &* 0x20)) | word
+            let found = flags & highs
+            if found != 0 { return i &+ found.trailingZeroBitCount &>> 3 }
+            i &+= 8
+        }
+        return i
+    }
+
+    @inline(__always)
     private func checkStringLength(_ length: Int, at offset: Int) throws(JSONError) {
-        if let max = limits.maxStringBytes, length > max {
-            throw .tooLarge("string longer than \(max) bytes", at: offset)
+        if length > maxStringBytes {
+            throw .tooLarge("string longer than \(maxStringBytes) bytes", at: offset)
         }
     }
 

@@ -37,7 +37,7 @@ enum JSONWriter {
         out.append(UInt8(ascii: "}"))
     }
 
-    private static func appendMembers(_ members: [JSONObject.Element], to out: inout [UInt8],
+    private static func appendMembers(_ members: [JSONObject.Member], to out: inout [UInt8],
                                       sortedKeys: Bool) {
         for (i, member) in members.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
