@@ -31,19 +31,12 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
         index = nil
     }
 
-    /// An object from a parser's stack slice in which unique names (as `.string`) and values
-    /// alternate.
-    init(alternating entries: ArraySlice<JSONValue>) {
-        var members: [Member] = []
-        members.reserveCapacity(entries.count / 2)
-        var i = entries.startIndex
-        while i + 1 < entries.endIndex {
-            if case .string(let name) = entries[i] { members.append(Member(name: name, value: entries[i + 1])) }
-            i += 2
-        }
+    /// An object from members whose names are known to be unique, with their index if the
+    /// caller built one (it must then map every name to its position).
+    init(uniqueMembers members: [Member], index: [CodePointKey: Int]?) {
         self.members = members
-        self.index = nil
-        rebuildIndex()
+        self.index = index
+        if index == nil && members.count > Self.indexThreshold { rebuildIndex() }
     }
 
     /// An object with these members in this order; throws ``JSONError/Code/duplicateMember``

@@ -38,23 +38,50 @@ struct JSONParser {
 
     // MARK: Structure
 
-    /// An array or object still open. Its contents so far are the tail of the shared value
-    /// stack from `start`; for an object, names and values alternate there.
+    /// An array or object still open, with what has been read of it so far.
     private struct OpenContainer {
-        let start: Int
-        let isObject: Bool
-        /// Position in the stack of name sets, once an object is large enough for a linear
-        /// duplicate scan to matter; -1 before.
-        var nameSet: Int = -1
+        var isObject: Bool
+        var elements: [JSONValue] = []
+        var members: [JSONObject.Member] = []
+        /// The name of the member whose value is being read.
+        var pendingName = ""
+        /// Positions of the names, once an object is large enough for a linear duplicate scan
+        /// to matter (``JSONObject/indexThreshold``); handed on to the finished object.
+        var index: [CodePointKey: Int]? = nil
+
+        init(isObject: Bool) { self.isObject = isObject }
+
+        /// Whether `name` is new to this object. Small objects are scanned; large ones keep an
+        /// index, so that a hostile object with many members costs linear, not quadratic, time.
+        mutating func isNewName(_ name: String) -> Bool {
+            if index != nil {
+                return index?[CodePointKey(name: name)] == nil
+            }
+            for member in members where member.name.hasSameCodePoints(as: name) { return false }
+            return true
+        }
+
+        /// Appends the member whose name is pending, keeping the index up to date.
+        mutating func appendMember(_ value: JSONValue) {
+            members.append(JSONObject.Member(name: pendingName, value: value))
+            if index != nil {
+                index?[CodePointKey(name: pendingName)] = members.count - 1
+            } else if members.count > JSONObject.indexThreshold {
+                var index: [CodePointKey: Int] = [:]
+                index.reserveCapacity(members.count * 2)
+                for (i, member) in members.enumerated() { index[CodePointKey(name: member.name)] = i }
+                self.index = index
+            }
+        }
     }
 
     private mutating func parseDocument() throws(JSONError) -> JSONValue {
-        // One stack of finished values (and member names), one of open containers: closing a
-        // container moves its tail into one exactly sized array, so the only allocation per
-        // container is its own storage.
-        var open: [OpenContainer] = []
-        var stack: [JSONValue] = []
-        var nameSets: [Set<CodePointKey>] = []
+        // The innermost open container is a local, so appending to it happens in place; the
+        // containers around it wait on `parents`, which a flat document never allocates.
+        // Nesting costs heap, never stack.
+        var current = OpenContainer(isObject: false)
+        var parents: [OpenContainer] = []
+        var depth = 0
 
         nextValue: while true {
             skipWhitespace()
@@ -62,7 +89,7 @@ struct JSONParser {
             var value: JSONValue
             switch bytes[position] {
             case UInt8(ascii: "{"):
-                guard open.count < limits.maxDepth else {
+                guard depth < limits.maxDepth else {
                     throw .tooDeep(limit: limits.maxDepth, at: position)
                 }
                 position += 1
@@ -71,16 +98,15 @@ struct JSONParser {
                     position += 1
                     value = .object(JSONObject())
                 } else {
-                    if open.isEmpty {
-                        open.reserveCapacity(8)
-                        stack.reserveCapacity(16)
-                    }
-                    open.append(OpenContainer(start: stack.count, isObject: true))
-                    stack.append(.string(try parseMemberName().name))
+                    if depth > 0 { parents.append(current) }
+                    current = OpenContainer(isObject: true)
+                    current.members.reserveCapacity(4)
+                    current.pendingName = try parseMemberName().name
+                    depth += 1
                     continue nextValue
                 }
             case UInt8(ascii: "["):
-                guard open.count < limits.maxDepth else {
+                guard depth < limits.maxDepth else {
                     throw .tooDeep(limit: limits.maxDepth, at: position)
                 }
                 position += 1
@@ -89,11 +115,9 @@ struct JSONParser {
                     position += 1
                     value = .array([])
                 } else {
-                    if open.isEmpty {
-                        open.reserveCapacity(8)
-                        stack.reserveCapacity(16)
-                    }
-                    open.append(OpenContainer(start: stack.count, isObject: false))
+                    if depth > 0 { parents.append(current) }
+                    current = OpenContainer(isObject: false)
+                    depth += 1
                     continue nextValue
                 }
             case UInt8(ascii: "\""):
@@ -115,67 +139,43 @@ struct JSONParser {
 
             // A value is complete: add it to the innermost container, closing containers as
             // long as their closing bracket follows.
-            while let container = open.last {
-                stack.append(value)
+            while depth > 0 {
+                if current.isObject {
+                    current.appendMember(value)
+                } else {
+                    current.elements.append(value)
+                }
                 skipWhitespace()
                 guard position < bytes.count else { throw .unexpectedEnd(at: position) }
                 let byte = bytes[position]
                 position += 1
                 if byte == UInt8(ascii: ",") {
-                    if container.isObject {
+                    if current.isObject {
                         let (name, offset) = try parseMemberName()
                         // RFC 7515 §5.2, RFC 7519 §4: a repeated name is refused, never resolved.
-                        guard isNewName(name, in: &open[open.count - 1], stack: stack,
-                                        nameSets: &nameSets)
-                        else { throw .duplicateMember(name, at: offset) }
-                        stack.append(.string(name))
+                        guard current.isNewName(name) else {
+                            throw .duplicateMember(name, at: offset)
+                        }
+                        current.pendingName = name
                     }
                     continue nextValue
                 }
-                if container.isObject {
+                if current.isObject {
                     guard byte == UInt8(ascii: "}") else {
                         throw .invalidSyntax("expected ',' or '}'", at: position - 1)
                     }
-                    value = .object(JSONObject(alternating: stack[container.start...]))
-                    if container.nameSet >= 0 { nameSets.removeLast() }
+                    value = .object(JSONObject(uniqueMembers: current.members, index: current.index))
                 } else {
                     guard byte == UInt8(ascii: "]") else {
                         throw .invalidSyntax("expected ',' or ']'", at: position - 1)
                     }
-                    value = .array(Array(stack[container.start...]))
+                    value = .array(current.elements)
                 }
-                stack.removeLast(stack.count - container.start)
-                open.removeLast()
+                depth -= 1
+                if let parent = parents.popLast() { current = parent }
             }
             return value
         }
-    }
-
-    /// Whether `name` is new to the innermost open object, whose names are every other entry of
-    /// `stack` from its start. Small objects are scanned; from ``JSONObject/indexThreshold``
-    /// names on, a set is kept so that a hostile object with many members costs linear time.
-    private func isNewName(_ name: String, in container: inout OpenContainer,
-                           stack: [JSONValue], nameSets: inout [Set<CodePointKey>]) -> Bool {
-        if container.nameSet >= 0 {
-            return nameSets[container.nameSet].insert(CodePointKey(name: name)).inserted
-        }
-        var count = 0
-        for i in stride(from: container.start, to: stack.count, by: 2) {
-            if case .string(let other) = stack[i], other.hasSameCodePoints(as: name) {
-                return false
-            }
-            count += 1
-        }
-        if count >= JSONObject.indexThreshold {
-            var set = Set<CodePointKey>(minimumCapacity: count * 2)
-            for i in stride(from: container.start, to: stack.count, by: 2) {
-                if case .string(let other) = stack[i] { set.insert(CodePointKey(name: other)) }
-            }
-            set.insert(CodePointKey(name: name))
-            container.nameSet = nameSets.count
-            nameSets.append(set)
-        }
-        return true
     }
 
     /// Reads `"name" :` and returns the unescaped name with the offset of its opening quote.
@@ -440,9 +440,14 @@ struct JSONParser {
             switch unit {
             case 0xD800...0xDBFF:
                 // A high surrogate must be followed at once by an escaped low surrogate.
-                guard end + 1 < bytes.count, bytes[end] == UInt8(ascii: "\\"),
-                    bytes[end + 1] == UInt8(ascii: "u")
-                else { throw .invalidEscape("unpaired surrogate", at: i) }
+                guard end < bytes.count else { throw .unexpectedEnd(at: end) }
+                guard bytes[end] == UInt8(ascii: "\\") else {
+                    throw .invalidEscape("unpaired surrogate", at: i)
+                }
+                guard end + 1 < bytes.count else { throw .unexpectedEnd(at: end + 1) }
+                guard bytes[end + 1] == UInt8(ascii: "u") else {
+                    throw .invalidEscape("unpaired surrogate", at: i)
+                }
                 let next = try hexQuad(at: end + 2)
                 guard (0xDC00...0xDFFF).contains(next) else {
                     throw .invalidEscape("unpaired surrogate", at: i)
