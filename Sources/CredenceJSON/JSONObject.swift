@@ -72,8 +72,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
             return members[i].value
         }
         set {
-            if let newValue { updateValue(newValue, forKey: name) }
-            else { removeValue(forKey: name) }
+            if let newValue { updateValue(newValue, forKey: name) } else { removeValue(forKey: name) }
         }
     }
 

@@ -4,7 +4,10 @@ extension JSONValue {
     /// zeros, NaN, byte order mark, raw control characters, invalid UTF-8, lone surrogates or
     /// data after the value; a repeated member name anywhere is ``JSONError/Code/duplicateMember``
     /// (RFC 7515 §5.2). Nesting and size are bounded by `limits`, and nesting never uses stack.
-    public static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default)
+    public static func parse(
+        _ bytes: some Collection<UInt8>,
+        limits: JSONLimits = .default
+    )
         throws(JSONError) -> JSONValue
     {
         if let result = bytes.withContiguousStorageIfAvailable({ buffer in
@@ -23,7 +26,10 @@ extension JSONValue {
     }
 
     /// Parses the UTF-8 text of a string, with the rules of ``parse(_:limits:)-(Collection<UInt8>,_)``.
-    public static func parse(_ text: String, limits: JSONLimits = .default)
+    public static func parse(
+        _ text: String,
+        limits: JSONLimits = .default
+    )
         throws(JSONError) -> JSONValue
     {
         var text = text
@@ -38,14 +44,20 @@ extension JSONValue {
 extension JSONObject {
     /// Parses a document as ``JSONValue/parse(_:limits:)-(Collection<UInt8>,_)`` does and requires it
     /// to be an object; anything else is ``JSONError/Code/invalidSyntax``.
-    public static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default)
+    public static func parse(
+        _ bytes: some Collection<UInt8>,
+        limits: JSONLimits = .default
+    )
         throws(JSONError) -> JSONObject
     {
         try requireObject(JSONValue.parse(bytes, limits: limits))
     }
 
     /// Parses the UTF-8 text of a string and requires an object.
-    public static func parse(_ text: String, limits: JSONLimits = .default)
+    public static func parse(
+        _ text: String,
+        limits: JSONLimits = .default
+    )
         throws(JSONError) -> JSONObject
     {
         try requireObject(JSONValue.parse(text, limits: limits))

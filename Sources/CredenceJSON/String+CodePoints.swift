@@ -19,7 +19,7 @@ extension String {
         return a.elementsEqual(b)
     }
 
-    /// Whether this string sorts before `other` by code points, the order RFC 7638 §3.3 asks
+    /// Whether this string sorts before `other` by code points, the order RFC 7638 §3 asks
     /// for. UTF-8 byte order is code point order, so comparing bytes suffices.
     @inline(__always)
     func precedesByCodePoints(_ other: String) -> Bool {

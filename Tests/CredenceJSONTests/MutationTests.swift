@@ -25,7 +25,8 @@ struct MutationTests {
     ]
 
     /// Bytes that matter to the grammar, plus some that should never appear raw.
-    static let interesting: [UInt8] = Array("{}[]:,\"\\/0123456789-+.eEtfnrlsua \t\n".utf8)
+    static let interesting: [UInt8] =
+        Array("{}[]:,\"\\/0123456789-+.eEtfnrlsua \t\n".utf8)
         + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF]
 
     @Test("mutations are refused cleanly or round-trip", arguments: 0..<seeds.count)
@@ -68,8 +69,10 @@ struct MutationTests {
                 Issue.record("a proper prefix of length \(end) was accepted")
             } catch {
                 // A prefix can end inside a UTF-8 sequence or a number, or mid-literal.
-                #expect([JSONError.Code.unexpectedEnd, .invalidUTF8, .invalidNumber].contains(error.code),
-                        "prefix \(end): \(error)")
+                #expect(
+                    [JSONError.Code.unexpectedEnd, .invalidUTF8, .invalidNumber].contains(error.code),
+                    "prefix \(end): \(error)"
+                )
             }
         }
     }

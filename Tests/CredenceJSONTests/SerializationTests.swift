@@ -19,10 +19,13 @@ struct SerializationTests {
 
         // The same from a parsed document in yet another order, with whitespace.
         let parsed = try JSONValue.parse(
-            "{ \"kty\" : \"RSA\",\n \"n\": \"\(Self.rfc7638Modulus)\", \"e\":\"AQAB\" }")
+            "{ \"kty\" : \"RSA\",\n \"n\": \"\(Self.rfc7638Modulus)\", \"e\":\"AQAB\" }"
+        )
         #expect(parsed.serialized(sortedKeys: true) == Array(Self.rfc7638ThumbprintInput.utf8))
-        #expect(parsed.objectValue?.serialized(sortedKeys: true)
-                == Array(Self.rfc7638ThumbprintInput.utf8))
+        #expect(
+            parsed.objectValue?.serialized(sortedKeys: true)
+                == Array(Self.rfc7638ThumbprintInput.utf8)
+        )
     }
 
     @Test("without sortedKeys members keep their order")
@@ -38,15 +41,19 @@ struct SerializationTests {
             "\u{FB01}": 1, "\u{E9}": 2, "a": 3, "B": 4, "": 5, "aa": ["y": 1, "x": 2],
             "😀": 6,
         ]
-        #expect(value.serializedString(sortedKeys: true)
-                == "{\"\":5,\"B\":4,\"a\":3,\"aa\":{\"x\":2,\"y\":1},\"\u{E9}\":2,\"\u{FB01}\":1,\"😀\":6}")
+        #expect(
+            value.serializedString(sortedKeys: true)
+                == "{\"\":5,\"B\":4,\"a\":3,\"aa\":{\"x\":2,\"y\":1},\"\u{E9}\":2,\"\u{FB01}\":1,\"😀\":6}"
+        )
     }
 
     @Test("strings escape only what RFC 8259 requires")
     func escapes() {
         let value: JSONValue = .string("q\"b\\s/é€😀\u{7F}\u{0}\u{1}\u{8}\u{9}\u{A}\u{C}\u{D}\u{1F} ")
-        #expect(value.serializedString()
-                == #""q\"b\\s/é€😀"# + "\u{7F}" + #"\u0000\u0001\b\t\n\f\r\u001f ""#)
+        #expect(
+            value.serializedString()
+                == #""q\"b\\s/é€😀"# + "\u{7F}" + #"\u0000\u0001\b\t\n\f\r\u001f ""#
+        )
     }
 
     @Test("numbers are written from their kept text")
@@ -100,13 +107,17 @@ struct RoundTripTests {
     @Test("values built in code round-trip, including awkward strings and numbers")
     func builtValues() throws {
         var awkward = ""
-        for scalar in [0, 1, 0x1F, 0x20, 0x22, 0x2F, 0x5C, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFD, 0xFFFF,
-                       0x10000, 0x10FFFF] {
+        for scalar in [
+            0, 1, 0x1F, 0x20, 0x22, 0x2F, 0x5C, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFD, 0xFFFF,
+            0x10000, 0x10FFFF,
+        ] {
             if let s = Unicode.Scalar(scalar) { awkward.unicodeScalars.append(s) }
         }
         let value: JSONValue = [
             awkward: .string(awkward),
-            "numbers": [0.1, -0.0, .number(JSONNumber(Double.leastNonzeroMagnitude)!), 1.7976931348623157e308, 1e-05, 123.0],
+            "numbers": [
+                0.1, -0.0, .number(JSONNumber(Double.leastNonzeroMagnitude)!), 1.7976931348623157e308, 1e-05, 123.0,
+            ],
             "ints": [.number(JSONNumber(Int64.max)), .number(JSONNumber(UInt64.max))],
             "e\u{301}": "decomposed", "\u{E9}": "composed",
         ]

@@ -57,8 +57,11 @@ struct StringScanningTests {
         #expect(try JSONValue.parse(framed[...]) == "abcdefghijklmnop")
     }
 
-    private func expectCode(_ code: JSONError.Code, _ bytes: [UInt8],
-                            sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectCode(
+        _ code: JSONError.Code,
+        _ bytes: [UInt8],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         do {
             let value = try JSONValue.parse(bytes)
             Issue.record("accepted \(value), expected \(code)", sourceLocation: sourceLocation)

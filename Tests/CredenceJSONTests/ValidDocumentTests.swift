@@ -39,16 +39,19 @@ struct ValidDocumentTests {
         ValidCase(text: "[1,\"a\",null,true,[],{}]", expected: [1, "a", .null, true, [], [:]]),
         ValidCase(
             text: #"{"alg":"RS256","kid":"k1","typ":"JWT"}"#,
-            expected: ["alg": "RS256", "kid": "k1", "typ": "JWT"]),
+            expected: ["alg": "RS256", "kid": "k1", "typ": "JWT"]
+        ),
         ValidCase(
             text: #" { "a" : [ 1 , { "b" : null } ] , "c" : "d" } "#,
-            expected: ["a": [1, ["b": .null]], "c": "d"]),
+            expected: ["a": [1, ["b": .null]], "c": "d"]
+        ),
         ValidCase(
             text: #"{"iss":"s6BhdRkqt3","exp":1300819380,"aud":["a","b"],"x":{"y":{"z":[[[]]]}}}"#,
             expected: [
                 "iss": "s6BhdRkqt3", "exp": 1_300_819_380, "aud": ["a", "b"],
                 "x": ["y": ["z": [[[]]]]],
-            ]),
+            ]
+        ),
         // Names differing only by canonical equivalence are distinct (RFC 8259 §8.3).
         ValidCase(text: "{\"\u{E9}\":1,\"e\u{301}\":2}", expected: ["\u{E9}": 1, "e\u{301}": 2]),
         // Names are case sensitive.

@@ -19,7 +19,10 @@ struct JSONParser {
     }
 
     /// Parses one complete document.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits)
+    static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        limits: JSONLimits
+    )
         throws(JSONError) -> JSONValue
     {
         guard bytes.count <= limits.maxBytes else {
@@ -324,8 +327,11 @@ struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 try checkStringLength(i - start, at: start)
                 position = i + 1
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]),
-                              as: UTF8.self)
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                return String(unsafeUninitializedCapacity: slice.count) { target in
+                    _ = target.initialize(fromContentsOf: slice)
+                    return slice.count
+                }
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw .controlCharacter(at: i) }
@@ -375,7 +381,8 @@ struct JSONParser {
             let backslash = word ^ (ones &* 0x5C)
             // A byte is flagged if it is zero after the XOR (a quote or a backslash), below 0x20,
             // or has its high bit set (non-ASCII).
-            let flags = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+            let flags =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
                 | (word &- (ones &* 0x20)) | word
             let found = flags & highs
             if found != 0 { return i &+ found.trailingZeroBitCount &>> 3 }
@@ -401,12 +408,20 @@ struct JSONParser {
         var high: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
+        case 0xE0:
+            length = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
+        case 0xF4:
+            length = 4
+            high = 0x8F
         default: throw .invalidUTF8(at: i)
         }
         guard i + length <= bytes.count else { throw .invalidUTF8(at: i) }

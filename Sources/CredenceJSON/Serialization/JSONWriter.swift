@@ -24,8 +24,9 @@ enum JSONWriter {
         }
     }
 
-    /// Appends an object; with `sortedKeys`, members go in code point order of their names,
-    /// as RFC 7638 §3.3 (JWK thumbprints) and RFC 8785 §3.2.3 ask.
+    /// Appends an object; with `sortedKeys`, members go in lexicographic order of the code
+    /// points of their names, as RFC 7638 §3 asks of the JWK thumbprint input. (RFC 8785 sorts
+    /// by UTF-16 code units instead, which differs above U+FFFF; it is not what this does.)
     static func appendObject(_ object: JSONObject, to out: inout [UInt8], sortedKeys: Bool) {
         out.append(UInt8(ascii: "{"))
         if sortedKeys && object.count > 1 {
@@ -37,8 +38,11 @@ enum JSONWriter {
         out.append(UInt8(ascii: "}"))
     }
 
-    private static func appendMembers(_ members: [JSONObject.Member], to out: inout [UInt8],
-                                      sortedKeys: Bool) {
+    private static func appendMembers(
+        _ members: [JSONObject.Member],
+        to out: inout [UInt8],
+        sortedKeys: Bool
+    ) {
         for (i, member) in members.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.name, to: &out)
