@@ -13,7 +13,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
 
     /// Above this many members, a dictionary of positions makes lookups constant time, so a
     /// hostile object with thousands of members cannot make duplicate checks quadratic.
-    static let indexThreshold = 12
+    static let indexThreshold = 16
 
     /// Stored as a struct rather than the public tuple: arrays of structs get specialised
     /// copy and destroy code, arrays of tuples go through slow generic runtime paths.

@@ -117,3 +117,28 @@ struct ValidDocumentTests {
         #expect(object["k5000"] == nil)
     }
 }
+
+@Suite("Deepest accepted values")
+struct DeepValueTests {
+    @Test("a value at the depth ceiling parses, compares, hashes, serializes and is freed")
+    func ceiling() throws {
+        let depth = JSONLimits.depthCeiling
+        let limits = JSONLimits(maxDepth: depth)
+        let arrays = String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth)
+        let objects = String(repeating: #"{"k":"#, count: depth) + "null" + String(repeating: "}", count: depth)
+        for text in [arrays, objects] {
+            let value = try JSONValue.parse(text, limits: limits)
+            let copy = try JSONValue.parse(value.serialized(sortedKeys: true), limits: limits)
+            #expect(copy == value)
+            #expect(Set([value, copy]).count == 1)
+            #expect(value.serializedString() == text)
+        }
+        // One level more is refused.
+        do {
+            _ = try JSONValue.parse("[" + arrays + "]", limits: limits)
+            Issue.record("a value deeper than the ceiling was accepted")
+        } catch {
+            #expect(error.code == .tooDeep)
+        }
+    }
+}
