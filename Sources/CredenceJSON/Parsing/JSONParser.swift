@@ -1,8 +1,8 @@
 /// The strict RFC 8259 parser behind ``JSONValue/parse(_:limits:)``.
 ///
-/// It reads contiguous bytes once, keeps open arrays and objects on explicit stacks instead of
-/// recursing (so nesting costs heap, never stack), checks UTF-8 as it scans strings, and builds
-/// each string from its bytes in one go when it holds no escape.
+/// It reads contiguous bytes once, keeps open arrays and objects in a loop's own state instead of
+/// recursing (so nesting costs heap, never stack), checks UTF-8 as it scans strings eight bytes
+/// at a time, and builds each string from its bytes in one go when it holds no escape.
 struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let limits: JSONLimits
@@ -19,12 +19,7 @@ struct JSONParser {
     }
 
     /// Parses one complete document.
-    static func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>,
-        limits: JSONLimits
-    )
-        throws(JSONError) -> JSONValue
-    {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits) throws(JSONError) -> JSONValue {
         guard bytes.count <= limits.maxBytes else {
             throw .tooLarge("input longer than \(limits.maxBytes) bytes", at: limits.maxBytes)
         }
@@ -56,7 +51,7 @@ struct JSONParser {
 
         /// Whether `name` is new to this object. Small objects are scanned; large ones keep an
         /// index, so that a hostile object with many members costs linear, not quadratic, time.
-        mutating func isNewName(_ name: String) -> Bool {
+        func isNewName(_ name: String) -> Bool {
             if index != nil {
                 return index?[CodePointKey(name: name)] == nil
             }
