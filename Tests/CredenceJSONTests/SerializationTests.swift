@@ -56,6 +56,38 @@ struct SerializationTests {
         )
     }
 
+    /// A plain reference escaper: one scalar at a time, exactly RFC 8259 §7's required escapes.
+    static func referenceEscape(_ string: String) -> String {
+        var out = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{0}"..."\u{1F}":
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    @Test("a character to escape is found at every offset", arguments: 0...20)
+    func escapeAtOffset(_ offset: Int) throws {
+        let prefix = String(repeating: "p", count: offset)
+        for special in ["\"", "\\", "\u{0}", "\u{1}", "\n", "\u{1F}", "é", "\u{7F}", "😀", " ", "/"] {
+            let string = prefix + special + "0123456789abcdef"
+            let value = JSONValue.string(string)
+            #expect(value.serializedString() == Self.referenceEscape(string))
+            #expect(try JSONValue.parse(value.serialized()) == value)
+        }
+    }
+
     @Test("numbers are written from their kept text")
     func numbers() throws {
         let text = #"[0,-0,1.50,1E+2,-12.5e-3,123456789012345678901234567890,9223372036854775807,-9223372036854775808]"#
