@@ -61,7 +61,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(
+            name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
         .testTarget(
             name: "CredenceJOSETests", dependencies: ["CredenceJOSE"],
