@@ -45,7 +45,7 @@ enum X509PEM {
             } else if line.starts(with: Array("-----BEGIN ".utf8)) {
                 throw CertificateError.make(.unexpectedPEMLabel, "PEM block is not a \(label)")
             } else if line.starts(with: dashes) {
-                throw CertificateError.make(.malformedPEM, "PEM END line without BEGIN")
+                throw CertificateError.make(.malformedPEM, "PEM armour line not understood")
             } else if mode == .strict {
                 throw CertificateError.make(.notPEM, "text outside the PEM armour")
             }
