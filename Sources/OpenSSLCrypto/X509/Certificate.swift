@@ -36,7 +36,8 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
     /// Start of the validity period (RFC 5280 §4.1.2.5).
     public var notValidBefore: Date { storage.notValidBefore }
 
-    /// End of the validity period (RFC 5280 §4.1.2.5), inclusive.
+    /// End of the validity period (RFC 5280 §4.1.2.5). RFC 5280 makes it inclusive;
+    /// OpenSSL's verification treats this very second as already expired.
     public var notValidAfter: Date { storage.notValidAfter }
 
     /// The subjectAltName entries in certificate order; empty without the extension.

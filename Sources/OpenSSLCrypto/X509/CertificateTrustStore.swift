@@ -103,6 +103,9 @@ public struct CertificateTrustStore: Sendable {
         guard intermediates.count <= Self.maximumIntermediates else {
             return .failure(.init(code: .chainTooLong, reason: "too many intermediate certificates"))
         }
+        guard !storage.anchors.contains(leaf) else {
+            return .failure(.init(code: .leafIsTrustAnchor, depth: 0, reason: "the leaf is a trust anchor"))
+        }
         return withExtendedLifetime((leaf, intermediates, storage)) {
             verifyRetained(leaf: leaf, intermediates: intermediates, at: seconds, purpose: purpose)
         }
