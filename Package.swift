@@ -61,6 +61,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Fuzz target for the web-server client-certificate parameter (see its source).
+        .executableTarget(name: "FuzzCertificateParameter", dependencies: ["OpenSSLCrypto"]),
+
         .testTarget(
             name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"],
             resources: [.copy("Fixtures")]),
