@@ -62,7 +62,9 @@ let package = Package(
             ]),
 
         // Fuzz target for the web-server client-certificate parameter (see its source).
-        .executableTarget(name: "FuzzCertificateParameter", dependencies: ["OpenSSLCrypto"]),
+        .executableTarget(
+            name: "FuzzCertificateParameter", dependencies: ["OpenSSLCrypto"],
+            swiftSettings: [.enableExperimentalFeature("Extern")]),
 
         .testTarget(
             name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"],
