@@ -60,10 +60,12 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
         "Certificate(subject: \(subject.rfc4514String), issuer: \(issuer.rfc4514String), serial: \(serialNumber))"
     }
 
+    /// Equal when the DER encodings are equal.
     public static func == (lhs: Certificate, rhs: Certificate) -> Bool {
         lhs.storage === rhs.storage || lhs.storage.der == rhs.storage.der
     }
 
+    /// Hashes the DER encoding.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(storage.der)
     }

@@ -50,6 +50,7 @@ public struct CertificateError: Error, Hashable, Sendable, CustomStringConvertib
         /// OpenSSL failed for a reason unrelated to the input (allocation, say).
         public static let internalError = Code(backing: .internalError)
 
+        /// The code's name, for logs.
         public var description: String { backing.rawValue }
     }
 
@@ -76,10 +77,12 @@ public struct CertificateError: Error, Hashable, Sendable, CustomStringConvertib
             : "CertificateError.\(code): \(reason) (\(detail)) [\(location)]"
     }
 
+    /// Equal by code only: tests and callers compare codes, never text.
     public static func == (lhs: CertificateError, rhs: CertificateError) -> Bool {
         lhs.code == rhs.code
     }
 
+    /// Hashes the code only, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     // MARK: Factories (internal: only this module raises these errors)

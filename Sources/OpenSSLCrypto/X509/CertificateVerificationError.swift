@@ -55,6 +55,7 @@ public struct CertificateVerificationError: Error, Hashable, Sendable, CustomStr
         /// Anything else; the OpenSSL code is in ``CertificateVerificationError/debugDescription``.
         public static let other = Code(backing: .other)
 
+        /// The code's name, for logs.
         public var description: String { backing.rawValue }
     }
 
@@ -87,10 +88,12 @@ public struct CertificateVerificationError: Error, Hashable, Sendable, CustomStr
         return text
     }
 
+    /// Equal by code only: tests and callers compare codes, never text.
     public static func == (lhs: CertificateVerificationError, rhs: CertificateVerificationError) -> Bool {
         lhs.code == rhs.code
     }
 
+    /// Hashes the code only, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// Maps an `X509_STORE_CTX_get_error` value to a code.
