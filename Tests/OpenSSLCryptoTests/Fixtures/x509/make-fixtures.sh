@@ -225,9 +225,9 @@ csr non-ca-intermediate.key "/C=GB/O=Credence Test TPP/CN=Not A CA" non-ca-inter
 issue intermediate non-ca-intermediate.csr intermediate-ca.pem intermediate.key non_ca_ext "$START" "$END" non-ca-intermediate.pem
 leaf leaf-under-non-ca "/C=GB/O=Credence Test TPP/CN=issued by a non-CA" nonca plain_client_ext "$START" "$END"
 
-# A CA below the intermediate (pathlen 1 allows it), whose pathlen 0 still
-# allows leaves; and nothing longer is needed. To exceed a path length we issue
-# a CA under the sub-intermediate (pathlen 0 forbids it) and a leaf under that.
+# Path length: the intermediate (pathlen 1) issues a sub-CA (pathlen 0), which
+# issues one more CA that its pathlen 0 forbids; a leaf under that last CA must
+# fail with "path length constraint exceeded".
 ec_key sub-intermediate.key
 csr sub-intermediate.key "/C=GB/O=Credence Test PKI/CN=Credence Test Sub CA" sub-intermediate.csr
 issue intermediate sub-intermediate.csr intermediate-ca.pem intermediate.key sub_intermediate_ext "$START" "$END" sub-intermediate-ca.pem
