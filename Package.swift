@@ -67,8 +67,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Fuzz target for the web-server client-certificate parameter (see its source).
+        .executableTarget(
+            name: "FuzzCertificateParameter", dependencies: ["OpenSSLCrypto"],
+            swiftSettings: [.enableExperimentalFeature("Extern")]),
+
         .testTarget(
-            name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"], resources: [.copy("Fixtures")]),
+            name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
         .testTarget(
             name: "CredenceJOSETests", dependencies: ["CredenceJOSE"],
