@@ -47,8 +47,8 @@ let package = Package(
         .target(
             name: "CredenceServer",
             dependencies: [
-                "CredenceCore", "CredenceJSON", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                "CredenceCore", "CredenceJSON", "CredenceJOSE", "OpenSSLCrypto",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ]),
 
         // The PostgreSQL tests' database: CREDENCE_TEST_DATABASE_URL or a throwaway cluster.

@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceJOSE
 import CredenceJSON
 import CredenceServer
 import CredenceTesting
@@ -147,5 +148,70 @@ final class TestServices: WorkerServices {
         #expect(response.status == 400)
         #expect(try json(response)["error"]?.stringValue == "invalid_request")
         #expect(!String(decoding: response.body, as: UTF8.self).contains("REQUEST_METHOD"))
+    }
+}
+
+/// The access log, read back from a real file descriptor through the logfmt handler.
+@Suite struct AccessLogTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../OpenSSLCryptoTests/Fixtures/x509").standardized
+
+    func respond(_ request: HTTPRequest) throws -> String {
+        let path = NSTemporaryDirectory() + "credence-access-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        let sink = LogfmtLogHandler.Sink(fileDescriptor: handle.fileDescriptor)
+        let logger = Logger(label: "credence.access") { LogfmtLogHandler(label: $0, sink: sink) }
+        let configuration = try CredenceConfiguration.parse(
+            yaml: ResponderTests.configurationText, environment: [:], readFile: { _ in Array(repeating: 1, count: 32) })
+        let responder = CredenceApplication(configuration: configuration, clock: FixedClock())
+            .makeResponder(services: TestServices(), logger: logger)
+        _ = responder.respond(to: request)
+        try handle.close()
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// nginx's `$ssl_client_escaped_cert` form of a PEM file.
+    static func nginxEscaped(_ pem: String) -> String {
+        pem.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"))!
+    }
+
+    @Test(arguments: [false, true])
+    func presentedCertificateThumbprintIsLogged(nginxForm: Bool) throws {
+        let pem = try String(contentsOf: Self.fixtures.appendingPathComponent("leaf-client.pem"), encoding: .utf8)
+        let hex = try String(contentsOf: Self.fixtures.appendingPathComponent("leaf-client.sha256.hex"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var digest: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            digest.append(try #require(UInt8(hex[index..<next], radix: 16)))
+            index = next
+        }
+        let parameters = [
+            "REQUEST_METHOD": "GET", "REQUEST_URI": "/oauth/healthz", "HTTP_AUTHORIZATION": "Bearer secret-token-value",
+            "SSL_CLIENT_CERT": nginxForm ? Self.nginxEscaped(pem) : pem, "SSL_CLIENT_VERIFY": "GENEROUS",
+        ]
+        let line = try respond(HTTPRequest(cgiParameters: parameters, body: []))
+        #expect(line.contains("tls.client_cert_sha256=\(Base64URL.encode(digest)) "))
+        #expect(line.contains("tls.client_verify=GENEROUS"))
+        #expect(line.contains("http.auth_scheme=Bearer"))
+        #expect(!line.contains("secret-token-value"))
+        #expect(line.hasPrefix("ts=") && line.contains(" logger=credence.access msg=request "))
+    }
+
+    @Test func aBrokenCertificateParameterIsLoggedAsSuchWithoutAThumbprint() throws {
+        let line = try respond(
+            HTTPRequest(cgiParameters: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/oauth/jwks", "SSL_CLIENT_CERT": "garbage"], body: []))
+        #expect(!line.contains("tls.client_cert_sha256"))
+        #expect(line.contains("tls.client_cert_error="))
+    }
+
+    @Test func noCertificateNoTLSFields() throws {
+        let line = try respond(HTTPRequest(method: "GET", path: "/oauth/nope"))
+        #expect(!line.contains("tls."))
+        #expect(line.contains("http.status=404"))
+        #expect(line.contains("oauth.error=not_found"))
     }
 }

@@ -1,4 +1,5 @@
 import CredenceCore
+import CredenceJOSE
 import Foundation
 import Logging
 
@@ -79,8 +80,13 @@ public final class CredenceResponder {
             "http.auth_scheme": .string(request.authorizationScheme ?? "none"),
         ]
         if let clientID = context.clientID { metadata["oauth.client_id"] = .string(clientID) }
-        if let certificate = request.clientCertificate {
-            metadata["tls.client_verify"] = .string(certificate.webServerVerification ?? "-")
+        if let parameter = request.clientCertificate {
+            metadata["tls.client_verify"] = .string(parameter.webServerVerification ?? "-")
+            if let certificate = context.clientCertificate {
+                metadata["tls.client_cert_sha256"] = .string(Base64URL.encode(certificate.sha256Thumbprint))
+            } else {
+                metadata["tls.client_cert_error"] = .string(context.clientCertificateError.map { "\($0.code)" } ?? "undecodable")
+            }
         }
         if let error {
             metadata["oauth.error"] = .string(error.code)
