@@ -65,7 +65,7 @@ let package = Package(
             name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
         .testTarget(
-            name: "CredenceJOSETests", dependencies: ["CredenceJOSE"],
+            name: "CredenceJOSETests", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
