@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
         .testTarget(
             name: "CredenceJOSETests", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
-            resources: [.copy("Fixtures")]),
+            resources: [.copy("Fixtures"), .copy("Interop")]),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
