@@ -35,6 +35,12 @@ let package = Package(
         // JOSE over the OpenSSL wrapper.
         .target(name: "CredenceJOSE", dependencies: ["OpenSSLCrypto", "CredenceJSON"]),
 
+        // Fuzzing and benchmarking of the JOSE layer (scripts/fuzz.sh, bench/jose.sh).
+        .executableTarget(name: "FuzzJWS", dependencies: ["CredenceJOSE", "OpenSSLCrypto"]),
+        .executableTarget(
+            name: "credence-bench", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
+            path: "Sources/CredenceBench"),
+
         // The OAuth domain: no C, no I/O.
         .target(
             name: "CredenceCore",
