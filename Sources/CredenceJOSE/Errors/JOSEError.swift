@@ -1,4 +1,4 @@
-public import CredenceJSON
+import CredenceJSON
 import OpenSSLCrypto
 
 /// The one error type of `CredenceJOSE`: a stable ``Code`` naming the check that failed, a
