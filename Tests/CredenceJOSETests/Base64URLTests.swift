@@ -38,3 +38,36 @@ import Testing
         #expect(error?.code == .invalidBase64URL)
     }
 }
+
+@Suite struct Base64StandardTests {
+    @Test(arguments: [
+        ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ])
+    func rfc4648Vectors(plain: String, encoded: String) throws {
+        #expect(try Base64.decode(encoded) == Array(plain.utf8))
+    }
+
+    @Test func standardAlphabet() throws {
+        #expect(try Base64.decode("+/+/") == [0xfb, 0xff, 0xbf])
+    }
+
+    @Test(arguments: ["Zg", "Zg=", "Zm8", "Zg===", "Z===", "====", "Zh==", "Zm9=", "-_-_", "Zm9v\n", "Zm 9v", "Zg==Zg==", "=Zg="])
+    func strictDecodingRefuses(_ text: String) {
+        let error = #expect(throws: JOSEError.self) { try Base64.decode(text) }
+        #expect(error?.code == .invalidBase64)
+    }
+
+    @Test func x5cInHeaderAndJWKDecode() throws {
+        let signer = try JWSSigner(key: TestKeys.es256, algorithm: .es256, keyID: nil)
+        let token = try signer.sign(payload: [1], type: nil, extraHeader: ["x5c": ["MAMCAQA=", "AQID"]])
+        #expect(try UnverifiedJWS(compact: token).header.certificateChainDER() == [[0x30, 0x03, 0x02, 0x01, 0x00], [1, 2, 3]])
+        let bad = try signer.sign(payload: [1], type: nil, extraHeader: ["x5c": ["MAMCAQA"]])
+        let error = #expect(throws: JOSEError.self) { try UnverifiedJWS(compact: bad).header.certificateChainDER() }
+        #expect(error?.code == .invalidBase64)
+        var object = signer.publicJWK.jsonObject
+        object["x5c"] = ["AQID"]
+        #expect(try JWK(json: object).certificateChainDER() == [[1, 2, 3]])
+        #expect(try signer.publicJWK.certificateChainDER() == nil)
+    }
+}

@@ -25,6 +25,22 @@ public struct JWSHeader: Sendable {
         "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
     ]
 
+    /// The `x5c` header (RFC 7515 §4.1.6) as DER certificates, leaf first, or `nil` when absent.
+    /// Not a trust decision: the caller verifies the chain against its trust anchors and uses
+    /// the leaf's key only if the chain and the policy for this token allow it.
+    public func certificateChainDER() throws(JOSEError) -> [[UInt8]]? {
+        guard let value = object["x5c"] else { return nil }
+        guard case .array(let entries) = value, !entries.isEmpty else {
+            throw .make(.invalidHeader, "\"x5c\" must be a non-empty array")
+        }
+        var chain: [[UInt8]] = []
+        for entry in entries {
+            guard case .string(let text) = entry else { throw .make(.invalidHeader, "\"x5c\" holds a non-string") }
+            chain.append(try Base64.decode(text))
+        }
+        return chain
+    }
+
     /// A header member by name, as received.
     public subscript(name: String) -> JSONValue? { object[name] }
 
