@@ -114,6 +114,17 @@ public struct PublicKey: Sendable {
         try handle.subjectPublicKeyInfoDER()
     }
 
+    /// The PEM `PUBLIC KEY` text (RFC 7468 §13), for operators and configuration files.
+    public func pem() throws(CryptoError) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { throw .internalFailure("out of memory") }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_PUBKEY(bio, handle.pointer) == 1 else { throw .internalFailure("could not write PEM") }
+        var data: UnsafeMutablePointer<CChar>? = nil
+        let length = COpenSSL_BIO_get_mem_data(bio, &data)
+        guard length > 0, let data else { throw .internalFailure("could not read PEM") }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+
     /// Verifies `signature` over `message` with `scheme`.
     ///
     /// Returns `false`, never throws, for anything that is not a valid signature: a scheme that
