@@ -44,16 +44,21 @@ let package = Package(
         // The OAuth domain: no C, no I/O.
         .target(
             name: "CredenceCore",
-            dependencies: ["CredenceJOSE", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CredenceJOSE", "CredenceJSON", "OpenSSLCrypto", .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Adapters.
         .target(name: "CredencePostgres", dependencies: ["CredenceCore", "PostgresLibPQ"]),
         .target(
             name: "CredenceServer",
             dependencies: [
-                "CredenceCore", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                "CredenceCore", "CredenceJSON", "CredenceJOSE", "OpenSSLCrypto",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ]),
+
+        // The PostgreSQL tests' database: CREDENCE_TEST_DATABASE_URL or a throwaway cluster.
+        .target(name: "PostgresTestSupport", dependencies: ["PostgresLibPQ"]),
 
         // Test helpers shipped as a library: fixed clock, in-memory stores, fixture keys.
         .target(name: "CredenceTesting", dependencies: ["CredenceCore", "CredenceServer"]),
@@ -62,13 +67,20 @@ let package = Package(
         .executableTarget(
             name: "credence",
             dependencies: [
-                "FastCGI", "CredenceServer", "CredencePostgres",
+                "FastCGI", "CredenceServer", "CredencePostgres", "PostgresLibPQ", "CredenceCore", "CredenceJOSE",
+                "OpenSSLCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Fuzz target for the web-server client-certificate parameter (see its source).
+        .executableTarget(
+            name: "FuzzCertificateParameter", dependencies: ["OpenSSLCrypto"],
+            swiftSettings: [.enableExperimentalFeature("Extern")]),
+
         .testTarget(
-            name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"], resources: [.copy("Fixtures")]),
+            name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
         .testTarget(
             name: "CredenceJOSETests", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
@@ -76,7 +88,9 @@ let package = Package(
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
-        .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ"]),
-        .testTarget(name: "CredencePostgresTests", dependencies: ["CredencePostgres", "CredenceTesting"]),
+        .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ", "PostgresTestSupport"]),
+        .testTarget(
+            name: "CredencePostgresTests",
+            dependencies: ["CredencePostgres", "CredenceTesting", "PostgresTestSupport"]),
     ]
 )

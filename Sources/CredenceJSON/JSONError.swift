@@ -69,8 +69,14 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible,
     public let reason: String
     private let location: String
 
-    init(code: Code, offset: Int?, memberName: String? = nil, reason: String,
-         fileID: String, line: Int) {
+    init(
+        code: Code,
+        offset: Int?,
+        memberName: String? = nil,
+        reason: String,
+        fileID: String,
+        line: Int
+    ) {
         self.code = code
         self.offset = offset
         self.memberName = memberName
@@ -94,66 +100,55 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible,
 }
 
 extension JSONError {
-    static func invalidSyntax(_ reason: String, at offset: Int,
-                              fileID: String = #fileID, line: Int = #line) -> JSONError {
-        JSONError(code: .invalidSyntax, offset: offset, reason: reason, fileID: fileID, line: line)
+    static func invalidSyntax(_ reason: String, at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        Self(code: .invalidSyntax, offset: offset, reason: reason, fileID: fileID, line: line)
     }
 
-    static func unexpectedEnd(at offset: Int, fileID: String = #fileID, line: Int = #line)
-        -> JSONError
-    {
-        JSONError(code: .unexpectedEnd, offset: offset, reason: "unexpected end of input",
-                  fileID: fileID, line: line)
+    static func unexpectedEnd(at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        Self(code: .unexpectedEnd, offset: offset, reason: "unexpected end of input", fileID: fileID, line: line)
     }
 
-    static func invalidUTF8(at offset: Int, fileID: String = #fileID, line: Int = #line)
-        -> JSONError
-    {
-        JSONError(code: .invalidUTF8, offset: offset, reason: "invalid UTF-8",
-                  fileID: fileID, line: line)
+    static func invalidUTF8(at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        Self(code: .invalidUTF8, offset: offset, reason: "invalid UTF-8", fileID: fileID, line: line)
     }
 
-    static func invalidEscape(_ reason: String, at offset: Int,
-                              fileID: String = #fileID, line: Int = #line) -> JSONError {
-        JSONError(code: .invalidEscape, offset: offset, reason: reason, fileID: fileID, line: line)
+    static func invalidEscape(_ reason: String, at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        Self(code: .invalidEscape, offset: offset, reason: reason, fileID: fileID, line: line)
     }
 
-    static func invalidNumber(_ reason: String, at offset: Int,
-                              fileID: String = #fileID, line: Int = #line) -> JSONError {
-        JSONError(code: .invalidNumber, offset: offset, reason: reason, fileID: fileID, line: line)
+    static func invalidNumber(_ reason: String, at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        Self(code: .invalidNumber, offset: offset, reason: reason, fileID: fileID, line: line)
     }
 
-    static func controlCharacter(at offset: Int, fileID: String = #fileID, line: Int = #line)
-        -> JSONError
-    {
-        JSONError(code: .controlCharacter, offset: offset,
-                  reason: "unescaped control character in string", fileID: fileID, line: line)
+    static func controlCharacter(at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        let reason = "unescaped control character in string"
+        return Self(code: .controlCharacter, offset: offset, reason: reason, fileID: fileID, line: line)
     }
 
-    static func duplicateMember(_ name: String, at offset: Int?,
-                                fileID: String = #fileID, line: Int = #line) -> JSONError {
-        JSONError(code: .duplicateMember, offset: offset, memberName: name,
-                  reason: "duplicate member \(JSONError.excerpt(name))",
-                  fileID: fileID, line: line)
+    static func duplicateMember(_ name: String, at offset: Int?, fileID: String = #fileID, line: Int = #line) -> Self {
+        let reason = "duplicate member \(excerpt(name))"
+        return Self(
+            code: .duplicateMember,
+            offset: offset,
+            memberName: name,
+            reason: reason,
+            fileID: fileID,
+            line: line
+        )
     }
 
-    static func tooDeep(limit: Int, at offset: Int, fileID: String = #fileID, line: Int = #line)
-        -> JSONError
-    {
-        JSONError(code: .tooDeep, offset: offset, reason: "nested deeper than \(limit) levels",
-                  fileID: fileID, line: line)
+    static func tooDeep(limit: Int, at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        let reason = "nested deeper than \(limit) levels"
+        return Self(code: .tooDeep, offset: offset, reason: reason, fileID: fileID, line: line)
     }
 
-    static func tooLarge(_ reason: String, at offset: Int,
-                         fileID: String = #fileID, line: Int = #line) -> JSONError {
-        JSONError(code: .tooLarge, offset: offset, reason: reason, fileID: fileID, line: line)
+    static func tooLarge(_ reason: String, at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        Self(code: .tooLarge, offset: offset, reason: reason, fileID: fileID, line: line)
     }
 
-    static func trailingData(at offset: Int, fileID: String = #fileID, line: Int = #line)
-        -> JSONError
-    {
-        JSONError(code: .trailingData, offset: offset, reason: "unexpected data after the value",
-                  fileID: fileID, line: line)
+    static func trailingData(at offset: Int, fileID: String = #fileID, line: Int = #line) -> Self {
+        let reason = "unexpected data after the value"
+        return Self(code: .trailingData, offset: offset, reason: reason, fileID: fileID, line: line)
     }
 
     /// A quoted, JSON-escaped and shortened copy of an untrusted name, safe for messages.
@@ -171,8 +166,11 @@ extension JSONError {
         // or bidirectional overrides.
         var text = ""
         for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-            if scalar.value < 0x7F { text.unicodeScalars.append(scalar) }
-            else { text += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" }
+            if scalar.value < 0x7F {
+                text.unicodeScalars.append(scalar)
+            } else {
+                text += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            }
         }
         return cut ? text + "…" : text
     }

@@ -4,7 +4,7 @@ public struct JSONLimits: Sendable, Hashable {
     /// The deepest nesting any caller may ask for. Values are recursive structures: equality,
     /// hashing, serialization and deallocation walk them recursively, so depth stays small
     /// enough for a worker thread's stack whatever a configuration says.
-    public static let depthCeiling = 512
+    public static let depthCeiling = 256
 
     /// Longest accepted input, in bytes; longer input is refused with ``JSONError/Code/tooLarge``
     /// before any parsing.

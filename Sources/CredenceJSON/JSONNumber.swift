@@ -26,8 +26,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// A number with exactly this integer value, of any width (a `UInt64` above `Int64.max`
     /// keeps its digits).
     public init(_ value: some BinaryInteger) {
-        if let small = Int64(exactly: value) { storage = .integer(small) }
-        else { storage = .text(String(value)) }
+        if let small = Int64(exactly: value) { storage = .integer(small) } else { storage = .text(String(value)) }
     }
 
     /// A number written as the shortest text that reads back as `value`; `nil` for NaN and the
@@ -51,8 +50,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// Text already known to be a JSON number: store canonical Int64 integers as binary.
     init(validatedText text: String) {
-        if let value = Int64(text), text != "-0" { storage = .integer(value) }
-        else { storage = .text(text) }
+        if let value = Int64(text), text != "-0" { storage = .integer(value) } else { storage = .text(text) }
     }
 
     /// The number exactly as it is written in JSON.
@@ -101,23 +99,35 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
             var i = 0
             let n = bytes.count
             var negative = false
-            if i < n && bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+            if i < n && bytes[i] == UInt8(ascii: "-") {
+                negative = true
+                i += 1
+            }
             // All the digits, integer part then fraction, and the power of ten they are scaled by.
             var digits: [UInt8] = []
             var scale = 0
-            while i < n, bytes[i] &- 0x30 < 10 { digits.append(bytes[i] &- 0x30); i += 1 }
+            while i < n, bytes[i] &- 0x30 < 10 {
+                digits.append(bytes[i] &- 0x30)
+                i += 1
+            }
             if i < n && bytes[i] == UInt8(ascii: ".") {
                 i += 1
                 while i < n, bytes[i] &- 0x30 < 10 {
-                    digits.append(bytes[i] &- 0x30); scale -= 1; i += 1
+                    digits.append(bytes[i] &- 0x30)
+                    scale -= 1
+                    i += 1
                 }
             }
             var exponent = 0
             if i < n && (bytes[i] | 0x20) == UInt8(ascii: "e") {
                 i += 1
                 var exponentNegative = false
-                if i < n && bytes[i] == UInt8(ascii: "-") { exponentNegative = true; i += 1 }
-                else if i < n && bytes[i] == UInt8(ascii: "+") { i += 1 }
+                if i < n && bytes[i] == UInt8(ascii: "-") {
+                    exponentNegative = true
+                    i += 1
+                } else if i < n && bytes[i] == UInt8(ascii: "+") {
+                    i += 1
+                }
                 while i < n, bytes[i] &- 0x30 < 10 {
                     // Saturate: any exponent this large already decides the answer.
                     if exponent < 1_000_000_000 { exponent = exponent * 10 + Int(bytes[i] &- 0x30) }
@@ -128,7 +138,10 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
             guard i == n else { return nil }
             guard let firstSignificant = digits.firstIndex(where: { $0 != 0 }) else { return 0 }
             digits.removeFirst(firstSignificant)
-            while let last = digits.last, last == 0 { digits.removeLast(); scale += 1 }
+            while let last = digits.last, last == 0 {
+                digits.removeLast()
+                scale += 1
+            }
             let power = scale + exponent
             guard power >= 0, digits.count + power <= 19 else { return nil }
             var magnitude: UInt64 = 0

@@ -13,15 +13,30 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
 
     /// Above this many members, a dictionary of positions makes lookups constant time, so a
     /// hostile object with thousands of members cannot make duplicate checks quadratic.
-    static let indexThreshold = 12
+    static let indexThreshold = 16
 
-    private(set) var members: [Element]
+    /// Stored as a struct rather than the public tuple: arrays of structs get specialised
+    /// copy and destroy code, arrays of tuples go through slow generic runtime paths.
+    struct Member: Sendable {
+        var name: String
+        var value: JSONValue
+    }
+
+    private(set) var members: [Member]
     private var index: [CodePointKey: Int]?
 
     /// An object with no members.
     public init() {
         members = []
         index = nil
+    }
+
+    /// An object from members whose names are known to be unique, with their index if the
+    /// caller built one (it must then map every name to its position).
+    init(uniqueMembers members: [Member], index: [CodePointKey: Int]?) {
+        self.members = members
+        self.index = index
+        if index == nil && members.count > Self.indexThreshold { rebuildIndex() }
     }
 
     /// An object with these members in this order; throws ``JSONError/Code/duplicateMember``
@@ -57,8 +72,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
             return members[i].value
         }
         set {
-            if let newValue { updateValue(newValue, forKey: name) }
-            else { removeValue(forKey: name) }
+            if let newValue { updateValue(newValue, forKey: name) } else { removeValue(forKey: name) }
         }
     }
 
@@ -85,7 +99,18 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
     }
 
     /// Iterates the members in order, as `(name, value)` pairs.
-    public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
+    public func makeIterator() -> Iterator { Iterator(base: members.makeIterator()) }
+
+    /// Yields the members in order.
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[Member]>
+
+        /// The next member, or `nil` after the last.
+        public mutating func next() -> Element? {
+            guard let member = base.next() else { return nil }
+            return (member.name, member.value)
+        }
+    }
 
     /// The number of members.
     public var underestimatedCount: Int { members.count }
@@ -97,7 +122,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
 
     /// Appends a member whose name the caller has checked is not present.
     mutating func appendUnchecked(_ name: String, _ value: JSONValue) {
-        members.append((name, value))
+        members.append(Member(name: name, value: value))
         if index != nil {
             index?[CodePointKey(name: name)] = members.count - 1
         } else if members.count > Self.indexThreshold {

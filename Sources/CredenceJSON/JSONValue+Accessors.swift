@@ -41,6 +41,19 @@ extension JSONValue {
         return nil
     }
 
+    /// The strings, if the value is an array whose elements are all strings; the shape of
+    /// `crit` (RFC 7515 §4.1.11), `aud` in its array form (RFC 7519 §4.1.3), `redirect_uris`.
+    public var stringArrayValue: [String]? {
+        guard case .array(let values) = self else { return nil }
+        var strings: [String] = []
+        strings.reserveCapacity(values.count)
+        for value in values {
+            guard case .string(let string) = value else { return nil }
+            strings.append(string)
+        }
+        return strings
+    }
+
     /// The object, if the value is an object.
     public var objectValue: JSONObject? {
         if case .object(let value) = self { return value }

@@ -2,7 +2,7 @@
 extension JSONValue: CustomStringConvertible {
     /// The compact UTF-8 JSON text: no insignificant whitespace, only the escapes RFC 8259 §7
     /// requires, numbers exactly as kept. With `sortedKeys`, every object's members are ordered
-    /// by the code points of their names, which is the RFC 7638 §3.3 thumbprint input.
+    /// by the code points of their names, which is the RFC 7638 §3 thumbprint input.
     public func serialized(sortedKeys: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128)

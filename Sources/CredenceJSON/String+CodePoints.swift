@@ -8,10 +8,18 @@ extension String {
         let a = utf8
         let b = other.utf8
         guard a.count == b.count else { return false }
+        // Native and small strings expose their bytes; compare those directly.
+        let fast = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in
+                for i in 0..<x.count where x[i] != y[i] { return false }
+                return true
+            }
+        }
+        if let fast, let result = fast { return result }
         return a.elementsEqual(b)
     }
 
-    /// Whether this string sorts before `other` by code points, the order RFC 7638 §3.3 asks
+    /// Whether this string sorts before `other` by code points, the order RFC 7638 §3 asks
     /// for. UTF-8 byte order is code point order, so comparing bytes suffices.
     @inline(__always)
     func precedesByCodePoints(_ other: String) -> Bool {

@@ -118,16 +118,22 @@ struct HostileInputTests {
         HostileCase("overlong four bytes", bytes: quoted([0xF0, 0x80, 0x80, 0xAF]), .invalidUTF8),
         HostileCase("encoded high surrogate", bytes: quoted([0xED, 0xA0, 0x80]), .invalidUTF8),
         HostileCase("encoded low surrogate", bytes: quoted([0xED, 0xBF, 0xBF]), .invalidUTF8),
-        HostileCase("encoded surrogate pair (CESU-8)",
-                    bytes: quoted([0xED, 0xA0, 0xBD, 0xED, 0xB8, 0x80]), .invalidUTF8),
+        HostileCase(
+            "encoded surrogate pair (CESU-8)",
+            bytes: quoted([0xED, 0xA0, 0xBD, 0xED, 0xB8, 0x80]),
+            .invalidUTF8
+        ),
         HostileCase("past U+10FFFF", bytes: quoted([0xF4, 0x90, 0x80, 0x80]), .invalidUTF8),
         HostileCase("five-byte form", bytes: quoted([0xF8, 0x88, 0x80, 0x80, 0x80]), .invalidUTF8),
         HostileCase("truncated two-byte", bytes: quoted([0xC3]), .invalidUTF8),
         HostileCase("truncated three-byte", bytes: quoted([0xE2, 0x82]), .invalidUTF8),
         HostileCase("truncated at end of input", bytes: [0x22, 0xE2, 0x82], .invalidUTF8),
         HostileCase("bad continuation", bytes: quoted([0xE2, 0x28, 0xA1]), .invalidUTF8),
-        HostileCase("invalid UTF-8 in name", bytes: [0x7B] + quoted([0xC0, 0xAF]) + Array(":1}".utf8),
-                    .invalidUTF8),
+        HostileCase(
+            "invalid UTF-8 in name",
+            bytes: [0x7B] + quoted([0xC0, 0xAF]) + Array(":1}".utf8),
+            .invalidUTF8
+        ),
         HostileCase("invalid UTF-8 after escape", bytes: quoted([0x5C, 0x6E, 0xFF]), .invalidUTF8),
 
         // Duplicate members.
@@ -141,25 +147,42 @@ struct HostileInputTests {
         HostileCase(
             "duplicate in a large object",
             "{" + (0..<100).map { "\"m\($0)\":0" }.joined(separator: ",") + ",\"m42\":1}",
-            .duplicateMember),
+            .duplicateMember
+        ),
 
         // Limits.
         HostileCase("100 000 nested arrays", String(repeating: "[", count: 100_000), .tooDeep),
         HostileCase(
             "100 000 nested arrays, closed",
-            String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), .tooDeep),
+            String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000),
+            .tooDeep
+        ),
         HostileCase("100 000 nested objects", String(repeating: #"{"a":"#, count: 100_000), .tooDeep),
-        HostileCase("33 levels with the default limit",
-                    String(repeating: "[", count: 33) + String(repeating: "]", count: 33), .tooDeep),
+        HostileCase(
+            "33 levels with the default limit",
+            String(repeating: "[", count: 33) + String(repeating: "]", count: 33),
+            .tooDeep
+        ),
         HostileCase("depth beyond a small limit", "[[1]]", .tooDeep, limits: JSONLimits(maxDepth: 1)),
         HostileCase("depth zero refuses containers", "[]", .tooDeep, limits: JSONLimits(maxDepth: 0)),
-        HostileCase("oversize input", "\"" + String(repeating: "a", count: 99) + "\"", .tooLarge,
-                    limits: JSONLimits(maxBytes: 100)),
-        HostileCase("over one MiB by default",
-                    "\"" + String(repeating: "a", count: 1 << 20) + "\"", .tooLarge),
+        HostileCase(
+            "oversize input",
+            "\"" + String(repeating: "a", count: 99) + "\"",
+            .tooLarge,
+            limits: JSONLimits(maxBytes: 100)
+        ),
+        HostileCase(
+            "over one MiB by default",
+            "\"" + String(repeating: "a", count: 1 << 20) + "\"",
+            .tooLarge
+        ),
         HostileCase("long string", #""abcde""#, .tooLarge, limits: JSONLimits(maxStringBytes: 4)),
-        HostileCase("long escaped string", #""\u00e9\u00e9\u00e9""#, .tooLarge,
-                    limits: JSONLimits(maxStringBytes: 4)),
+        HostileCase(
+            "long escaped string",
+            #""\u00e9\u00e9\u00e9""#,
+            .tooLarge,
+            limits: JSONLimits(maxStringBytes: 4)
+        ),
         HostileCase("long member name", #"{"abcde":1}"#, .tooLarge, limits: JSONLimits(maxStringBytes: 4)),
     ]
 
@@ -170,10 +193,13 @@ struct HostileInputTests {
         }
     }
 
-    @Test("the String entry point refuses the same way", arguments: cases.filter {
-        // A String cannot hold invalid UTF-8.
-        $0.code != .invalidUTF8
-    })
+    @Test(
+        "the String entry point refuses the same way",
+        arguments: cases.filter {
+            // A String cannot hold invalid UTF-8.
+            $0.code != .invalidUTF8
+        }
+    )
     func refusedAsString(_ testCase: HostileCase) {
         let text = String(decoding: testCase.bytes, as: UTF8.self)
         #expect(throws: JSONError(code: testCase.code, offset: nil, reason: "", fileID: "", line: 0)) {
@@ -218,8 +244,10 @@ struct HostileInputTests {
         }
     }
 
-    @Test("a non-object document is refused where an object is required",
-          arguments: ["[]", "1", "\"a\"", "null", "true"])
+    @Test(
+        "a non-object document is refused where an object is required",
+        arguments: ["[]", "1", "\"a\"", "null", "true"]
+    )
     func requireObject(_ text: String) {
         #expect(throws: JSONError(code: .invalidSyntax, offset: nil, reason: "", fileID: "", line: 0)) {
             try JSONObject.parse(text)

@@ -41,8 +41,10 @@ struct JSONNumberTests {
         #expect(try JSONValue.parse(text).numberValue?.text == text)
     }
 
-    @Test("init(text:) refuses what is not a JSON number",
-          arguments: ["", "-", "+1", "01", "1.", ".1", "1e", "NaN", "Infinity", " 1", "1 ", "0x1", "1_000"])
+    @Test(
+        "init(text:) refuses what is not a JSON number",
+        arguments: ["", "-", "+1", "01", "1.", ".1", "1e", "NaN", "Infinity", " 1", "1 ", "0x1", "1_000"]
+    )
     func refusesText(_ text: String) {
         #expect(JSONNumber(text: text) == nil)
     }
@@ -62,9 +64,13 @@ struct JSONNumberTests {
         #expect(JSONValue(3) == .number(JSONNumber(3)))
     }
 
-    @Test("Double text is always a valid JSON number that reads back exactly",
-          arguments: [0.0, -0.0, 1.0, 0.1, 1e-5, 1e-7, 1e16, 1e21, Double.leastNonzeroMagnitude, 1.7976931348623157e308,
-                      -123.456, 2.2250738585072014e-308])
+    @Test(
+        "Double text is always a valid JSON number that reads back exactly",
+        arguments: [
+            0.0, -0.0, 1.0, 0.1, 1e-5, 1e-7, 1e16, 1e21, Double.leastNonzeroMagnitude, 1.7976931348623157e308,
+            -123.456, 2.2250738585072014e-308,
+        ]
+    )
     func doubleText(_ value: Double) throws {
         let number = try #require(JSONNumber(value))
         #expect(JSONNumber(text: number.text) == number)

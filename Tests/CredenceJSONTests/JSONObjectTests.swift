@@ -30,7 +30,7 @@ struct JSONObjectTests {
         #expect(object.values == ["two", true])
     }
 
-    @Test("large objects keep lookups, updates and removals consistent", arguments: [5, 12, 13, 40])
+    @Test("large objects keep lookups, updates and removals consistent", arguments: [5, JSONObject.indexThreshold, JSONObject.indexThreshold + 1, 40])
     func largeObjects(_ size: Int) {
         var object = JSONObject()
         for i in 0..<size { object["k\(i)"] = .number(JSONNumber(i)) }
@@ -95,6 +95,11 @@ struct JSONObjectTests {
         #expect(value["a"]?[0] == 1)
         #expect(value["a"]?[1] == nil)
         #expect(value["a"]?[-1] == nil)
+        #expect(value["a"]?.stringArrayValue == nil)
+        #expect(try JSONValue.parse(#"["x","y"]"#).stringArrayValue == ["x", "y"])
+        #expect(try JSONValue.parse(#"["x",1]"#).stringArrayValue == nil)
+        #expect(try JSONValue.parse("[]").stringArrayValue == [])
+        #expect(value["s"]?.stringArrayValue == nil)
         #expect(value["o"]?.objectValue == JSONObject())
         #expect(value["z"]?.isNull == true)
         #expect(value["s"]?.isNull == false)

@@ -19,10 +19,13 @@ struct SerializationTests {
 
         // The same from a parsed document in yet another order, with whitespace.
         let parsed = try JSONValue.parse(
-            "{ \"kty\" : \"RSA\",\n \"n\": \"\(Self.rfc7638Modulus)\", \"e\":\"AQAB\" }")
+            "{ \"kty\" : \"RSA\",\n \"n\": \"\(Self.rfc7638Modulus)\", \"e\":\"AQAB\" }"
+        )
         #expect(parsed.serialized(sortedKeys: true) == Array(Self.rfc7638ThumbprintInput.utf8))
-        #expect(parsed.objectValue?.serialized(sortedKeys: true)
-                == Array(Self.rfc7638ThumbprintInput.utf8))
+        #expect(
+            parsed.objectValue?.serialized(sortedKeys: true)
+                == Array(Self.rfc7638ThumbprintInput.utf8)
+        )
     }
 
     @Test("without sortedKeys members keep their order")
@@ -38,15 +41,51 @@ struct SerializationTests {
             "\u{FB01}": 1, "\u{E9}": 2, "a": 3, "B": 4, "": 5, "aa": ["y": 1, "x": 2],
             "😀": 6,
         ]
-        #expect(value.serializedString(sortedKeys: true)
-                == "{\"\":5,\"B\":4,\"a\":3,\"aa\":{\"x\":2,\"y\":1},\"\u{E9}\":2,\"\u{FB01}\":1,\"😀\":6}")
+        #expect(
+            value.serializedString(sortedKeys: true)
+                == "{\"\":5,\"B\":4,\"a\":3,\"aa\":{\"x\":2,\"y\":1},\"\u{E9}\":2,\"\u{FB01}\":1,\"😀\":6}"
+        )
     }
 
     @Test("strings escape only what RFC 8259 requires")
     func escapes() {
         let value: JSONValue = .string("q\"b\\s/é€😀\u{7F}\u{0}\u{1}\u{8}\u{9}\u{A}\u{C}\u{D}\u{1F} ")
-        #expect(value.serializedString()
-                == #""q\"b\\s/é€😀"# + "\u{7F}" + #"\u0000\u0001\b\t\n\f\r\u001f ""#)
+        #expect(
+            value.serializedString()
+                == #""q\"b\\s/é€😀"# + "\u{7F}" + #"\u0000\u0001\b\t\n\f\r\u001f ""#
+        )
+    }
+
+    /// A plain reference escaper: one scalar at a time, exactly RFC 8259 §7's required escapes.
+    static func referenceEscape(_ string: String) -> String {
+        var out = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{0}"..."\u{1F}":
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    @Test("a character to escape is found at every offset", arguments: 0...20)
+    func escapeAtOffset(_ offset: Int) throws {
+        let prefix = String(repeating: "p", count: offset)
+        for special in ["\"", "\\", "\u{0}", "\u{1}", "\n", "\u{1F}", "é", "\u{7F}", "😀", " ", "/"] {
+            let string = prefix + special + "0123456789abcdef"
+            let value = JSONValue.string(string)
+            #expect(value.serializedString() == Self.referenceEscape(string))
+            #expect(try JSONValue.parse(value.serialized()) == value)
+        }
     }
 
     @Test("numbers are written from their kept text")
@@ -100,13 +139,17 @@ struct RoundTripTests {
     @Test("values built in code round-trip, including awkward strings and numbers")
     func builtValues() throws {
         var awkward = ""
-        for scalar in [0, 1, 0x1F, 0x20, 0x22, 0x2F, 0x5C, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFD, 0xFFFF,
-                       0x10000, 0x10FFFF] {
+        for scalar in [
+            0, 1, 0x1F, 0x20, 0x22, 0x2F, 0x5C, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFD, 0xFFFF,
+            0x10000, 0x10FFFF,
+        ] {
             if let s = Unicode.Scalar(scalar) { awkward.unicodeScalars.append(s) }
         }
         let value: JSONValue = [
             awkward: .string(awkward),
-            "numbers": [0.1, -0.0, .number(JSONNumber(Double.leastNonzeroMagnitude)!), 1.7976931348623157e308, 1e-05, 123.0],
+            "numbers": [
+                0.1, -0.0, .number(JSONNumber(Double.leastNonzeroMagnitude)!), 1.7976931348623157e308, 1e-05, 123.0,
+            ],
             "ints": [.number(JSONNumber(Int64.max)), .number(JSONNumber(UInt64.max))],
             "e\u{301}": "decomposed", "\u{E9}": "composed",
         ]

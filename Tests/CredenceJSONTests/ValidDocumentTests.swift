@@ -39,16 +39,19 @@ struct ValidDocumentTests {
         ValidCase(text: "[1,\"a\",null,true,[],{}]", expected: [1, "a", .null, true, [], [:]]),
         ValidCase(
             text: #"{"alg":"RS256","kid":"k1","typ":"JWT"}"#,
-            expected: ["alg": "RS256", "kid": "k1", "typ": "JWT"]),
+            expected: ["alg": "RS256", "kid": "k1", "typ": "JWT"]
+        ),
         ValidCase(
             text: #" { "a" : [ 1 , { "b" : null } ] , "c" : "d" } "#,
-            expected: ["a": [1, ["b": .null]], "c": "d"]),
+            expected: ["a": [1, ["b": .null]], "c": "d"]
+        ),
         ValidCase(
             text: #"{"iss":"s6BhdRkqt3","exp":1300819380,"aud":["a","b"],"x":{"y":{"z":[[[]]]}}}"#,
             expected: [
                 "iss": "s6BhdRkqt3", "exp": 1_300_819_380, "aud": ["a", "b"],
                 "x": ["y": ["z": [[[]]]]],
-            ]),
+            ]
+        ),
         // Names differing only by canonical equivalence are distinct (RFC 8259 §8.3).
         ValidCase(text: "{\"\u{E9}\":1,\"e\u{301}\":2}", expected: ["\u{E9}": 1, "e\u{301}": 2]),
         // Names are case sensitive.
@@ -112,5 +115,30 @@ struct ValidDocumentTests {
         #expect(object.count == 5000)
         #expect(object["k4999"] == 4999)
         #expect(object["k5000"] == nil)
+    }
+}
+
+@Suite("Deepest accepted values")
+struct DeepValueTests {
+    @Test("a value at the depth ceiling parses, compares, hashes, serializes and is freed")
+    func ceiling() throws {
+        let depth = JSONLimits.depthCeiling
+        let limits = JSONLimits(maxDepth: depth)
+        let arrays = String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth)
+        let objects = String(repeating: #"{"k":"#, count: depth) + "null" + String(repeating: "}", count: depth)
+        for text in [arrays, objects] {
+            let value = try JSONValue.parse(text, limits: limits)
+            let copy = try JSONValue.parse(value.serialized(sortedKeys: true), limits: limits)
+            #expect(copy == value)
+            #expect(Set([value, copy]).count == 1)
+            #expect(value.serializedString() == text)
+        }
+        // One level more is refused.
+        do {
+            _ = try JSONValue.parse("[" + arrays + "]", limits: limits)
+            Issue.record("a value deeper than the ceiling was accepted")
+        } catch {
+            #expect(error.code == .tooDeep)
+        }
     }
 }

@@ -1,11 +1,13 @@
 /// The strict RFC 8259 parser behind ``JSONValue/parse(_:limits:)``.
 ///
-/// It reads contiguous bytes once, keeps open arrays and objects on explicit stacks instead of
-/// recursing (so nesting costs heap, never stack), checks UTF-8 as it scans strings, and builds
-/// each string from its bytes in one go when it holds no escape.
+/// It reads contiguous bytes once, keeps open arrays and objects in a loop's own state instead of
+/// recursing (so nesting costs heap, never stack), checks UTF-8 as it scans strings eight bytes
+/// at a time, and builds each string from its bytes in one go when it holds no escape.
 struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let limits: JSONLimits
+    /// ``JSONLimits/maxStringBytes``, with `Int.max` for no limit.
+    private let maxStringBytes: Int
     private var position = 0
     /// Reused buffer for strings that hold escapes.
     private var scratch: [UInt8] = []
@@ -13,12 +15,11 @@ struct JSONParser {
     private init(bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits) {
         self.bytes = bytes
         self.limits = limits
+        self.maxStringBytes = limits.maxStringBytes ?? Int.max
     }
 
     /// Parses one complete document.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits)
-        throws(JSONError) -> JSONValue
-    {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits) throws(JSONError) -> JSONValue {
         guard bytes.count <= limits.maxBytes else {
             throw .tooLarge("input longer than \(limits.maxBytes) bytes", at: limits.maxBytes)
         }
@@ -35,14 +36,50 @@ struct JSONParser {
 
     // MARK: Structure
 
-    private enum Container { case array, object }
+    /// An array or object still open, with what has been read of it so far.
+    private struct OpenContainer {
+        var isObject: Bool
+        var elements: [JSONValue] = []
+        var members: [JSONObject.Member] = []
+        /// The name of the member whose value is being read.
+        var pendingName = ""
+        /// Positions of the names, once an object is large enough for a linear duplicate scan
+        /// to matter (``JSONObject/indexThreshold``); handed on to the finished object.
+        var index: [CodePointKey: Int]? = nil
+
+        init(isObject: Bool) { self.isObject = isObject }
+
+        /// Whether `name` is new to this object. Small objects are scanned; large ones keep an
+        /// index, so that a hostile object with many members costs linear, not quadratic, time.
+        func isNewName(_ name: String) -> Bool {
+            if index != nil {
+                return index?[CodePointKey(name: name)] == nil
+            }
+            for member in members where member.name.hasSameCodePoints(as: name) { return false }
+            return true
+        }
+
+        /// Appends the member whose name is pending, keeping the index up to date.
+        mutating func appendMember(_ value: JSONValue) {
+            members.append(JSONObject.Member(name: pendingName, value: value))
+            if index != nil {
+                index?[CodePointKey(name: pendingName)] = members.count - 1
+            } else if members.count > JSONObject.indexThreshold {
+                var index: [CodePointKey: Int] = [:]
+                index.reserveCapacity(members.count * 2)
+                for (i, member) in members.enumerated() { index[CodePointKey(name: member.name)] = i }
+                self.index = index
+            }
+        }
+    }
 
     private mutating func parseDocument() throws(JSONError) -> JSONValue {
-        // Open containers, innermost last; `arrays` and `objects` hold the ones of each kind.
-        var open: [Container] = []
-        var arrays: [[JSONValue]] = []
-        var objects: [JSONObject] = []
-        var names: [String] = []
+        // The innermost open container is a local, so appending to it happens in place; the
+        // containers around it wait on `parents`, which a flat document never allocates.
+        // Nesting costs heap, never stack.
+        var current = OpenContainer(isObject: false)
+        var parents: [OpenContainer] = []
+        var depth = 0
 
         nextValue: while true {
             skipWhitespace()
@@ -50,7 +87,7 @@ struct JSONParser {
             var value: JSONValue
             switch bytes[position] {
             case UInt8(ascii: "{"):
-                guard open.count < limits.maxDepth else {
+                guard depth < limits.maxDepth else {
                     throw .tooDeep(limit: limits.maxDepth, at: position)
                 }
                 position += 1
@@ -59,13 +96,15 @@ struct JSONParser {
                     position += 1
                     value = .object(JSONObject())
                 } else {
-                    names.append(try parseMemberName().name)
-                    objects.append(JSONObject())
-                    open.append(.object)
+                    if depth > 0 { parents.append(current) }
+                    current = OpenContainer(isObject: true)
+                    current.members.reserveCapacity(4)
+                    current.pendingName = try parseMemberName().name
+                    depth += 1
                     continue nextValue
                 }
             case UInt8(ascii: "["):
-                guard open.count < limits.maxDepth else {
+                guard depth < limits.maxDepth else {
                     throw .tooDeep(limit: limits.maxDepth, at: position)
                 }
                 position += 1
@@ -74,8 +113,9 @@ struct JSONParser {
                     position += 1
                     value = .array([])
                 } else {
-                    arrays.append([])
-                    open.append(.array)
+                    if depth > 0 { parents.append(current) }
+                    current = OpenContainer(isObject: false)
+                    depth += 1
                     continue nextValue
                 }
             case UInt8(ascii: "\""):
@@ -97,46 +137,40 @@ struct JSONParser {
 
             // A value is complete: add it to the innermost container, closing containers as
             // long as their closing bracket follows.
-            while let container = open.last {
-                switch container {
-                case .array:
-                    arrays[arrays.count - 1].append(value)
-                    skipWhitespace()
-                    guard position < bytes.count else { throw .unexpectedEnd(at: position) }
-                    switch bytes[position] {
-                    case UInt8(ascii: ","):
-                        position += 1
-                        continue nextValue
-                    case UInt8(ascii: "]"):
-                        position += 1
-                        open.removeLast()
-                        value = .array(arrays.removeLast())
-                    default:
-                        throw .invalidSyntax("expected ',' or ']'", at: position)
-                    }
-                case .object:
-                    // The name was checked for uniqueness when it was read.
-                    objects[objects.count - 1].appendUnchecked(names.removeLast(), value)
-                    skipWhitespace()
-                    guard position < bytes.count else { throw .unexpectedEnd(at: position) }
-                    switch bytes[position] {
-                    case UInt8(ascii: ","):
-                        position += 1
+            while depth > 0 {
+                if current.isObject {
+                    current.appendMember(value)
+                } else {
+                    current.elements.append(value)
+                }
+                skipWhitespace()
+                guard position < bytes.count else { throw .unexpectedEnd(at: position) }
+                let byte = bytes[position]
+                position += 1
+                if byte == UInt8(ascii: ",") {
+                    if current.isObject {
                         let (name, offset) = try parseMemberName()
                         // RFC 7515 §5.2, RFC 7519 §4: a repeated name is refused, never resolved.
-                        if objects[objects.count - 1].contains(name) {
+                        guard current.isNewName(name) else {
                             throw .duplicateMember(name, at: offset)
                         }
-                        names.append(name)
-                        continue nextValue
-                    case UInt8(ascii: "}"):
-                        position += 1
-                        open.removeLast()
-                        value = .object(objects.removeLast())
-                    default:
-                        throw .invalidSyntax("expected ',' or '}'", at: position)
+                        current.pendingName = name
                     }
+                    continue nextValue
                 }
+                if current.isObject {
+                    guard byte == UInt8(ascii: "}") else {
+                        throw .invalidSyntax("expected ',' or '}'", at: position - 1)
+                    }
+                    value = .object(JSONObject(uniqueMembers: current.members, index: current.index))
+                } else {
+                    guard byte == UInt8(ascii: "]") else {
+                        throw .invalidSyntax("expected ',' or ']'", at: position - 1)
+                    }
+                    value = .array(current.elements)
+                }
+                depth -= 1
+                if let parent = parents.popLast() { current = parent }
             }
             return value
         }
@@ -282,12 +316,17 @@ struct JSONParser {
         var i = start
         // Fast path: no escapes, so the string is a slice of the input.
         while i < n {
+            i = skipPlainASCII(from: i)
+            guard i < n else { break }
             let byte = bytes[i]
             if byte == UInt8(ascii: "\"") {
                 try checkStringLength(i - start, at: start)
                 position = i + 1
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]),
-                              as: UTF8.self)
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                return String(unsafeUninitializedCapacity: slice.count) { target in
+                    _ = target.initialize(fromContentsOf: slice)
+                    return slice.count
+                }
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw .controlCharacter(at: i) }
@@ -311,9 +350,7 @@ struct JSONParser {
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 i = try decodeEscape(at: i)
                 runStart = i
-                if let max = limits.maxStringBytes, scratch.count > max {
-                    throw .tooLarge("string longer than \(max) bytes", at: start)
-                }
+                try checkStringLength(scratch.count, at: start)
                 continue
             }
             if byte < 0x20 { throw .controlCharacter(at: i) }
@@ -322,9 +359,37 @@ struct JSONParser {
         throw .unexpectedEnd(at: n)
     }
 
+    /// Skips eight bytes at a time while none of them is `"`, `\\`, a control character or
+    /// non-ASCII, and returns the index of the first such byte (or of the last few bytes of the
+    /// input, which the byte-wise loop reads). The word tests can flag a byte needlessly only
+    /// above a byte that is truly flagged, so the lowest flag is exact.
+    @inline(__always)
+    private func skipPlainASCII(from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var i = start
+        while i &+ 8 <= bytes.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // A byte is flagged if it is zero after the XOR (a quote or a backslash), below 0x20,
+            // or has its high bit set (non-ASCII).
+            let flags =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                | (word &- (ones &* 0x20)) | word
+            let found = flags & highs
+            if found != 0 { return i &+ found.trailingZeroBitCount &>> 3 }
+            i &+= 8
+        }
+        return i
+    }
+
+    @inline(__always)
     private func checkStringLength(_ length: Int, at offset: Int) throws(JSONError) {
-        if let max = limits.maxStringBytes, length > max {
-            throw .tooLarge("string longer than \(max) bytes", at: offset)
+        if length > maxStringBytes {
+            throw .tooLarge("string longer than \(maxStringBytes) bytes", at: offset)
         }
     }
 
@@ -338,12 +403,20 @@ struct JSONParser {
         var high: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
+        case 0xE0:
+            length = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
+        case 0xF4:
+            length = 4
+            high = 0x8F
         default: throw .invalidUTF8(at: i)
         }
         guard i + length <= bytes.count else { throw .invalidUTF8(at: i) }
@@ -377,9 +450,14 @@ struct JSONParser {
             switch unit {
             case 0xD800...0xDBFF:
                 // A high surrogate must be followed at once by an escaped low surrogate.
-                guard end + 1 < bytes.count, bytes[end] == UInt8(ascii: "\\"),
-                    bytes[end + 1] == UInt8(ascii: "u")
-                else { throw .invalidEscape("unpaired surrogate", at: i) }
+                guard end < bytes.count else { throw .unexpectedEnd(at: end) }
+                guard bytes[end] == UInt8(ascii: "\\") else {
+                    throw .invalidEscape("unpaired surrogate", at: i)
+                }
+                guard end + 1 < bytes.count else { throw .unexpectedEnd(at: end + 1) }
+                guard bytes[end + 1] == UInt8(ascii: "u") else {
+                    throw .invalidEscape("unpaired surrogate", at: i)
+                }
                 let next = try hexQuad(at: end + 2)
                 guard (0xDC00...0xDFFF).contains(next) else {
                     throw .invalidEscape("unpaired surrogate", at: i)

@@ -24,8 +24,9 @@ enum JSONWriter {
         }
     }
 
-    /// Appends an object; with `sortedKeys`, members go in code point order of their names,
-    /// as RFC 7638 §3.3 (JWK thumbprints) and RFC 8785 §3.2.3 ask.
+    /// Appends an object; with `sortedKeys`, members go in lexicographic order of the code
+    /// points of their names, as RFC 7638 §3 asks of the JWK thumbprint input. (RFC 8785 sorts
+    /// by UTF-16 code units instead, which differs above U+FFFF; it is not what this does.)
     static func appendObject(_ object: JSONObject, to out: inout [UInt8], sortedKeys: Bool) {
         out.append(UInt8(ascii: "{"))
         if sortedKeys && object.count > 1 {
@@ -37,8 +38,11 @@ enum JSONWriter {
         out.append(UInt8(ascii: "}"))
     }
 
-    private static func appendMembers(_ members: [JSONObject.Element], to out: inout [UInt8],
-                                      sortedKeys: Bool) {
+    private static func appendMembers(
+        _ members: [JSONObject.Member],
+        to out: inout [UInt8],
+        sortedKeys: Bool
+    ) {
         for (i, member) in members.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             appendString(member.name, to: &out)
@@ -79,13 +83,14 @@ enum JSONWriter {
         var string = string
         string.withUTF8 { bytes in
             var runStart = 0
-            for i in 0..<bytes.count {
+            var i = 0
+            while true {
+                i = firstByteToEscape(in: bytes, from: i)
+                guard i < bytes.count else { break }
                 let byte = bytes[i]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
-                    continue
-                }
                 if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                runStart = i + 1
+                i += 1
+                runStart = i
                 out.append(UInt8(ascii: "\\"))
                 switch byte {
                 case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
@@ -109,5 +114,35 @@ enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// The index of the first byte from `start` on that must be escaped (`"`, `\\`, U+0000 to
+    /// U+001F), or `bytes.count`. Eight bytes are tested at a time; the word tests can flag a
+    /// byte needlessly only above a byte that truly needs escaping, so the lowest flag is exact.
+    @inline(__always)
+    static func firstByteToEscape(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while i &+ 8 <= bytes.count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let flags =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                    | ((word &- (ones &* 0x20)) & ~word)
+                let found = flags & highs
+                if found != 0 { return i &+ found.trailingZeroBitCount &>> 3 }
+                i &+= 8
+            }
+        }
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return i }
+            i += 1
+        }
+        return i
     }
 }

@@ -1,1 +1,0 @@
-// CredenceCore: placeholder until its first real file lands.

@@ -1,1 +1,0 @@
-// CredencePostgres: placeholder until its first real file lands.

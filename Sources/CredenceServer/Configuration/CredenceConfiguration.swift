@@ -1,0 +1,254 @@
+import Foundation
+import Logging
+import Yams
+
+/// Everything `credence` needs to run, read from one YAML file with secrets
+/// overridable from the environment. Loading is strict: an unknown key, a
+/// wrong type or a missing issuer is a problem named by its key path, and the
+/// server refuses to start until the file is right.
+public struct CredenceConfiguration: Sendable {
+    /// The issuer identifier; the root of every published URL.
+    public var issuer: IssuerURL
+    /// The path prefix under which the web server forwards requests; defaults to the issuer's path.
+    public var basePath: String
+    /// Where FastCGI connections are accepted.
+    public var listen: ListenAddress
+    /// Permissions of the unix socket (e.g. `0o660`).
+    public var socketMode: UInt16
+    /// Number of worker threads, each holding one web-server connection at a time.
+    public var workers: Int
+    /// Largest accepted request body; larger gets 413.
+    public var maxBodyBytes: Int
+    /// How long in-flight requests may run on during shutdown.
+    public var shutdownGraceSeconds: Int
+    /// Lowest log level written.
+    public var logLevel: Logger.Level
+    /// PostgreSQL settings.
+    public var database: DatabaseSettings
+    /// Signing-key settings.
+    public var keys: KeySettings
+    /// Access-token settings.
+    public var tokens: TokenSettings
+    /// Mutual-TLS settings.
+    public var mtls: MTLSSettings
+    /// Tolerance for clock differences when checking `exp`, `nbf` and `iat`.
+    public var clockSkewSeconds: Int
+
+    /// PostgreSQL connection settings.
+    public struct DatabaseSettings: Sendable {
+        /// libpq conninfo string or URI (may hold a password, hence secret).
+        public var url: Secret<String>
+        /// Seconds to wait for a connection before answering 503.
+        public var connectTimeoutSeconds: Int
+    }
+
+    /// Server signing-key settings.
+    public struct KeySettings: Sendable {
+        /// The 32-byte AES-256-GCM key that seals private signing keys at rest.
+        public var encryptionKey: Secret<[UInt8]>?
+        /// Where the key-encryption key came from, for messages (never the key).
+        public var encryptionKeySource: String
+        /// How often each responder re-reads the key set (bounds rotation pickup).
+        public var refreshIntervalSeconds: Int
+        /// Algorithm of keys made by `keys generate` without `--alg`.
+        public var defaultAlgorithm: String
+    }
+
+    /// Access-token settings.
+    public struct TokenSettings: Sendable {
+        /// Lifetime of issued access tokens; also how long a retired key stays published.
+        public var accessTokenLifetimeSeconds: Int
+    }
+
+    /// Mutual-TLS settings (RFC 8705).
+    public struct MTLSSettings: Sendable {
+        /// Base URL of the mTLS alias host (RFC 8705 §5), if the bank runs one.
+        public var aliasBaseURL: IssuerURL?
+        /// PEM bundle of CAs trusted for `tls_client_auth` client certificates.
+        public var trustedCAFile: String?
+    }
+
+    /// Environment variable that overrides `database.url`.
+    public static let databaseURLVariable = "CREDENCE_DATABASE_URL"
+    /// Environment variable carrying the key-encryption key (base64 of 32 bytes).
+    public static let keyEncryptionKeyVariable = "CREDENCE_KEY_ENCRYPTION_KEY"
+    /// Signing algorithms the server can use for its own keys.
+    public static let signingAlgorithms = ["ES256", "PS256"]
+
+    /// Reads and validates a configuration file.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> CredenceConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(problems: [.init(key: "(file)", message: "cannot read \(path)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(problems: [.init(key: "(file)", message: "\(path) is not UTF-8 text")])
+        }
+        return try parse(yaml: text, environment: environment, readFile: { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } })
+    }
+
+    /// Parses and validates configuration text; `readFile` reads referenced files (key-encryption key).
+    public static func parse(
+        yaml text: String, environment: [String: String], readFile: (String) -> [UInt8]?
+    ) throws(ConfigurationError) -> CredenceConfiguration {
+        var problems: [ConfigurationProblem] = []
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError(problems: [.init(key: "(file)", message: "not valid YAML: \(error)")])
+        }
+        guard let root else {
+            throw ConfigurationError(problems: [.init(key: "issuer", message: "required (the file is empty)")])
+        }
+        var top = YAMLSection(node: root, path: "", problems: &problems)
+
+        var issuer: IssuerURL?
+        if let text = top.string("issuer", problems: &problems) {
+            switch IssuerURL.parse(text) {
+            case .success(let value): issuer = value
+            case .failure(let reason): problems.append(.init(key: "issuer", message: reason.reason, line: top.line(of: "issuer")))
+            }
+        } else if !problems.contains(where: { $0.key == "issuer" }) {
+            problems.append(.init(key: "issuer", message: "required: the https URL clients know this server by"))
+        }
+
+        var basePath = issuer?.path ?? ""
+        if let text = top.string("base_path", problems: &problems) {
+            if text.isEmpty || (text.hasPrefix("/") && !text.hasSuffix("/") && !text.contains("?") && !text.contains("//")) {
+                basePath = text
+            } else {
+                problems.append(.init(key: "base_path", message: "must be empty or a path like /oauth (leading slash, no trailing slash)", line: top.line(of: "base_path")))
+            }
+        }
+
+        var listen = ListenAddress.unixSocket(path: "/run/credence/credence.sock")
+        if let text = top.string("listen", problems: &problems) {
+            if let parsed = ListenAddress(parsing: text) {
+                listen = parsed
+            } else {
+                problems.append(.init(key: "listen", message: "must be unix:/absolute/path, tcp:HOST:PORT or fd:0", line: top.line(of: "listen")))
+            }
+        }
+
+        var socketMode: UInt16 = 0o660
+        if let text = top.string("socket_mode", problems: &problems) {
+            if text.hasPrefix("0"), text.count == 4, let mode = UInt16(text, radix: 8), mode <= 0o777 {
+                socketMode = mode
+            } else {
+                problems.append(.init(key: "socket_mode", message: "must be an octal mode in quotes, like \"0660\"", line: top.line(of: "socket_mode")))
+            }
+        }
+
+        let workers = top.integer("workers", in: 1...1024, problems: &problems) ?? 32
+        let maxBodyBytes = top.integer("max_body_bytes", in: 1024...16_777_216, problems: &problems) ?? 65_536
+        let shutdownGrace = top.integer("shutdown_grace_seconds", in: 0...300, problems: &problems) ?? 10
+        let clockSkew = top.integer("clock_skew_seconds", in: 0...600, problems: &problems) ?? 60
+
+        var logLevel = Logger.Level.info
+        if let text = top.string("log_level", problems: &problems) {
+            if let level = Logger.Level(rawValue: text) {
+                logLevel = level
+            } else {
+                problems.append(.init(key: "log_level", message: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))", line: top.line(of: "log_level")))
+            }
+        }
+
+        // database
+        var databaseSection = top.section("database", problems: &problems)
+        var databaseURL = databaseSection.string("url", problems: &problems)
+        if let fromEnvironment = environment[databaseURLVariable], !fromEnvironment.isEmpty {
+            databaseURL = fromEnvironment
+        }
+        if databaseURL == nil || databaseURL?.isEmpty == true {
+            problems.append(.init(key: "database.url", message: "required (a libpq conninfo or postgresql:// URI), or set \(databaseURLVariable)"))
+        }
+        let connectTimeout = databaseSection.integer("connect_timeout_seconds", in: 1...60, problems: &problems) ?? 3
+        databaseSection.reportUnknownKeys(problems: &problems)
+
+        // keys
+        var keysSection = top.section("keys", problems: &problems)
+        var encryptionKey: [UInt8]?
+        var encryptionKeySource = "none"
+        let keyFile = keysSection.string("encryption_key_file", problems: &problems)
+        if let fromEnvironment = environment[keyEncryptionKeyVariable], !fromEnvironment.isEmpty {
+            encryptionKeySource = "environment variable \(keyEncryptionKeyVariable)"
+            encryptionKey = KeyEncryptionKeyText.decode(Array(fromEnvironment.utf8))
+            if encryptionKey == nil {
+                problems.append(.init(key: "keys.encryption_key_file", message: "\(keyEncryptionKeyVariable) must hold 32 bytes in base64 (openssl rand -base64 32)"))
+            }
+        } else if let keyFile {
+            encryptionKeySource = "file \(keyFile)"
+            if let bytes = readFile(keyFile) {
+                encryptionKey = KeyEncryptionKeyText.decode(bytes)
+                if encryptionKey == nil {
+                    problems.append(.init(key: "keys.encryption_key_file", message: "\(keyFile) must hold 32 raw bytes or their base64 (openssl rand -base64 32)", line: keysSection.line(of: "encryption_key_file")))
+                }
+            } else {
+                problems.append(.init(key: "keys.encryption_key_file", message: "cannot read \(keyFile)", line: keysSection.line(of: "encryption_key_file")))
+            }
+        } else {
+            problems.append(.init(key: "keys.encryption_key_file", message: "required (a file with 32 random bytes in base64: openssl rand -base64 32), or set \(keyEncryptionKeyVariable)"))
+        }
+        let refreshInterval = keysSection.integer("refresh_interval_seconds", in: 1...3600, problems: &problems) ?? 30
+        var defaultAlgorithm = "ES256"
+        if let text = keysSection.string("algorithm", problems: &problems) {
+            if signingAlgorithms.contains(text) {
+                defaultAlgorithm = text
+            } else {
+                problems.append(.init(key: "keys.algorithm", message: "must be one of \(signingAlgorithms.joined(separator: ", "))", line: keysSection.line(of: "algorithm")))
+            }
+        }
+        keysSection.reportUnknownKeys(problems: &problems)
+
+        // tokens
+        var tokensSection = top.section("tokens", problems: &problems)
+        let lifetime = tokensSection.integer("access_token_lifetime_seconds", in: 30...86_400, problems: &problems) ?? 300
+        tokensSection.reportUnknownKeys(problems: &problems)
+
+        // mtls
+        var mtlsSection = top.section("mtls", problems: &problems)
+        var aliasBaseURL: IssuerURL?
+        if let text = mtlsSection.string("alias_base_url", problems: &problems) {
+            switch IssuerURL.parse(text) {
+            case .success(let value): aliasBaseURL = value
+            case .failure(let reason): problems.append(.init(key: "mtls.alias_base_url", message: reason.reason, line: mtlsSection.line(of: "alias_base_url")))
+            }
+        }
+        let trustedCAFile = mtlsSection.string("trusted_ca_file", problems: &problems)
+        if let trustedCAFile, readFile(trustedCAFile) == nil {
+            problems.append(.init(key: "mtls.trusted_ca_file", message: "cannot read \(trustedCAFile)", line: mtlsSection.line(of: "trusted_ca_file")))
+        }
+        mtlsSection.reportUnknownKeys(problems: &problems)
+
+        top.reportUnknownKeys(problems: &problems)
+
+        guard problems.isEmpty, let issuer, let databaseURL else {
+            throw ConfigurationError(problems: problems.sorted { ($0.line ?? Int.max, $0.key) < ($1.line ?? Int.max, $1.key) })
+        }
+        return CredenceConfiguration(
+            issuer: issuer, basePath: basePath, listen: listen, socketMode: socketMode, workers: workers,
+            maxBodyBytes: maxBodyBytes, shutdownGraceSeconds: shutdownGrace, logLevel: logLevel,
+            database: DatabaseSettings(url: Secret(databaseURL), connectTimeoutSeconds: connectTimeout),
+            keys: KeySettings(
+                encryptionKey: encryptionKey.map(Secret.init), encryptionKeySource: encryptionKeySource,
+                refreshIntervalSeconds: refreshInterval, defaultAlgorithm: defaultAlgorithm),
+            tokens: TokenSettings(accessTokenLifetimeSeconds: lifetime),
+            mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
+            clockSkewSeconds: clockSkew)
+    }
+}
+
+/// Decodes the key-encryption key as written by operators: 32 raw bytes, or
+/// the base64 of 32 bytes with optional surrounding whitespace.
+enum KeyEncryptionKeyText {
+    static func decode(_ bytes: [UInt8]) -> [UInt8]? {
+        if let text = String(bytes: bytes, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            let data = Data(base64Encoded: text), data.count == 32
+        {
+            return [UInt8](data)
+        }
+        return bytes.count == 32 ? bytes : nil
+    }
+}

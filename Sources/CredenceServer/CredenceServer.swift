@@ -1,1 +1,0 @@
-// CredenceServer: placeholder until its first real file lands.

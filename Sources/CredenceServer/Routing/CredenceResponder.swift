@@ -1,0 +1,99 @@
+import CredenceCore
+import CredenceJOSE
+import Foundation
+import Logging
+
+/// Answers requests for one worker thread: routes, runs the endpoint, turns
+/// every error into an OAuth JSON error (never a stack trace, never a dead
+/// worker), and writes one access-log line per request.
+public final class CredenceResponder {
+    private let router: Router
+    private let clock: any Clock
+    private let logger: Logger
+
+    /// Creates a responder; `CredenceApplication.makeResponder` is the usual way.
+    public init(router: Router, clock: any Clock, logger: Logger) {
+        self.router = router
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Answers one request.
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let context: RequestContext
+        var response: HTTPResponse
+        var failure: OAuthError?
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            context = RequestContext(request: request, now: clock.now)
+            failure = .notFound()
+        case .methodNotAllowed(let allowed):
+            context = RequestContext(request: request, now: clock.now)
+            failure = .methodNotAllowed(allowed: allowed)
+        case .found(let handler, let parameters):
+            context = RequestContext(request: request, pathParameters: parameters, now: clock.now)
+            do {
+                response = try handler(context)
+                if request.method == "HEAD" { response.body = [] }
+                log(request: request, context: context, status: response.status, error: nil, started: started)
+                return response
+            } catch let error as OAuthError {
+                failure = error
+            } catch let error as StoreError where error.code == .unavailable {
+                failure = .temporarilyUnavailable(logDetail: error.debugDescription)
+            } catch {
+                failure = .serverError(logDetail: String(reflecting: error))
+            }
+        }
+        let error = failure ?? .serverError(logDetail: "no response")
+        response = .error(error)
+        if request.method == "HEAD" { response.body = [] }
+        log(request: request, context: context, status: response.status, error: error, started: started)
+        return response
+    }
+
+    /// Answers a request the transport refused (oversize or malformed).
+    public func respond(toRejected rejection: RequestRejection, request: HTTPRequest) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let error: OAuthError
+        switch rejection {
+        case .bodyTooLarge(let limit):
+            error = .requestTooLarge(limit: limit)
+        case .parametersTooLarge(let limit):
+            error = OAuthError(code: "invalid_request", description: "request headers larger than \(limit) bytes", status: 431)
+        case .malformed(let reason):
+            error = .invalidRequest("malformed request", logDetail: reason)
+        }
+        let context = RequestContext(request: request, now: clock.now)
+        log(request: request, context: context, status: error.status, error: error, started: started)
+        return .error(error)
+    }
+
+    private func log(request: HTTPRequest, context: RequestContext, status: Int, error: OAuthError?, started: UInt64) {
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        var metadata: Logger.Metadata = [
+            "http.method": .string(request.method.isEmpty ? "-" : request.method),
+            "http.path": .string(request.path),
+            "http.status": .stringConvertible(status),
+            "http.duration_ms": .string(String(format: "%.2f", elapsed)),
+            "http.auth_scheme": .string(request.authorizationScheme ?? "none"),
+        ]
+        if let clientID = context.clientID { metadata["oauth.client_id"] = .string(clientID) }
+        if let parameter = request.clientCertificate {
+            metadata["tls.client_verify"] = .string(parameter.webServerVerification ?? "-")
+            if let certificate = context.clientCertificate {
+                metadata["tls.client_cert_sha256"] = .string(Base64URL.encode(certificate.sha256Thumbprint))
+            } else {
+                metadata["tls.client_cert_error"] = .string(context.clientCertificateError.map { "\($0.code)" } ?? "undecodable")
+            }
+        }
+        if let error {
+            metadata["oauth.error"] = .string(error.code)
+            if status >= 500 || error.logDetail != nil {
+                metadata["error.detail"] = .string(error.debugDescription)
+            }
+        }
+        logger.log(level: status >= 500 ? .error : .info, "request", metadata: metadata)
+    }
+}

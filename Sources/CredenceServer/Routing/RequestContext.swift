@@ -1,0 +1,39 @@
+import Foundation
+import OpenSSLCrypto
+
+/// What an endpoint handler gets for one request: the request, the values of
+/// path parameters, the instant the request is judged at, and a place to note
+/// facts for the access log (the client id once it is known).
+public final class RequestContext {
+    /// The request being answered.
+    public let request: HTTPRequest
+    /// Values of `{name}` path segments, percent-decoded.
+    public let pathParameters: [String: String]
+    /// The instant every time rule of this request is checked against.
+    public let now: Date
+    /// The authenticated or addressed client, for the access log.
+    public var clientID: String?
+
+    /// The client certificate the web server passed, decoded once on first
+    /// use; `nil` when none was presented or the parameter is not exactly one
+    /// well-formed certificate (`clientCertificateError` then says why).
+    public private(set) lazy var clientCertificate: Certificate? = {
+        guard let parameter = request.clientCertificate else { return nil }
+        do {
+            return try Certificate(webServerParameter: parameter.encoded)
+        } catch {
+            clientCertificateError = error as? CertificateError
+            return nil
+        }
+    }()
+
+    /// Why a presented certificate parameter could not be decoded, if it could not.
+    public private(set) var clientCertificateError: CertificateError?
+
+    /// Creates a context; the responder does this for each request.
+    public init(request: HTTPRequest, pathParameters: [String: String] = [:], now: Date) {
+        self.request = request
+        self.pathParameters = pathParameters
+        self.now = now
+    }
+}

@@ -1,1 +1,0 @@
-// CredenceTesting: placeholder until its first real file lands.

@@ -1,4 +1,0 @@
-// FastCGI: placeholder until the responder lands.
-internal import CFastCGI
-
-func _libraryVersionProbe() -> Int32 { FCGX_Init() }

@@ -1,0 +1,146 @@
+import Dispatch
+import Logging
+
+/// A FastCGI responder (FastCGI 1.0 §6.2) on libfcgi: worker threads, each with its own
+/// handler and blocking I/O, accept the web server's connections on one listening socket,
+/// turn each request into a ``FastCGIRequest`` and write the handler's ``FastCGIResponse``.
+///
+/// ```swift
+/// let server = try FastCGIServer(configuration: .init(listen: .unixSocket(path: p, permissions: 0o660)),
+///                                logger: Logger(label: "credence.fastcgi")) { index in MyHandler(index) }
+/// let signals = server.shutdownOnTerminationSignals()
+/// try server.run()   // returns after SIGTERM/SIGINT and the graceful drain
+/// ```
+///
+/// Read ``FastCGIServerConfiguration`` on sizing `workerCount` against the web server's
+/// kept-alive upstream connections: a worker is bound to a kept-alive connection between
+/// requests, so too few workers make requests hang.
+public final class FastCGIServer: Sendable {
+    /// The configuration the server was made with.
+    public let configuration: FastCGIServerConfiguration
+    let core: ServerCore
+
+    /// Validates the configuration, initialises libfcgi and opens the listening socket (so a
+    /// bad path or a busy port fails here, before anything runs). Nothing is accepted until
+    /// ``run()``. `makeHandler` is called once on each worker thread with its index.
+    public init(
+        configuration: FastCGIServerConfiguration,
+        logger: Logger = Logger(label: "credence.fastcgi"),
+        makeHandler: @escaping @Sendable (_ workerIndex: Int) -> any FastCGIRequestHandler
+    ) throws(FastCGIServerError) {
+        try configuration.validate()
+        let initialised = LibFCGI.initialise()
+        guard initialised == 0 else {
+            throw FastCGIServerError(
+                .libraryInitializationFailed, "FCGX_Init failed", detail: "status \(initialised)")
+        }
+        let listener = try ListeningSocket.open(
+            configuration.listen, backlog: configuration.listenBacklog, ioTimeout: configuration.connectionIOTimeout)
+        let wake = try WakePipe()
+        let allowlist = PeerAllowlist(environmentValue: Self.environment("FCGI_WEB_SERVER_ADDRS"))
+        self.configuration = configuration
+        self.core = ServerCore(
+            configuration: configuration, logger: logger, listener: listener, wake: wake, peerAllowlist: allowlist,
+            makeHandler: makeHandler)
+    }
+
+    /// The TCP port listened on (useful with port 0), or nil for a unix socket.
+    public var tcpPort: Int? { core.listener.tcpPort }
+
+    /// The current counters.
+    public var statistics: FastCGIServerStatistics {
+        FastCGIServerStatistics(
+            workerCount: configuration.workerCount,
+            busyWorkers: core.busyWorkers.load(ordering: .relaxed),
+            idleKeptAliveConnections: core.idleKeptAlive.load(ordering: .relaxed),
+            availableWorkers: core.availableWorkers.load(ordering: .relaxed),
+            requestsServed: core.requestsServed.load(ordering: .relaxed),
+            requestsRejected: core.requestsRejected.load(ordering: .relaxed),
+            connectionsAccepted: core.connectionsAccepted.load(ordering: .relaxed),
+            saturationEvents: core.saturationEvents.load(ordering: .relaxed))
+    }
+
+    /// Starts the workers and blocks until shutdown completes: ``shutdown()`` was called (or
+    /// the listening socket failed), in-flight requests finished or the grace period ran out.
+    /// Throws if the workers could not start or the listening socket failed while serving.
+    /// A server runs once.
+    public func run() throws(FastCGIServerError) {
+        guard core.markStarted() else {
+            throw FastCGIServerError(.alreadyRunning, "this FastCGI server has already run")
+        }
+        let logger = core.logger
+        let count = configuration.workerCount
+        logger.notice(
+            "FastCGI responder listening",
+            metadata: ["fastcgi.listen": "\(core.listener.label)", "fastcgi.workers": "\(count)"])
+        logger.warning(
+            "FastCGI responder runs \(count) worker threads: each web server connection kept alive between requests holds one, so keep the web server's idle upstream connections (nginx: worker_processes × keepalive) well below \(count)",
+            metadata: ["fastcgi.workers": "\(count)"])
+        if case .tcp = configuration.listen, core.peerAllowlist == nil {
+            logger.warning(
+                "FastCGI over TCP has no authentication: whoever reaches the port can forge any parameter; listen on loopback or set FCGI_WEB_SERVER_ADDRS")
+        }
+
+        var startFailure: FastCGIServerError?
+        for index in 0..<count {
+            core.workersDone.enter()
+            core.liveWorkers.add(1, ordering: .relaxed)
+            let worker = Worker(index: index, core: core)
+            let status = WorkerThread.start { worker.run() }
+            if status != 0 {
+                core.liveWorkers.subtract(1, ordering: .relaxed)
+                core.workersDone.leave()
+                startFailure = .system(.threadStartFailed, "cannot start worker thread \(index)", errno: status)
+                break
+            }
+        }
+        if let startFailure {
+            logger.critical("FastCGI responder cannot start its workers: \(startFailure)")
+            core.beginShutdown(failure: startFailure)
+        }
+
+        core.shutdownStarted.wait()
+        let started = core.shutdownInstant ?? .now
+        let deadline = started + configuration.shutdownGracePeriod
+        logger.notice(
+            "FastCGI responder shutting down: no new connections, waiting for in-flight requests",
+            metadata: ["fastcgi.busy": "\(core.busyWorkers.load(ordering: .relaxed))"])
+        let remaining = max(deadline - .now, .zero)
+        let finished = core.workersDone.wait(timeout: .now() + Self.dispatchInterval(remaining)) == .success
+        if finished {
+            logger.notice("FastCGI responder stopped")
+        } else {
+            logger.error(
+                "FastCGI responder stopped with workers still busy after the grace period; their requests are abandoned",
+                metadata: ["fastcgi.busy": "\(core.liveWorkers.load(ordering: .relaxed))"])
+        }
+        core.listener.removeSocketFile()
+        if let failure = core.failure { throw failure }
+    }
+
+    /// Starts a graceful shutdown: stops accepting connections, closes idle kept-alive
+    /// connections, lets in-flight requests finish within the grace period, then ``run()``
+    /// returns. Safe from any thread, any number of times; before `run()` it makes `run()`
+    /// return at once.
+    public func shutdown() {
+        core.beginShutdown()
+    }
+
+    private static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if nanoseconds.overflow || seconds > Int64(Int.max / 1_000_000_000) { return .never }
+        return .nanoseconds(Int(nanoseconds.partialValue + attoseconds / 1_000_000_000))
+    }
+
+    private static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif

@@ -1,0 +1,105 @@
+/// Something the body can be read from: libfcgi's `FCGI_STDIN` stream, or a test double.
+protocol BodySource {
+    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> BodyReadResult
+}
+
+/// Reads a request body within limits, never holding more than `maximumBodyBytes` of it.
+///
+/// A body declared or found larger than the limit is read and thrown away, up to
+/// `maximumDiscardedBytes`, so that the web server finishes sending, reads the answer and may
+/// reuse the connection; past that the connection must be closed.
+struct BodyReader {
+    enum Outcome {
+        /// The body, exactly as declared.
+        case complete([UInt8])
+        /// The request is refused; `connectionReusable` says whether all of `FCGI_STDIN` was
+        /// consumed (false: close the connection after answering).
+        case rejected(FastCGIRequestRejection, connectionReusable: Bool)
+        /// The connection failed while reading (closed, timed out, aborted, protocol error):
+        /// nothing can be answered.
+        case connectionFailed(streamError: Int32)
+    }
+
+    let maximumBodyBytes: Int
+    let maximumDiscardedBytes: Int
+
+    private static let chunkSize = 16 * 1024
+
+    func read(declaredLength: Int, from source: some BodySource) -> Outcome {
+        if declaredLength > maximumBodyBytes {
+            switch discard(from: source, alreadyRead: 0) {
+            case .finished:
+                return .rejected(.bodyTooLarge(limit: maximumBodyBytes), connectionReusable: true)
+            case .limitReached:
+                return .rejected(.bodyTooLarge(limit: maximumBodyBytes), connectionReusable: false)
+            case .failed(let error):
+                return .connectionFailed(streamError: error)
+            }
+        }
+        var received = 0
+        var failure: Int32 = 0
+        let body = [UInt8](unsafeUninitializedCapacity: declaredLength) { buffer, initialized in
+            while received < declaredLength {
+                let result = source.readBody(
+                    into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[received...]))
+                received += result.count
+                if result.count == 0 || result.streamError != 0 {
+                    failure = result.streamError
+                    break
+                }
+            }
+            initialized = received
+        }
+        if failure != 0 { return .connectionFailed(streamError: failure) }
+        if received < declaredLength {
+            return .rejected(
+                .malformed(reason: "the body is shorter than CONTENT_LENGTH (\(received) of \(declaredLength) bytes)"),
+                connectionReusable: true)
+        }
+        // The stream must end here: one more byte means the body is longer than declared.
+        var probe: UInt8 = 0
+        let extra = withUnsafeMutableBytes(of: &probe) { source.readBody(into: $0) }
+        if extra.count == 0 {
+            return extra.streamError == 0 ? .complete(body) : .connectionFailed(streamError: extra.streamError)
+        }
+        let tail = discard(from: source, alreadyRead: declaredLength + extra.count)
+        let total: Int
+        let reusable: Bool
+        switch tail {
+        case .finished(let count): (total, reusable) = (count, true)
+        case .limitReached(let count): (total, reusable) = (count, false)
+        case .failed(let error): return .connectionFailed(streamError: error)
+        }
+        if total > maximumBodyBytes {
+            return .rejected(.bodyTooLarge(limit: maximumBodyBytes), connectionReusable: reusable)
+        }
+        return .rejected(
+            .malformed(reason: "the body is longer than CONTENT_LENGTH (\(declaredLength) bytes declared)"),
+            connectionReusable: reusable)
+    }
+
+    enum Discarded {
+        /// The stream ended cleanly; the total number of body bytes seen.
+        case finished(Int)
+        /// More than `maximumDiscardedBytes` arrived; reading stopped.
+        case limitReached(Int)
+        case failed(Int32)
+    }
+
+    /// Reads and throws away the rest of `FCGI_STDIN`, up to the discard limit.
+    func discard(from source: some BodySource, alreadyRead: Int) -> Discarded {
+        var total = alreadyRead
+        var discarded = 0
+        var scratch = [UInt8](repeating: 0, count: Self.chunkSize)
+        return scratch.withUnsafeMutableBytes { buffer -> Discarded in
+            while true {
+                if discarded > maximumDiscardedBytes { return .limitReached(total) }
+                let result = source.readBody(into: buffer)
+                total += result.count
+                discarded += result.count
+                if result.streamError != 0 { return .failed(result.streamError) }
+                if result.count < buffer.count { return .finished(total) }
+            }
+        }
+    }
+}

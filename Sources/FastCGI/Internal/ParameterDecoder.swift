@@ -1,0 +1,111 @@
+/// Something that can list a request's parameters as raw `name=value` bytes.
+protocol ParameterSource {
+    func forEachParameter(_ body: (UnsafeBufferPointer<UInt8>) -> Void)
+}
+
+/// Turns raw parameters into a dictionary, strictly: a total size limit, valid UTF-8, no
+/// empty names, no name sent twice with different values.
+struct ParameterDecoder {
+    /// The parameters handed along with ``FastCGIRequestRejection/parametersTooLarge(limit:)``:
+    /// enough to route and log the refusal, each short.
+    static let rejectionParameterNames: Set<String> = [
+        "REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO", "DOCUMENT_URI", "CONTENT_TYPE",
+        "CONTENT_LENGTH", "SERVER_PROTOCOL", "REMOTE_ADDR",
+    ]
+    static let rejectionParameterMaximumBytes = 1024
+
+    enum Outcome: Equatable {
+        case decoded([String: String])
+        case rejected(FastCGIRequestRejection, parameters: [String: String])
+    }
+
+    /// The limit on the sum of name and value lengths, in bytes.
+    let maximumBytes: Int
+
+    func decode(_ source: some ParameterSource) -> Outcome {
+        var total = 0
+        source.forEachParameter { entry in
+            // "name=value": the '=' is not counted.
+            total += max(entry.count - 1, 0)
+        }
+        if total > maximumBytes {
+            return .rejected(.parametersTooLarge(limit: maximumBytes), parameters: rejectionSubset(source))
+        }
+        var parameters: [String: String] = [:]
+        var problem: String?
+        source.forEachParameter { entry in
+            guard problem == nil else { return }
+            guard let separator = entry.firstIndex(of: UInt8(ascii: "=")) else {
+                problem = "a parameter has no value separator"
+                return
+            }
+            guard separator > 0 else {
+                problem = "a parameter has an empty name"
+                return
+            }
+            guard let name = String(validating: entry[..<separator], as: UTF8.self) else {
+                problem = "a parameter name is not valid UTF-8"
+                return
+            }
+            guard let value = String(validating: entry[(separator + 1)...], as: UTF8.self) else {
+                problem = "the value of parameter \(Self.loggable(name)) is not valid UTF-8"
+                return
+            }
+            if let existing = parameters[name] {
+                if existing != value {
+                    problem = "parameter \(Self.loggable(name)) is sent twice with different values"
+                }
+                return
+            }
+            parameters[name] = value
+        }
+        if let problem {
+            return .rejected(.malformed(reason: problem), parameters: [:])
+        }
+        return .decoded(parameters)
+    }
+
+    private func rejectionSubset(_ source: some ParameterSource) -> [String: String] {
+        var subset: [String: String] = [:]
+        source.forEachParameter { entry in
+            guard entry.count <= Self.rejectionParameterMaximumBytes + 32,
+                let separator = entry.firstIndex(of: UInt8(ascii: "=")),
+                let name = String(validating: entry[..<separator], as: UTF8.self),
+                Self.rejectionParameterNames.contains(name), subset[name] == nil,
+                entry.count - separator - 1 <= Self.rejectionParameterMaximumBytes,
+                let value = String(validating: entry[(separator + 1)...], as: UTF8.self)
+            else { return }
+            subset[name] = value
+        }
+        return subset
+    }
+
+    /// A parameter name as it may appear in a log line or a rejection reason: printable
+    /// ASCII, at most 64 characters.
+    static func loggable(_ name: String) -> String {
+        let cleaned = name.unicodeScalars.prefix(64).map { scalar -> Character in
+            (0x21...0x7E).contains(scalar.value) ? Character(scalar) : "?"
+        }
+        return String(cleaned)
+    }
+}
+
+/// `CONTENT_LENGTH` (RFC 3875 §4.1.2): absent or empty means no body; otherwise only decimal
+/// digits. Anything else (a sign, spaces, hex, an overflow) is malformed.
+enum ContentLength {
+    enum Parsed: Equatable {
+        case length(Int)
+        case invalid
+    }
+
+    static func parse(_ value: String?) -> Parsed {
+        guard let value, !value.isEmpty else { return .length(0) }
+        let bytes = Array(value.utf8)
+        guard bytes.count <= 18, bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            return .invalid
+        }
+        var result = 0
+        for byte in bytes { result = result * 10 + Int(byte - UInt8(ascii: "0")) }
+        return .length(result)
+    }
+}

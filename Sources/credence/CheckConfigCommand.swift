@@ -1,0 +1,42 @@
+import ArgumentParser
+import CredencePostgres
+import CredenceServer
+
+/// `credence check-config`: validates the configuration file and, with
+/// `--database`, that the database is reachable and migrated.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the configuration file, naming every problem by its key.",
+        discussion: "Exits 0 when the file is usable, 78 when it is not (every problem is listed), 69 when --database is given and the database is unreachable or not migrated.")
+
+    @OptionGroup var options: ConfigurationOption
+
+    @Flag(help: "Also connect to the database and check that its schema is migrated.")
+    var database = false
+
+    func run() throws {
+        let configuration = try options.load()
+        print("configuration \(options.path) is valid")
+        print("  issuer:          \(configuration.issuer)")
+        print("  base path:       \(configuration.basePath.isEmpty ? "/" : configuration.basePath)")
+        print("  listen:          \(configuration.listen) (\(configuration.workers) workers)")
+        print("  max body:        \(configuration.maxBodyBytes) bytes")
+        print("  key encryption:  \(configuration.keys.encryptionKeySource)")
+        if let alias = configuration.mtls.aliasBaseURL { print("  mTLS alias:      \(alias)") }
+        guard database else { return }
+        let connection = try configuration.connectForCommand()
+        do {
+            let status = try MigrationRunner(connection: connection, migrations: .embedded()).status()
+            if status.isUpToDate {
+                print("database reachable, schema up to date (\(status.entries.count) migrations)")
+            } else {
+                printError("database reachable but the schema is not up to date: \(status.pending.count) pending; run `credence migrate`")
+                throw ExitCode(69)
+            }
+        } catch let error as MigrationError {
+            printError(error.description)
+            throw ExitCode(69)
+        }
+    }
+}

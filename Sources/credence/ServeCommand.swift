@@ -1,0 +1,117 @@
+import ArgumentParser
+import CredencePostgres
+import CredenceServer
+import FastCGI
+import Foundation
+import Logging
+
+/// `credence serve`: the FastCGI responder.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the FastCGI responder behind nginx or Apache.",
+        discussion: """
+            Listens on the configured unix socket (default), a TCP address, or the socket inherited
+            as file descriptor 0 (spawn-fcgi, systemd socket activation, Apache mod_fcgid). Each of
+            the N worker threads serves one web-server connection at a time, and a kept-alive
+            connection holds its worker between requests: keep
+              nginx worker_processes × upstream keepalive  <  workers
+            (the shipped nginx sample: 2 × 8 = 16 < 32), or requests beyond the pool hang.
+            SIGTERM or SIGINT stops accepting, lets in-flight requests finish (up to
+            shutdown_grace_seconds) and exits 0.
+            """)
+
+    @OptionGroup var options: ConfigurationOption
+
+    @Option(help: ArgumentHelp("Override `listen`: unix:/path, tcp:HOST:PORT or fd:0.", valueName: "address"))
+    var listen: String?
+
+    @Option(help: ArgumentHelp("Override `workers` (worker threads).", valueName: "n"))
+    var workers: Int?
+
+    func run() throws {
+        var configuration = try options.load()
+        if let listen {
+            guard let address = ListenAddress(parsing: listen) else {
+                printError("--listen must be unix:/absolute/path, tcp:HOST:PORT or fd:0")
+                throw ExitCode(64)
+            }
+            configuration.listen = address
+        }
+        if let workers {
+            guard (1...1024).contains(workers) else {
+                printError("--workers must be between 1 and 1024")
+                throw ExitCode(64)
+            }
+            configuration.workers = workers
+        }
+        let logger = LoggingSetup.bootstrap(level: configuration.logLevel)
+        try Self.checkSchema(configuration, logger: logger)
+
+        let settings = configuration
+        let application = CredenceApplication(configuration: settings)
+        let accessLogger = LoggingSetup.logger("credence.access", level: configuration.logLevel)
+        let fastCGIConfiguration = FastCGIServerConfiguration(
+            listen: configuration.listen.fastCGIAddress(mode: configuration.socketMode),
+            workerCount: configuration.workers,
+            maxBodyBytes: configuration.maxBodyBytes,
+            shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds))
+        let server: FastCGIServer
+        do {
+            server = try FastCGIServer(
+                configuration: fastCGIConfiguration, logger: LoggingSetup.logger("credence.fastcgi", level: configuration.logLevel)
+            ) { _ in
+                let services = PostgresWorkerServices(configuration: settings)
+                return FastCGIBridge(responder: application.makeResponder(services: services, logger: accessLogger))
+            }
+        } catch {
+            printError("cannot listen on \(configuration.listen): \(error.description)")
+            throw ExitCode(71)
+        }
+        let signals = server.shutdownOnTerminationSignals()
+        logger.notice(
+            "serving",
+            metadata: [
+                "issuer": .string(configuration.issuer.value), "listen": .string(configuration.listen.description),
+                "workers": .stringConvertible(configuration.workers),
+            ])
+        do {
+            try server.run()
+        } catch {
+            logger.error("server stopped with an error", metadata: ["error": .string(error.description)])
+            throw ExitCode(1)
+        }
+        signals.cancel()
+        logger.notice("stopped")
+    }
+
+    /// Refuses to serve a database whose schema is older than this binary;
+    /// an unreachable database is only a warning (endpoints answer 503 until it is back).
+    static func checkSchema(_ configuration: CredenceConfiguration, logger: Logger) throws {
+        let connection = configuration.postgresConfiguration
+        let probe = PostgresHealthCheck(connection: .init(configuration: connection))
+        guard probe.isReachable else {
+            logger.warning("database unreachable at start; endpoints that need it answer 503 until it is back")
+            return
+        }
+        do {
+            let status = try MigrationRunner(connection: probe.connection, migrations: .embedded()).status()
+            if !status.pending.isEmpty {
+                printError("the database schema is older than this binary (\(status.pending.count) pending migrations); run `credence migrate` first")
+                throw ExitCode(78)
+            }
+        } catch let error as MigrationError {
+            logger.warning("could not read the migration status", metadata: ["error": .string(error.description)])
+        }
+    }
+}
+
+extension ListenAddress {
+    func fastCGIAddress(mode: UInt16) -> FastCGIListenAddress {
+        switch self {
+        case .unixSocket(let path): .unixSocket(path: path, permissions: mode)
+        case .tcp(let host, let port): .tcp(host: host, port: port)
+        case .inheritedStandardInput: .inheritedStandardInput
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// The credence command: placeholder until the CLI lands.
-print("credence")

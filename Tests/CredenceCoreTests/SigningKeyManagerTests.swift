@@ -1,0 +1,91 @@
+import CredenceCore
+import CredenceJOSE
+import CredenceJSON
+import CredenceTesting
+import Foundation
+import OpenSSLCrypto
+import Testing
+
+@Suite struct SigningKeyManagerTests {
+    let store = InMemorySigningKeyStore()
+    let clock = FixedClock()
+    let encryptionKey: KeyEncryptionKey
+    let manager: SigningKeyManager
+
+    init() throws {
+        encryptionKey = try KeyEncryptionKey(bytes: Array(repeating: 42, count: 32))
+        manager = SigningKeyManager(store: store, encryptionKey: encryptionKey, retiredKeyPublication: 360)
+    }
+
+    @Test(arguments: [JWSAlgorithm.es256, .ps256])
+    func firstKeyIsActiveAndSigns(algorithm: JWSAlgorithm) throws {
+        let record = try manager.generate(algorithm: algorithm, now: clock.now)
+        #expect(record.state == .active)
+        #expect(try store.allKeys().map(\.state) == [.active])
+        let jwk = try JWK.parse(Array(record.publicJWK.utf8))
+        #expect(jwk.keyID == record.kid)
+        #expect(jwk.thumbprintBase64URL() == record.kid)
+        #expect(jwk.algorithm == algorithm.rawValue)
+        #expect(jwk.use == "sig")
+        let published = try #require(try JSONValue.parse(record.publicJWK).objectValue)
+        #expect(!published.names.contains { JWK.privateMemberNames.contains($0) })
+
+        let signer = try manager.signer(for: record)
+        let token = try signer.sign(payload: Array(#"{"sub":"x"}"#.utf8), type: "at+jwt")
+        let verified = try UnverifiedJWS(compact: token).verify(using: jwk, allowedAlgorithms: [algorithm])
+        #expect(verified.keyID == record.kid)
+    }
+
+    @Test func laterKeysArePublishedAsNextUntilRotation() throws {
+        let first = try manager.generate(algorithm: .es256, now: clock.now)
+        clock.advance(by: 10)
+        let second = try manager.generate(algorithm: .es256, now: clock.now)
+        #expect(second.state == .next)
+        #expect(try store.publishedKeys(at: clock.now).count == 2)
+
+        clock.advance(by: 10)
+        let rotation = try manager.rotate(algorithm: .es256, now: clock.now)
+        #expect(rotation.active.kid == second.kid)
+        #expect(rotation.retiredKID == first.kid)
+        let keys = try manager.list()
+        #expect(keys.map(\.state) == [.retired, .active])
+        #expect(keys[0].publishUntil == clock.now.addingTimeInterval(360))
+        #expect(keys[1].activatedAt == clock.now)
+
+        clock.advance(by: 359)
+        #expect(try store.publishedKeys(at: clock.now).count == 2)
+        #expect(try manager.prune(now: clock.now) == 0)
+        clock.advance(by: 1)
+        #expect(try store.publishedKeys(at: clock.now).map(\.kid) == [second.kid])
+        #expect(try manager.prune(now: clock.now) == 1)
+    }
+
+    @Test func rotateWithoutANextKeyGeneratesOne() throws {
+        let first = try manager.generate(algorithm: .es256, now: clock.now)
+        let rotation = try manager.rotate(algorithm: .ps256, now: clock.now)
+        #expect(rotation.retiredKID == first.kid)
+        #expect(rotation.active.algorithm == "PS256")
+        #expect(try store.allKeys().filter { $0.state == .active }.count == 1)
+    }
+
+    @Test func aWrongKeyEncryptionKeyCannotOpenTheKey() throws {
+        let record = try manager.generate(algorithm: .es256, now: clock.now)
+        let other = SigningKeyManager(
+            store: store, encryptionKey: try KeyEncryptionKey(bytes: Array(repeating: 43, count: 32)), retiredKeyPublication: 360)
+        #expect(throws: (any Error).self) { try other.signer(for: record) }
+    }
+
+    @Test func aSealedKeyMovedToAnotherKidCannotBeOpened() throws {
+        let first = try manager.generate(algorithm: .es256, now: clock.now)
+        var swapped = try manager.generate(algorithm: .es256, now: clock.now)
+        swapped.sealedPrivateKey = first.sealedPrivateKey
+        #expect(throws: (any Error).self) { try manager.signer(for: swapped) }
+    }
+
+    @Test func unsupportedAlgorithmsAreRefused() throws {
+        #expect(throws: KeyManagementError.self) { try manager.generate(algorithm: .rs256, now: clock.now) }
+        var record = try manager.generate(algorithm: .es256, now: clock.now)
+        record.algorithm = "HS256"
+        #expect(throws: KeyManagementError.self) { try manager.signer(for: record) }
+    }
+}
