@@ -7,15 +7,16 @@
 #                                           (no sanitizer toolchain needed)
 #
 # Each target is an executable whose source defines LLVMFuzzerTestOneInput and, without
-# -DFUZZING, a main that replays corpus files (see Sources/FuzzJWS). Seeds live in
-# fuzz/corpus/<TARGET>/; new inputs found in a run go to .build-fuzz/corpus/<TARGET>/ and crashes to
-# .build-fuzz/artifacts/<TARGET>/ (neither is committed: copy a useful one into fuzz/corpus by hand).
+# -DFUZZING, a main that replays corpus files (see Sources/FuzzJWS). New inputs found in a run go
+# to .build-fuzz/corpus/<TARGET>/ and crashes to .build-fuzz/artifacts/<TARGET>/ (neither is
+# committed: copy a useful input into the seed corpus by hand).
 #
-# To add a target: add its name to TARGETS below, and its seeds to fuzz/corpus/<name>/.
+# To add a target: one line below, "<executable target> <seed corpus folder>".
 set -euo pipefail
 
 TARGETS=(
-  FuzzJWS
+  "FuzzJWS Tests/Fuzz/JWS/corpus"
+  "FuzzCertificateParameter Tests/Fuzz/CertificateParameter/corpus"
 )
 
 cd "$(dirname "$0")/.."
@@ -29,11 +30,15 @@ if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
   seconds=$1
   shift
 fi
-if (($# > 0)); then TARGETS=("$@"); fi
+selected=("$@")
+
+# Swift's crash handler reads memory that AddressSanitizer flags, hiding the real failure.
+export SWIFT_BACKTRACE=enable=no
 
 status=0
-for target in "${TARGETS[@]}"; do
-  seeds="fuzz/corpus/$target"
+for entry in "${TARGETS[@]}"; do
+  read -r target seeds <<<"$entry"
+  if ((${#selected[@]} > 0)) && [[ " ${selected[*]} " != *" $target "* ]]; then continue; fi
   [[ -d "$seeds" ]] || { echo "fuzz.sh: no seed corpus at $seeds" >&2; exit 2; }
   if [[ $mode == replay ]]; then
     swift build --product "$target"
@@ -46,6 +51,7 @@ for target in "${TARGETS[@]}"; do
   artifacts=".build-fuzz/artifacts/$target"
   mkdir -p "$work" "$artifacts"
   echo "fuzz.sh: $target for ${seconds}s (seeds: $seeds, new inputs: $work, crashes: $artifacts)"
+  # libFuzzer adds new inputs to the first folder, so the committed seeds come second.
   if ! ".build-fuzz/release/$target" "$work" "$seeds" \
       -max_total_time="$seconds" -max_len=20000 -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$artifacts/" 2>&1 | tail -n 30; then

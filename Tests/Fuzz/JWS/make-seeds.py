@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of the FuzzJWS target (fuzz/corpus/FuzzJWS): valid tokens of every
+"""Writes the seed corpus of the FuzzJWS target (Tests/Fuzz/JWS/corpus): valid tokens of every
 algorithm (signed by joserfc), hostile tokens, JWKs and JWK Sets. Run from the repository root."""
 import base64
 import json
@@ -10,7 +10,7 @@ warnings.simplefilter("ignore")
 from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-out = "fuzz/corpus/FuzzJWS"
+out = "Tests/Fuzz/JWS/corpus"
 os.makedirs(out, exist_ok=True)
 
 
