@@ -35,6 +35,12 @@ let package = Package(
         // JOSE over the OpenSSL wrapper.
         .target(name: "CredenceJOSE", dependencies: ["OpenSSLCrypto", "CredenceJSON"]),
 
+        // Fuzzing and benchmarking of the JOSE layer (scripts/fuzz.sh, bench/jose.sh).
+        .executableTarget(name: "FuzzJWS", dependencies: ["CredenceJOSE", "OpenSSLCrypto"]),
+        .executableTarget(
+            name: "credence-bench", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
+            path: "Sources/CredenceBench"),
+
         // The OAuth domain: no C, no I/O.
         .target(
             name: "CredenceCore",
@@ -77,8 +83,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
         .testTarget(
-            name: "CredenceJOSETests", dependencies: ["CredenceJOSE"],
-            resources: [.copy("Fixtures")]),
+            name: "CredenceJOSETests", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
+            resources: [.copy("Fixtures"), .copy("Interop")]),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),

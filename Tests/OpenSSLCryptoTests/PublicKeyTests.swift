@@ -144,6 +144,14 @@ import OpenSSLCrypto
         #expect(error?.code == .invalidKey)
     }
 
+    @Test(arguments: [KeyKind.rsa(bits: 2048), .ec(.p384), .ed25519])
+    func pemRoundTrips(_ kind: KeyKind) throws {
+        let key = try PrivateKey.generate(kind).publicKey
+        let pem = try key.pem()
+        #expect(pem.hasPrefix("-----BEGIN PUBLIC KEY-----\n"))
+        #expect(try PublicKey(pem: pem).subjectPublicKeyInfoDER() == key.subjectPublicKeyInfoDER())
+    }
+
     @Test func garbagePEMIsRefused() {
         let error = #expect(throws: CryptoError.self) {
             try PublicKey(pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")

@@ -169,3 +169,32 @@ import OpenSSLCrypto
         return carry == 0 ? result : nil
     }
 }
+
+/// Worker threads share one key (the server's signing key, a client's JWKS): concurrent use of
+/// one `PublicKey`/`PrivateKey` must give the same answers as serial use.
+@Suite struct ConcurrentUseTests {
+    @Test func oneKeyManyThreads() async throws {
+        let key = try PrivateKey.generate(.ec(.p256))
+        let message: [UInt8] = Array("shared".utf8)
+        let signature = try key.sign(message: message, scheme: .ecdsa(.sha256))
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    var ok = true
+                    for _ in 0..<50 {
+                        ok = ok && key.publicKey.verify(signature: signature, message: message, scheme: .ecdsa(.sha256))
+                        ok = ok && !key.publicKey.verify(signature: signature, message: message + [UInt8(index)], scheme: .ecdsa(.sha256))
+                        let own = try key.sign(message: [UInt8(index)], scheme: .ecdsa(.sha256))
+                        ok = ok && key.publicKey.verify(signature: own, message: [UInt8(index)], scheme: .ecdsa(.sha256))
+                    }
+                    return ok
+                }
+            }
+            var all: [Bool] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.count == 16)
+        #expect(results.allSatisfy { $0 })
+    }
+}

@@ -7,11 +7,13 @@ public enum Base64URL {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// 0...63 for alphabet characters, 0xFF for everything else.
-    private static let reverse: [UInt8] = {
+    private static let reverse: [UInt8] = reverseTable(alphabet)
+
+    static func reverseTable(_ alphabet: [UInt8]) -> [UInt8] {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (value, character) in alphabet.enumerated() { table[Int(character)] = UInt8(value) }
         return table
-    }()
+    }
 
     /// The unpadded base64url text of `bytes`.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
@@ -79,6 +81,11 @@ public enum Base64URL {
 
     /// `nil` for any deviation from the canonical unpadded encoding.
     static func decodeBytes(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        decodeBytes(input, table: reverse)
+    }
+
+    /// The unpadded decoder over any 64-character alphabet's reverse table.
+    static func decodeBytes(_ input: UnsafeBufferPointer<UInt8>, table reverse: [UInt8]) -> [UInt8]? {
         let remainder = input.count % 4
         guard remainder != 1 else { return nil }
         let outputCount = (input.count / 4) * 3 + (remainder == 0 ? 0 : remainder - 1)

@@ -1,4 +1,4 @@
-public import CredenceJSON
+import CredenceJSON
 import OpenSSLCrypto
 
 /// The one error type of `CredenceJOSE`: a stable ``Code`` naming the check that failed, a
@@ -14,6 +14,8 @@ public struct JOSEError: Error, Sendable, Equatable, CustomStringConvertible, Cu
         // Encoding and structure.
         /// Not base64url as RFC 7515 §2 defines it (padding, `+`, `/`, whitespace, stray bits).
         public static let invalidBase64URL = Code(name: "invalid_base64url")
+        /// Not standard padded base64 (RFC 4648 §4), where JOSE uses it (`x5c`).
+        public static let invalidBase64 = Code(name: "invalid_base64")
         /// Not a compact JWS: not three dot-separated parts, or an empty part.
         public static let malformedJWS = Code(name: "malformed_jws")
         /// Longer than the configured limit (default 16 KiB).

@@ -96,6 +96,16 @@ public struct JWK: Sendable {
         certificateChain = try Self.strings("x5c", in: object, unique: false)
     }
 
+    /// The `x5c` certificates as DER, leaf first (RFC 7517 §4.7), or `nil` when absent; a
+    /// member that is not strict padded base64 throws ``JOSEError/Code/invalidBase64``.
+    /// Decoding proves nothing: the caller verifies the chain and matches its key to this one.
+    public func certificateChainDER() throws(JOSEError) -> [[UInt8]]? {
+        guard let certificateChain else { return nil }
+        var chain: [[UInt8]] = []
+        for certificate in certificateChain { chain.append(try Base64.decode(certificate)) }
+        return chain
+    }
+
     /// Whether this key may verify or sign `algorithm`: its type and curve must fit, its `alg`
     /// (if any) must be the same, its `use` (if any) `sig`, its `key_ops` (if any) must
     /// include `operation` (RFC 7517 §4.2–4.4).

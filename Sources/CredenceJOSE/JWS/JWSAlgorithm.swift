@@ -51,15 +51,6 @@ public enum JWSAlgorithm: String, Sendable, Hashable, CaseIterable, CustomString
     /// ES512, Ed25519 for EdDSA.
     public func fits(_ kind: KeyKind) -> Bool { scheme.fits(kind) }
 
-    /// Algorithm families, for the JWK `kty` check.
-    var keyTypeName: String {
-        switch self {
-        case .rs256, .rs384, .rs512, .ps256, .ps384, .ps512: "RSA"
-        case .es256, .es384, .es512: "EC"
-        case .edDSA: "OKP"
-        }
-    }
-
     /// Parses an `alg` value; `none`, `HS*` and anything unknown fail.
     public init(headerValue: String) throws(JOSEError) {
         guard let algorithm = JWSAlgorithm(rawValue: headerValue) else {

@@ -25,19 +25,50 @@ public struct JWSHeader: Sendable {
         "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
     ]
 
+    /// The `x5c` header (RFC 7515 §4.1.6) as DER certificates, leaf first, or `nil` when absent.
+    /// Not a trust decision: the caller verifies the chain against its trust anchors and uses
+    /// the leaf's key only if the chain and the policy for this token allow it.
+    public func certificateChainDER() throws(JOSEError) -> [[UInt8]]? {
+        guard let value = object["x5c"] else { return nil }
+        guard case .array(let entries) = value, !entries.isEmpty else {
+            throw .make(.invalidHeader, "\"x5c\" must be a non-empty array")
+        }
+        var chain: [[UInt8]] = []
+        for entry in entries {
+            guard case .string(let text) = entry else { throw .make(.invalidHeader, "\"x5c\" holds a non-string") }
+            chain.append(try Base64.decode(text))
+        }
+        return chain
+    }
+
     /// A header member by name, as received.
     public subscript(name: String) -> JSONValue? { object[name] }
 
     init(object: JSONObject, understoodCriticalHeaders: Set<String>) throws(JOSEError) {
-        guard case .string(let alg)? = object["alg"] else {
-            throw .make(.invalidHeader, "the header has no string \"alg\"")
+        // One pass over the members. Swift's `==` on these lowercase ASCII names matches exactly
+        // the same code points as JSON's comparison (no other string is canonically equivalent).
+        var alg: String?
+        var keyID: String?
+        var type: String?
+        var contentType: String?
+        var crit: JSONValue?
+        for (name, value) in object {
+            switch name {
+            case "alg": alg = try Self.string(value, name)
+            case "kid": keyID = try Self.string(value, name)
+            case "typ": type = try Self.string(value, name)
+            case "cty": contentType = try Self.string(value, name)
+            case "crit": crit = value
+            default: break
+            }
         }
+        guard let alg else { throw .make(.invalidHeader, "the header has no \"alg\"") }
         self.object = object
         self.algorithm = try JWSAlgorithm(headerValue: alg)
-        self.keyID = try Self.optionalString("kid", in: object)
-        self.type = try Self.optionalString("typ", in: object)
-        self.contentType = try Self.optionalString("cty", in: object)
-        guard let crit = object["crit"] else {
+        self.keyID = keyID
+        self.type = type
+        self.contentType = contentType
+        guard let crit else {
             self.critical = []
             return
         }
@@ -64,8 +95,7 @@ public struct JWSHeader: Sendable {
         self.critical = names
     }
 
-    private static func optionalString(_ name: String, in object: JSONObject) throws(JOSEError) -> String? {
-        guard let value = object[name] else { return nil }
+    private static func string(_ value: JSONValue, _ name: String) throws(JOSEError) -> String {
         guard case .string(let text) = value else { throw .make(.invalidHeader, "header \"\(name)\" is not a string") }
         return text
     }

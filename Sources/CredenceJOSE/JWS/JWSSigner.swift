@@ -9,6 +9,8 @@ public struct JWSSigner: Sendable {
     /// The `kid` put in every header, when set.
     public let keyID: String?
     private let key: PrivateKey
+    /// Encoded headers for the common `typ` values with no extra members, made once.
+    private let commonHeaders: [(type: String?, encoded: [UInt8])]
 
     /// Pairs a key with an algorithm; a key that does not fit it (an RSA key for ES256, P-384
     /// for ES256) throws ``JOSEError/Code/keyAlgorithmMismatch``.
@@ -19,6 +21,21 @@ public struct JWSSigner: Sendable {
         self.key = key
         self.algorithm = algorithm
         self.keyID = keyID
+        self.commonHeaders = [nil, "JWT", "at+jwt"].map { type in
+            (type, Self.encodedHeader(algorithm: algorithm, keyID: keyID, type: type, extra: JSONObject()) ?? [])
+        }
+    }
+
+    /// `BASE64URL(UTF8(header))`, or `nil` if `extra` tries to set `alg`, `kid`, `typ` or `crit`.
+    private static func encodedHeader(algorithm: JWSAlgorithm, keyID: String?, type: String?, extra: JSONObject) -> [UInt8]? {
+        var header: JSONObject = ["alg": .string(algorithm.rawValue)]
+        if let keyID { header["kid"] = .string(keyID) }
+        if let type { header["typ"] = .string(type) }
+        for (name, value) in extra {
+            guard header[name] == nil, name != "crit" else { return nil }
+            header[name] = value
+        }
+        return Base64URL.encodeToBytes(JSONValue.object(header).serialized())
     }
 
     /// The public JWK of this signer's key, for the JWKS endpoint.
@@ -29,16 +46,15 @@ public struct JWSSigner: Sendable {
     /// Signs `payload` with a header of `alg`, `kid`, `typ` (when given) and `extraHeader`
     /// members (which may not set `alg`, `kid`, `typ` or `crit`), returning the compact form.
     public func sign(payload: [UInt8], type: String? = nil, extraHeader: JSONObject = JSONObject()) throws(JOSEError) -> String {
-        var header: JSONObject = ["alg": .string(algorithm.rawValue)]
-        if let keyID { header["kid"] = .string(keyID) }
-        if let type { header["typ"] = .string(type) }
-        for (name, value) in extraHeader {
-            guard header[name] == nil, name != "crit" else {
-                throw .make(.invalidHeader, "extra header member \"\(name)\" is not allowed")
+        var output: [UInt8]
+        if extraHeader.isEmpty, let common = commonHeaders.first(where: { $0.type == type }) {
+            output = common.encoded
+        } else {
+            guard let encoded = Self.encodedHeader(algorithm: algorithm, keyID: keyID, type: type, extra: extraHeader) else {
+                throw .make(.invalidHeader, "extra header members may not set alg, kid, typ or crit")
             }
-            header[name] = value
+            output = encoded
         }
-        var output = Base64URL.encodeToBytes(JSONValue.object(header).serialized())
         output.reserveCapacity(output.count + (payload.count * 4 / 3) + 180)
         output.append(UInt8(ascii: "."))
         output.append(contentsOf: Base64URL.encodeToBytes(payload))

@@ -29,30 +29,34 @@ public struct JWTClaims: Sendable {
     /// Checks the registered claims' types: `iss`, `sub`, `jti` strings; `aud` a string or an
     /// array of strings; `exp`, `nbf`, `iat` numbers (RFC 7519 §2 NumericDate).
     public init(_ object: JSONObject) throws(JOSEError) {
-        self.object = object
-        issuer = try Self.string("iss", in: object)
-        subject = try Self.string("sub", in: object)
-        jwtID = try Self.string("jti", in: object)
-        expiresAt = try Self.numericDate("exp", in: object)
-        notBefore = try Self.numericDate("nbf", in: object)
-        issuedAt = try Self.numericDate("iat", in: object)
-        switch object["aud"] {
-        case nil:
-            audience = []
-        case .string(let single)?:
-            audience = [single]
-        case .array(let values)?:
-            var audiences: [String] = []
-            for value in values {
-                guard case .string(let text) = value else {
-                    throw .make(.invalidClaim, "\"aud\" holds a non-string")
-                }
-                audiences.append(text)
+        // One pass over the members (see JWSHeader on why `==` on these names is exact).
+        var issuer: String?
+        var subject: String?
+        var jwtID: String?
+        var expiresAt: Int64?
+        var notBefore: Int64?
+        var issuedAt: Int64?
+        var audience: [String] = []
+        for (name, value) in object {
+            switch name {
+            case "iss": issuer = try Self.string(value, name)
+            case "sub": subject = try Self.string(value, name)
+            case "jti": jwtID = try Self.string(value, name)
+            case "exp": expiresAt = try Self.numericDate(value, name)
+            case "nbf": notBefore = try Self.numericDate(value, name)
+            case "iat": issuedAt = try Self.numericDate(value, name)
+            case "aud": audience = try Self.audience(value)
+            default: break
             }
-            audience = audiences
-        default:
-            throw .make(.invalidClaim, "\"aud\" is neither a string nor an array of strings")
         }
+        self.object = object
+        self.issuer = issuer
+        self.subject = subject
+        self.jwtID = jwtID
+        self.expiresAt = expiresAt
+        self.notBefore = notBefore
+        self.issuedAt = issuedAt
+        self.audience = audience
     }
 
     /// Builds a claims set to sign (an access token, a test assertion); `other` members come
@@ -98,14 +102,31 @@ public struct JWTClaims: Sendable {
     /// The compact JSON of the claims, to sign.
     public func serialized() -> [UInt8] { JSONValue.object(object).serialized() }
 
-    private static func string(_ name: String, in object: JSONObject) throws(JOSEError) -> String? {
-        guard let value = object[name] else { return nil }
+    private static func string(_ value: JSONValue, _ name: String) throws(JOSEError) -> String {
         guard case .string(let text) = value else { throw .make(.invalidClaim, "\"\(name)\" is not a string") }
         return text
     }
 
-    private static func numericDate(_ name: String, in object: JSONObject) throws(JOSEError) -> Int64? {
-        guard let value = object[name] else { return nil }
+    /// RFC 7519 §4.1.3: a string, or an array of strings.
+    private static func audience(_ value: JSONValue) throws(JOSEError) -> [String] {
+        switch value {
+        case .string(let single):
+            return [single]
+        case .array(let values):
+            var audiences: [String] = []
+            audiences.reserveCapacity(values.count)
+            for value in values {
+                guard case .string(let text) = value else { throw .make(.invalidClaim, "\"aud\" holds a non-string") }
+                audiences.append(text)
+            }
+            return audiences
+        default:
+            throw .make(.invalidClaim, "\"aud\" is neither a string nor an array of strings")
+        }
+    }
+
+    /// RFC 7519 §2 NumericDate: a JSON number of seconds; a fractional value is floored.
+    private static func numericDate(_ value: JSONValue, _ name: String) throws(JOSEError) -> Int64 {
         guard case .number(let number) = value else { throw .make(.invalidClaim, "\"\(name)\" is not a number") }
         if let integer = number.int64Value { return integer }
         guard let double = number.doubleValue, double.isFinite, double.magnitude < 9.0e15 else {

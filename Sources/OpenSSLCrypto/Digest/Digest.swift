@@ -19,11 +19,13 @@ public enum Digest: Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// The digest, fetched from the default provider once: with OpenSSL 3, passing
+    /// `EVP_sha256()` to every operation makes each one fetch the implementation again.
     var evpMD: OpaquePointer? {
         switch self {
-        case .sha256: EVP_sha256()
-        case .sha384: EVP_sha384()
-        case .sha512: EVP_sha512()
+        case .sha256: FetchedDigests.shared.sha256
+        case .sha384: FetchedDigests.shared.sha384
+        case .sha512: FetchedDigests.shared.sha512
         }
     }
 
@@ -51,4 +53,19 @@ public enum Digest: Sendable, Hashable, CaseIterable {
     public static func sha384(_ data: some Collection<UInt8>) -> [UInt8] { Digest.sha384.hash(data) }
     /// SHA-512 of `data`.
     public static func sha512(_ data: some Collection<UInt8>) -> [UInt8] { Digest.sha512.hash(data) }
+}
+
+/// Explicitly fetched `EVP_MD`s, kept for the life of the process (never freed: they are shared
+/// read-only by every thread).
+final class FetchedDigests: @unchecked Sendable {
+    static let shared = FetchedDigests()
+    let sha256: OpaquePointer?
+    let sha384: OpaquePointer?
+    let sha512: OpaquePointer?
+
+    private init() {
+        sha256 = EVP_MD_fetch(nil, "SHA2-256", nil) ?? EVP_sha256()
+        sha384 = EVP_MD_fetch(nil, "SHA2-384", nil) ?? EVP_sha384()
+        sha512 = EVP_MD_fetch(nil, "SHA2-512", nil) ?? EVP_sha512()
+    }
 }

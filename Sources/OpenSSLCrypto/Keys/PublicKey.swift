@@ -9,23 +9,34 @@ public struct PublicKey: Sendable {
     let handle: EVPKey
     /// What the key is: RSA with its size, EC with its curve, or Ed25519.
     public let kind: KeyKind
+    // The two component byte strings (n and e, x and y, x and nothing), kept as plain fields
+    // rather than in the enum: an enum payload holds its tag in pointer spare bits, which
+    // LeakSanitizer cannot follow when fuzzing.
+    private let first: [UInt8]
+    private let second: [UInt8]
+
     /// The public components, for JWK export and thumbprints (RFC 7518 §6).
-    public let components: PublicKeyComponents
+    public var components: PublicKeyComponents {
+        switch kind {
+        case .rsa: .rsa(modulus: first, exponent: second)
+        case .ec(let curve): .ec(curve: curve, x: first, y: second)
+        case .ed25519: .ed25519(x: first)
+        }
+    }
 
     init(handle: EVPKey) throws(CryptoError) {
         self.handle = handle
         self.kind = try handle.acceptedKind()
         switch kind {
         case .rsa:
-            components = .rsa(
-                modulus: try handle.bigNumberParameter("n"), exponent: try handle.bigNumberParameter("e"))
+            first = try handle.bigNumberParameter("n")
+            second = try handle.bigNumberParameter("e")
         case .ec(let curve):
-            components = .ec(
-                curve: curve,
-                x: try handle.bigNumberParameter("qx", width: curve.coordinateByteCount),
-                y: try handle.bigNumberParameter("qy", width: curve.coordinateByteCount))
+            first = try handle.bigNumberParameter("qx", width: curve.coordinateByteCount)
+            second = try handle.bigNumberParameter("qy", width: curve.coordinateByteCount)
         case .ed25519:
-            components = .ed25519(x: try handle.rawPublicKey())
+            first = try handle.rawPublicKey()
+            second = []
         }
     }
 
@@ -101,6 +112,17 @@ public struct PublicKey: Sendable {
     /// The DER `SubjectPublicKeyInfo`, to compare with a certificate's key or to export as PEM.
     public func subjectPublicKeyInfoDER() throws(CryptoError) -> [UInt8] {
         try handle.subjectPublicKeyInfoDER()
+    }
+
+    /// The PEM `PUBLIC KEY` text (RFC 7468 §13), for operators and configuration files.
+    public func pem() throws(CryptoError) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { throw .internalFailure("out of memory") }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_PUBKEY(bio, handle.pointer) == 1 else { throw .internalFailure("could not write PEM") }
+        var data: UnsafeMutablePointer<CChar>? = nil
+        let length = COpenSSL_BIO_get_mem_data(bio, &data)
+        guard length > 0, let data else { throw .internalFailure("could not read PEM") }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: Int(length)), as: UTF8.self)
     }
 
     /// Verifies `signature` over `message` with `scheme`.
