@@ -49,6 +49,9 @@ public struct JOSEError: Error, Sendable, Equatable, CustomStringConvertible, Cu
         public static let privateKeyMaterial = Code(name: "private_key_material")
         /// The signature does not verify.
         public static let invalidSignature = Code(name: "invalid_signature")
+        /// The `x5c` chain is absent, malformed, does not verify against the trust store at the
+        /// validation time, or disagrees with `x5t#S256` (RFC 7515 §4.1.6, §4.1.8).
+        public static let untrustedCertificateChain = Code(name: "untrusted_certificate_chain")
         /// Signing failed.
         public static let signingFailed = Code(name: "signing_failed")
 

@@ -128,7 +128,7 @@ public struct UnverifiedJWS: Sendable {
         }
     }
 
-    private func checkAllowed(_ allowed: Set<JWSAlgorithm>) throws(JOSEError) {
+    func checkAllowed(_ allowed: Set<JWSAlgorithm>) throws(JOSEError) {
         guard allowed.contains(header.algorithm) else {
             throw .make(.algorithmNotAllowed, "algorithm \(header.algorithm) is not allowed here")
         }

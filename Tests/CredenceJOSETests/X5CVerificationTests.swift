@@ -1,0 +1,136 @@
+import CredenceJOSE
+import CredenceJSON
+import Foundation
+import OpenSSLCrypto
+import Testing
+
+/// JWS verified through its own `x5c` chain against a trust store (RFC 7515 §4.1.6), with the
+/// PKI fixtures of the X.509 tests (`Tests/OpenSSLCryptoTests/Fixtures/x509`, made by its
+/// `make-fixtures.sh`, valid 2020–2040; every check pins the time).
+@Suite struct X5CVerificationTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../OpenSSLCryptoTests/Fixtures/x509").standardized
+    static let validationTime = Date(timeIntervalSince1970: 1_893_456_000)  // 2030-01-01
+
+    static func pem(_ name: String) throws -> String {
+        try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    static func certificate(_ name: String) throws -> Certificate {
+        try Certificate(pemEncoded: pem(name))
+    }
+
+    let signer: JWSSigner
+    let leaf: Certificate
+    let intermediate: Certificate
+    let trustStore: CertificateTrustStore
+
+    init() throws {
+        signer = try JWSSigner(key: PrivateKey(pkcs8PEM: Self.pem("leaf-client.key")), algorithm: .es256, keyID: nil)
+        leaf = try Self.certificate("leaf-client.pem")
+        intermediate = try Self.certificate("intermediate-ca.pem")
+        trustStore = try CertificateTrustStore(pemBundle: Self.pem("root-ca.pem"))
+    }
+
+    func token(chain: [Certificate], extra: JSONObject = [:]) throws -> UnverifiedJWS {
+        var header = extra
+        header["x5c"] = .array(chain.map { .string(Data($0.derEncoded).base64EncodedString()) })
+        let compact = try signer.sign(payload: Array(#"{"iss":"directory","software_id":"abc"}"#.utf8), extraHeader: header)
+        return try UnverifiedJWS(compact: compact)
+    }
+
+    @Test func aChainToATrustedRootVerifies() throws {
+        let jws = try token(chain: [leaf, intermediate])
+        let result = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        #expect(result.chain.count == 3)
+        #expect(result.chain.first == leaf)
+        #expect(try result.jws.claims().issuer == "directory")
+    }
+
+    @Test func aMatchingThumbprintHeaderIsAccepted() throws {
+        let jws = try token(chain: [leaf, intermediate], extra: ["x5t#S256": .string(Base64URL.encode(leaf.sha256Thumbprint))])
+        _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+    }
+
+    @Test func aWrongThumbprintHeaderIsRefused() throws {
+        let jws = try token(chain: [leaf, intermediate], extra: ["x5t#S256": .string(Base64URL.encode(intermediate.sha256Thumbprint))])
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func aChainFromAnUntrustedRootIsRefused() throws {
+        let jws = try token(chain: [leaf, intermediate])
+        let otherStore = try CertificateTrustStore(pemBundle: Self.pem("untrusted-root-ca.pem"))
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: otherStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func aMissingIntermediateIsRefused() throws {
+        let jws = try token(chain: [leaf])
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func anExpiredLeafIsRefused() throws {
+        let jws = try token(chain: [leaf, intermediate])
+        let after2040 = Date(timeIntervalSince1970: 2_240_611_200)  // 2041-01-01
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: after2040, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func anIntermediateThatIsNotACAIsRefused() throws {
+        let jws = try token(chain: [Self.certificate("leaf-under-non-ca.pem"), Self.certificate("non-ca-intermediate.pem"), intermediate])
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func aSelfSignedLeafPresentedAsChainIsRefused() throws {
+        let jws = try token(chain: [Self.certificate("self-signed-leaf.pem")])
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func aTrustedChainDoesNotMakeAnotherKeysSignatureValid() throws {
+        // The chain is good but the token was signed by a different key.
+        let other = try JWSSigner(key: PrivateKey.generate(.ec(.p256)), algorithm: .es256, keyID: nil)
+        let header: JSONObject = ["x5c": .array([leaf, intermediate].map { .string(Data($0.derEncoded).base64EncodedString()) })]
+        let jws = try UnverifiedJWS(compact: other.sign(payload: Array("{}".utf8), extraHeader: header))
+        expectJOSEError(.invalidSignature) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func theAllowlistStillApplies() throws {
+        let jws = try token(chain: [leaf, intermediate])
+        expectJOSEError(.algorithmNotAllowed) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.ps256])
+        }
+    }
+
+    func expectJOSEError(_ code: JOSEError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+        let error = #expect(throws: JOSEError.self, sourceLocation: sourceLocation) { try body() }
+        #expect(error?.code == code, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [#"[]"#, #""MIIB""#, #"["not base64!"]"#, #"["AAAA"]"#, #"[1]"#])
+    func malformedChainsAreRefused(x5c: String) throws {
+        let header = try JSONObject.parse(#"{"x5c":\#(x5c)}"#)
+        let jws = try UnverifiedJWS(compact: signer.sign(payload: Array("{}".utf8), extraHeader: header))
+        #expect(throws: JOSEError.self) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
+    @Test func noChainAtAllIsRefused() throws {
+        let jws = try UnverifiedJWS(compact: signer.sign(payload: Array("{}".utf8)))
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+}
