@@ -68,7 +68,9 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(
+            name: "FastCGITests",
+            dependencies: ["FastCGI", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ"]),
         .testTarget(name: "CredencePostgresTests", dependencies: ["CredencePostgres", "CredenceTesting"]),
     ]
