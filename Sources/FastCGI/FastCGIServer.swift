@@ -108,6 +108,7 @@ public final class FastCGIServer: Sendable {
         let remaining = max(deadline - .now, .zero)
         let finished = core.workersDone.wait(timeout: .now() + Self.dispatchInterval(remaining)) == .success
         if finished {
+            core.listener.restoreStatusFlags()
             logger.notice("FastCGI responder stopped")
         } else {
             logger.error(

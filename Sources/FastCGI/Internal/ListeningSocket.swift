@@ -46,9 +46,15 @@ final class ListeningSocket: @unchecked Sendable {
         if ownsDescriptor {
             removeSocketFile()
             _ = close(descriptor)
-        } else if let flags = originalStatusFlags {
-            _ = fcntl(descriptor, F_SETFL, flags)
+        } else {
+            restoreStatusFlags()
         }
+    }
+
+    /// Gives a borrowed descriptor its original file status flags back (blocking, for a
+    /// process sharing it that expects so). Only once no worker waits on it.
+    func restoreStatusFlags() {
+        if !ownsDescriptor, let flags = originalStatusFlags { _ = fcntl(descriptor, F_SETFL, flags) }
     }
 
     /// Opens the configured address. `ioTimeout` is set on a TCP listener so that accepted

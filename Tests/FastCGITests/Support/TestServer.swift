@@ -54,13 +54,13 @@ final class TestServer: Sendable {
     init(
         workers: Int = 2, maxParametersBytes: Int = 16 * 1024, maxBodyBytes: Int = 64 * 1024,
         maxDiscardedBodyBytes: Int = 1024 * 1024, grace: Duration = .seconds(30),
-        listen: FastCGIListenAddress? = nil,
+        listen: FastCGIListenAddress? = nil, clientPath: String? = nil,
         makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler = { _ in EchoHandler() }
     ) throws {
         let address: FastCGIListenAddress
         if let listen {
             address = listen
-            if case .unixSocket(let path, _) = listen { socketPath = path } else { socketPath = nil }
+            if case .unixSocket(let path, _) = listen { socketPath = path } else { socketPath = clientPath }
         } else {
             let path = temporarySocketPath()
             address = .unixSocket(path: path, permissions: 0o600)
