@@ -11,11 +11,12 @@
 /// The socket is created here rather than with `FCGX_OpenSocket`, which removes whatever is
 /// at the path (even a regular file), applies the umask instead of the requested mode, binds
 /// IPv4 only through the non-reentrant `gethostbyname`, reads the port with `atoi` and
-/// reports errors on stderr. Accepting stays with libfcgi (`FCGX_Accept_r`).
+/// reports errors on stderr. Workers accept on it themselves (see ``LibFCGIRequest``) and
+/// let `FCGX_Accept_r` read each request.
 ///
-/// The descriptor is non-blocking: workers wait for it with `epoll` (together with the
-/// shutdown wake-up) and then let `FCGX_Accept_r` accept, which returns `-EAGAIN` when another
-/// worker or process took the connection first.
+/// The descriptor is non-blocking: the accepting worker waits for it with `poll` (together
+/// with the shutdown wake-up) and then accepts, getting `EAGAIN` when another process sharing
+/// the socket took the connection first.
 final class ListeningSocket: @unchecked Sendable {
     /// `sizeof(sockaddr_un.sun_path)` minus the terminating NUL.
     static let maximumUnixPathLength = 107

@@ -11,6 +11,8 @@ final class ServerCore: Sendable {
     let wake: WakePipe
     let peerAllowlist: PeerAllowlist?
     let makeHandler: @Sendable (Int) -> any FastCGIRequestHandler
+    /// Which idle worker waits on the listening socket.
+    let leadership = AcceptLeadership()
 
     // Counters, read by `statistics` at any time.
     let busyWorkers = Atomic<Int>(0)
@@ -80,6 +82,7 @@ final class ServerCore: Sendable {
         guard first else { return }
         draining.store(true, ordering: .releasing)
         listener.stopAccepting()
+        leadership.close()
         wake.signal()
         shutdownStarted.signal()
     }

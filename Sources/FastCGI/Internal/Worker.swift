@@ -26,14 +26,7 @@ struct Worker {
             core.workersDone.leave()
         }
         let logger = self.logger
-        let waiter: ReadinessWaiter
-        do {
-            waiter = try ReadinessWaiter(listening: core.listener.descriptor, wake: core.wake.readDescriptor)
-        } catch {
-            logger.critical("FastCGI worker cannot start: \(error)")
-            core.beginShutdown(failure: error)
-            return
-        }
+        let wake = core.wake.readDescriptor
         let handler = core.makeHandler(index)
         let request = LibFCGIRequest()
         let bodyReader = BodyReader(
@@ -49,7 +42,7 @@ struct Worker {
                 // end, or shutdown.
                 core.idleKeptAlive.add(1, ordering: .relaxed)
                 core.checkSaturation()
-                let event = waiter.waitForNextRequest(on: connection)
+                let event = ReadinessWaiter.wait(for: connection, wake: wake)
                 core.idleKeptAlive.subtract(1, ordering: .relaxed)
                 switch event {
                 case .ready:
@@ -63,19 +56,24 @@ struct Worker {
                     continue
                 }
             } else {
-                if core.isDraining { return }
                 core.availableWorkers.add(1, ordering: .relaxed)
-                let event = waiter.waitForConnection()
+                guard core.leadership.lead() else {
+                    core.availableWorkers.subtract(1, ordering: .relaxed)
+                    return
+                }
+                let event = ReadinessWaiter.wait(for: core.listener.descriptor, wake: wake)
+                let accepted = event == .ready ? acceptConnection(logger: logger) : nil
                 core.availableWorkers.subtract(1, ordering: .relaxed)
+                core.leadership.resign()
                 switch event {
                 case .shutdown:
                     return
                 case .failed(let number):
                     logger.critical("waiting for FastCGI connections failed: \(SystemErrorText.describe(number))")
-                    core.beginShutdown(failure: .system(.acceptFailed, "epoll_wait failed", errno: number))
+                    core.beginShutdown(failure: .system(.acceptFailed, "poll failed", errno: number))
                     return
                 case .ready:
-                    guard let accepted = acceptConnection(logger: logger) else { continue }
+                    guard let accepted else { continue }
                     core.checkSaturation()
                     request.attach(connection: accepted)
                 }
