@@ -128,6 +128,35 @@ struct ListeningSocketTests {
         #expect(code { _ = try ListeningSocket.adopt(descriptor: 987, label: "test fd") } == .notAListeningSocket)
     }
 
+    // MARK: FCGI_WEB_SERVER_ADDRS
+
+    /// A TCP connection from 127.0.0.1, accepted: returns the server side.
+    private func acceptedLoopbackConnection() throws -> (server: Int32, keep: [AnyObject]) {
+        let listener = try ListeningSocket.open(.tcp(host: "127.0.0.1", port: 0), backlog: 8, ioTimeout: .seconds(1))
+        let client = try FastCGITestClient(tcpPort: try #require(listener.tcpPort))
+        var fd: Int32 = -1
+        for _ in 0..<100 {
+            fd = accept(listener.descriptor, nil, nil)
+            if fd >= 0 { break }
+            usleep(10_000)
+        }
+        try #require(fd >= 0)
+        return (fd, [listener, client])
+    }
+
+    @Test func peerAllowlistAdmitsListedAddresses() throws {
+        let (fd, keep) = try acceptedLoopbackConnection()
+        defer { close(fd) }
+        #expect(try #require(PeerAllowlist(environmentValue: "10.0.0.1, 127.0.0.1")).allows(connection: fd))
+        #expect(!(try #require(PeerAllowlist(environmentValue: "10.0.0.1,192.0.2.7")).allows(connection: fd)))
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test(arguments: [nil, "", " , ,"] as [String?])
+    func emptyAllowlistMeansNoRestriction(value: String?) {
+        #expect(PeerAllowlist(environmentValue: value) == nil)
+    }
+
     // MARK: Configuration
 
     static let invalidConfigurations: [FastCGIServerConfiguration] = [

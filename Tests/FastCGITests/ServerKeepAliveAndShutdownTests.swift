@@ -75,6 +75,37 @@ struct ServerKeepAliveAndShutdownTests {
         #expect(answered.load(ordering: .relaxed) == clients * requestsEach)
     }
 
+    /// A burst of new connections that all stay kept-alive: each must find a worker even
+    /// though the workers that took the earlier ones never return to the listening socket.
+    @Test func burstOfKeptAliveConnectionsIsAllServed() throws {
+        let server = try TestServer(workers: 8)
+        defer { server.stop() }
+        let answered = Atomic<Int>(0)
+        let group = DispatchGroup()
+        for index in 0..<8 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                guard let client = try? server.client() else { return }
+                for round in 0..<5 {
+                    let body = Array("\(index)/\(round)".utf8)
+                    let id = UInt16(round + 1)
+                    guard
+                        (try? client.send(
+                            FastCGITestClient.request(
+                                id: id, params: standardParameters(method: "POST", contentLength: body.count),
+                                body: body, keepConnection: true))) != nil,
+                        let response = try? client.readResponse(id: id), response.body == body
+                    else { return }
+                    answered.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(answered.load(ordering: .relaxed) == 40)
+        #expect(server.server.statistics.connectionsAccepted == 8)
+    }
+
     /// The trap: a worker stays bound to a kept-alive connection between requests, so with
     /// as many idle kept-alive connections as workers, a new connection is not served until
     /// one of them is released. The server counts and logs it.
