@@ -22,7 +22,9 @@ public enum FastCGIListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The unix socket used when nothing else is configured: `/run/credence/credence.sock`,
     /// mode `0o660`.
     public static let defaultUnixSocket = FastCGIListenAddress.unixSocket(
-        path: "/run/credence/credence.sock", permissions: 0o660)
+        path: "/run/credence/credence.sock",
+        permissions: 0o660
+    )
 
     /// A short human description for logs (`unix:/run/x.sock`, `tcp:127.0.0.1:9000`, `stdin`).
     public var description: String {

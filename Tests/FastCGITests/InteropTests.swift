@@ -48,7 +48,9 @@ struct InteropTests {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         try #require(bound == 0 && listen(listener, 16) == 0)
         defer {
@@ -81,7 +83,9 @@ struct InteropTests {
             close(devNull)
         }
         do {
-            _ = try FastCGIServer(configuration: .init(listen: .inheritedStandardInput, workerCount: 1)) { _ in EchoHandler() }
+            _ = try FastCGIServer(configuration: .init(listen: .inheritedStandardInput, workerCount: 1)) { _ in
+                EchoHandler()
+            }
             Issue.record("a server was made on /dev/null")
         } catch {
             #expect(error.code == .notAListeningSocket)

@@ -19,7 +19,11 @@ struct ListeningSocketTests {
 
     @Test func createsTheSocketWithTheRequestedMode() throws {
         let path = temporarySocketPath()
-        let socket = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o640), backlog: 8, ioTimeout: .seconds(1))
+        let socket = try ListeningSocket.open(
+            .unixSocket(path: path, permissions: 0o640),
+            backlog: 8,
+            ioTimeout: .seconds(1)
+        )
         defer { withExtendedLifetime(socket) {} }
         var status = stat()
         #expect(lstat(path, &status) == 0)
@@ -29,9 +33,19 @@ struct ListeningSocketTests {
 
     @Test func refusesToReplaceARegularFile() throws {
         let path = temporarySocketPath()
-        #expect(FileManager.default.createFile(atPath: path, contents: Array("keep me".utf8).withUnsafeBytes { Data($0) }))
+        #expect(
+            FileManager.default.createFile(atPath: path, contents: Array("keep me".utf8).withUnsafeBytes { Data($0) })
+        )
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(code { _ = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1)) } == .pathNotASocket)
+        #expect(
+            code {
+                _ = try ListeningSocket.open(
+                    .unixSocket(path: path, permissions: 0o600),
+                    backlog: 8,
+                    ioTimeout: .seconds(1)
+                )
+            } == .pathNotASocket
+        )
         #expect(FileManager.default.contents(atPath: path) == Array("keep me".utf8).withUnsafeBytes { Data($0) })
     }
 
@@ -39,7 +53,15 @@ struct ListeningSocketTests {
         let path = temporarySocketPath()
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(code { _ = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1)) } == .pathNotASocket)
+        #expect(
+            code {
+                _ = try ListeningSocket.open(
+                    .unixSocket(path: path, permissions: 0o600),
+                    backlog: 8,
+                    ioTimeout: .seconds(1)
+                )
+            } == .pathNotASocket
+        )
     }
 
     @Test func replacesAStaleSocket() throws {
@@ -50,20 +72,38 @@ struct ListeningSocketTests {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(bound == 0)
         close(fd)
-        let socket = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1))
+        let socket = try ListeningSocket.open(
+            .unixSocket(path: path, permissions: 0o600),
+            backlog: 8,
+            ioTimeout: .seconds(1)
+        )
         let client = try FastCGITestClient(unixPath: path)
         withExtendedLifetime((socket, client)) {}
     }
 
     @Test func refusesASocketSomeoneListensOn() throws {
         let path = temporarySocketPath()
-        let first = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1))
+        let first = try ListeningSocket.open(
+            .unixSocket(path: path, permissions: 0o600),
+            backlog: 8,
+            ioTimeout: .seconds(1)
+        )
         defer { withExtendedLifetime(first) {} }
-        #expect(code { _ = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1)) } == .addressInUse)
+        #expect(
+            code {
+                _ = try ListeningSocket.open(
+                    .unixSocket(path: path, permissions: 0o600),
+                    backlog: 8,
+                    ioTimeout: .seconds(1)
+                )
+            } == .addressInUse
+        )
         // The first listener still works.
         _ = try FastCGITestClient(unixPath: path)
     }
@@ -71,10 +111,17 @@ struct ListeningSocketTests {
     @Test func socketFileReplacedByAnotherResponderIsNotRemoved() throws {
         let path = temporarySocketPath()
         var first: ListeningSocket? = try ListeningSocket.open(
-            .unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1))
+            .unixSocket(path: path, permissions: 0o600),
+            backlog: 8,
+            ioTimeout: .seconds(1)
+        )
         first?.stopAccepting()
         // A new responder finds the old one no longer accepting and replaces the file.
-        let second = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1))
+        let second = try ListeningSocket.open(
+            .unixSocket(path: path, permissions: 0o600),
+            backlog: 8,
+            ioTimeout: .seconds(1)
+        )
         first = nil
         #expect(FileManager.default.fileExists(atPath: path))
         _ = try FastCGITestClient(unixPath: path)
@@ -84,19 +131,35 @@ struct ListeningSocketTests {
     @Test func tcpPortInUseIsReported() throws {
         let first = try ListeningSocket.open(.tcp(host: "127.0.0.1", port: 0), backlog: 8, ioTimeout: .seconds(1))
         let port = try #require(first.tcpPort)
-        #expect(code { _ = try ListeningSocket.open(.tcp(host: "127.0.0.1", port: port), backlog: 8, ioTimeout: .seconds(1)) } == .addressInUse)
+        #expect(
+            code {
+                _ = try ListeningSocket.open(.tcp(host: "127.0.0.1", port: port), backlog: 8, ioTimeout: .seconds(1))
+            } == .addressInUse
+        )
         withExtendedLifetime(first) {}
     }
 
     @Test func unresolvableHostIsAListenFailure() {
-        #expect(code { _ = try ListeningSocket.open(.tcp(host: "no-such-host.invalid", port: 0), backlog: 8, ioTimeout: .seconds(1)) } == .listenFailed)
+        #expect(
+            code {
+                _ = try ListeningSocket.open(
+                    .tcp(host: "no-such-host.invalid", port: 0),
+                    backlog: 8,
+                    ioTimeout: .seconds(1)
+                )
+            } == .listenFailed
+        )
     }
 
     // MARK: Inherited descriptors
 
     @Test func adoptsAListeningSocket() throws {
         let path = temporarySocketPath()
-        let owner = try ListeningSocket.open(.unixSocket(path: path, permissions: 0o600), backlog: 8, ioTimeout: .seconds(1))
+        let owner = try ListeningSocket.open(
+            .unixSocket(path: path, permissions: 0o600),
+            backlog: 8,
+            ioTimeout: .seconds(1)
+        )
         let copy = dup(owner.descriptor)
         defer { close(copy) }
         let adopted = try ListeningSocket.adopt(descriptor: copy, label: "test fd")
@@ -113,14 +176,20 @@ struct ListeningSocketTests {
     @Test func refusesAPipe() throws {
         var ends: [Int32] = [-1, -1]
         #expect(pipe(&ends) == 0)
-        defer { close(ends[0]); close(ends[1]) }
+        defer {
+            close(ends[0])
+            close(ends[1])
+        }
         #expect(code { _ = try ListeningSocket.adopt(descriptor: ends[0], label: "test fd") } == .notAListeningSocket)
     }
 
     @Test func refusesAConnectedSocket() throws {
         var pair: [Int32] = [-1, -1]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
+        defer {
+            close(pair[0])
+            close(pair[1])
+        }
         #expect(code { _ = try ListeningSocket.adopt(descriptor: pair[0], label: "test fd") } == .notAListeningSocket)
     }
 
@@ -179,7 +248,9 @@ struct ListeningSocketTests {
     @Test(arguments: 0..<invalidConfigurations.count)
     func invalidConfigurationsAreRefusedBeforeAnySocket(index: Int) {
         let configuration = Self.invalidConfigurations[index]
-        #expect(code { _ = try FastCGIServer(configuration: configuration) { _ in EchoHandler() } } == .invalidConfiguration)
+        #expect(
+            code { _ = try FastCGIServer(configuration: configuration) { _ in EchoHandler() } } == .invalidConfiguration
+        )
     }
 
     @Test func defaultsAreTheDocumentedOnes() {

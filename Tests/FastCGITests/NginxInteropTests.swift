@@ -11,8 +11,10 @@ struct NapHandler: FastCGIRequestHandler {
             usleep(milliseconds * 1000)
         }
         return FastCGIResponse(
-            status: 200, headers: [("Content-Type", "text/plain")],
-            body: Array("\(request.method) \(request.body.count)".utf8))
+            status: 200,
+            headers: [("Content-Type", "text/plain")],
+            body: Array("\(request.method) \(request.body.count)".utf8)
+        )
     }
 
     func respond(toRejected rejection: FastCGIRequestRejection, parameters: [String: String]) -> FastCGIResponse {
@@ -80,7 +82,11 @@ struct NginxInteropTests {
         for workers in [2, 8] {
             let server = try TestServer(workers: workers) { _ in NapHandler() }
             let nginx = try NginxInstance(
-                socketPath: try #require(server.socketPath), workerProcesses: 1, keepalive: 8, readTimeoutSeconds: 3)
+                socketPath: try #require(server.socketPath),
+                workerProcesses: 1,
+                keepalive: 8,
+                readTimeoutSeconds: 3
+            )
             let port = nginx.port
             let statuses = Mutex<[Int]>([])
             let group = DispatchGroup()

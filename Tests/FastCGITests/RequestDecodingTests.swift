@@ -44,13 +44,16 @@ struct RequestDecodingTests {
     @Test func decodesParameters() {
         let decoder = ParameterDecoder(maximumBytes: 1000)
         let outcome = decoder.decode(
-            ArrayParameterSource([("REQUEST_METHOD", "POST"), ("QUERY_STRING", "a=b=c"), ("EMPTY", "")]))
+            ArrayParameterSource([("REQUEST_METHOD", "POST"), ("QUERY_STRING", "a=b=c"), ("EMPTY", "")])
+        )
         #expect(outcome == .decoded(["REQUEST_METHOD": "POST", "QUERY_STRING": "a=b=c", "EMPTY": ""]))
     }
 
     @Test func limitCountsNamesAndValues() {
         // "AB" + "CDE" = 5 bytes.
-        #expect(ParameterDecoder(maximumBytes: 5).decode(ArrayParameterSource([("AB", "CDE")])) == .decoded(["AB": "CDE"]))
+        #expect(
+            ParameterDecoder(maximumBytes: 5).decode(ArrayParameterSource([("AB", "CDE")])) == .decoded(["AB": "CDE"])
+        )
         let refused = ParameterDecoder(maximumBytes: 4).decode(ArrayParameterSource([("AB", "CDE")]))
         #expect(refused == .rejected(.parametersTooLarge(limit: 4), parameters: [:]))
     }
@@ -59,12 +62,17 @@ struct RequestDecodingTests {
         let outcome = ParameterDecoder(maximumBytes: 3000).decode(
             ArrayParameterSource([
                 ("REQUEST_METHOD", "POST"), ("REQUEST_URI", "/register"), ("HTTP_AUTHORIZATION", "Bearer secret"),
-                ("PATH_INFO", String(repeating: "p", count: 2000)), ("HTTP_COOKIE", String(repeating: "c", count: 2000)),
-            ]))
+                ("PATH_INFO", String(repeating: "p", count: 2000)),
+                ("HTTP_COOKIE", String(repeating: "c", count: 2000)),
+            ])
+        )
         #expect(
             outcome
                 == .rejected(
-                    .parametersTooLarge(limit: 3000), parameters: ["REQUEST_METHOD": "POST", "REQUEST_URI": "/register"]))
+                    .parametersTooLarge(limit: 3000),
+                    parameters: ["REQUEST_METHOD": "POST", "REQUEST_URI": "/register"]
+                )
+        )
     }
 
     static let malformedEntries: [[UInt8]] = [
@@ -79,7 +87,8 @@ struct RequestDecodingTests {
     @Test(arguments: malformedEntries)
     func refusesMalformedEntries(entry: [UInt8]) {
         let outcome = ParameterDecoder(maximumBytes: 1000).decode(
-            ArrayParameterSource(raw: [Array("REQUEST_METHOD=GET".utf8), entry]))
+            ArrayParameterSource(raw: [Array("REQUEST_METHOD=GET".utf8), entry])
+        )
         guard case .rejected(.malformed, let parameters) = outcome else {
             Issue.record("expected a malformed rejection, got \(outcome)")
             return
@@ -88,13 +97,16 @@ struct RequestDecodingTests {
     }
 
     @Test func duplicateWithTheSameValueIsAccepted() {
-        let outcome = ParameterDecoder(maximumBytes: 1000).decode(ArrayParameterSource([("HTTPS", "on"), ("HTTPS", "on")]))
+        let outcome = ParameterDecoder(maximumBytes: 1000).decode(
+            ArrayParameterSource([("HTTPS", "on"), ("HTTPS", "on")])
+        )
         #expect(outcome == .decoded(["HTTPS": "on"]))
     }
 
     @Test func duplicateWithAnotherValueIsMalformed() {
         let outcome = ParameterDecoder(maximumBytes: 1000).decode(
-            ArrayParameterSource([("SSL_CLIENT_VERIFY", "SUCCESS"), ("SSL_CLIENT_VERIFY", "NONE")]))
+            ArrayParameterSource([("SSL_CLIENT_VERIFY", "SUCCESS"), ("SSL_CLIENT_VERIFY", "NONE")])
+        )
         guard case .rejected(.malformed, _) = outcome else {
             Issue.record("expected a malformed rejection, got \(outcome)")
             return
@@ -108,7 +120,11 @@ struct RequestDecodingTests {
 
     // MARK: CONTENT_LENGTH
 
-    @Test(arguments: [(nil, 0), ("", 0), ("0", 0), ("7", 7), ("0012", 12), ("999999999999999999", 999_999_999_999_999_999)] as [(String?, Int)])
+    @Test(
+        arguments: [
+            (nil, 0), ("", 0), ("0", 0), ("7", 7), ("0012", 12), ("999999999999999999", 999_999_999_999_999_999),
+        ] as [(String?, Int)]
+    )
     func contentLengthAcceptsDecimalDigits(value: String?, expected: Int) {
         #expect(ContentLength.parse(value) == .length(expected))
     }
@@ -154,7 +170,11 @@ struct RequestDecodingTests {
     }
 
     @Test func shorterThanDeclaredIsMalformed() {
-        guard case .rejected(.malformed, let reusable) = reader.read(declaredLength: 50, from: ArrayBodySource([1, 2, 3]))
+        guard
+            case .rejected(.malformed, let reusable) = reader.read(
+                declaredLength: 50,
+                from: ArrayBodySource([1, 2, 3])
+            )
         else {
             Issue.record("expected malformed")
             return

@@ -12,16 +12,24 @@ struct ResponseEncoderTests {
     @Test func writesStatusHeadersAndContentLength() throws {
         let text = try head(
             FastCGIResponse(
-                status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
-                body: Array("{}".utf8)))
+                status: 200,
+                headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+                body: Array("{}".utf8)
+            )
+        )
         #expect(
-            text == "Status: 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: 2\r\n\r\n")
+            text
+                == "Status: 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: 2\r\n\r\n"
+        )
     }
 
     @Test func dropsHeadersTheServerWritesItself() throws {
         let text = try head(
             FastCGIResponse(
-                status: 413, headers: [("content-length", "1"), ("Status", "200 OK"), ("Transfer-Encoding", "chunked")]))
+                status: 413,
+                headers: [("content-length", "1"), ("Status", "200 OK"), ("Transfer-Encoding", "chunked")]
+            )
+        )
         #expect(text == "Status: 413 Content Too Large\r\nContent-Length: 0\r\n\r\n")
     }
 
@@ -52,7 +60,9 @@ struct ResponseEncoderTests {
         #expect(result == .failure(.invalidHeaderName(index: 1)))
     }
 
-    @Test(arguments: ["a\r\nSet-Cookie: x=1", "a\nb", "a\rb", "a\u{0}b", "\u{7F}", " leading", "trailing\t", "bell\u{7}"])
+    @Test(arguments: [
+        "a\r\nSet-Cookie: x=1", "a\nb", "a\rb", "a\u{0}b", "\u{7F}", " leading", "trailing\t", "bell\u{7}",
+    ])
     func invalidHeaderValuesAreRefused(value: String) {
         let result = ResponseEncoder.encodeHead(FastCGIResponse(status: 200, headers: [("X-Value", value)]))
         #expect(result == .failure(.invalidHeaderValue(index: 0)))

@@ -27,8 +27,12 @@ struct ServerKeepAliveAndShutdownTests {
             let body = Array("request \(index)".utf8)
             try client.send(
                 FastCGITestClient.request(
-                    id: id, params: standardParameters(method: "POST", contentLength: body.count), body: body,
-                    keepConnection: true))
+                    id: id,
+                    params: standardParameters(method: "POST", contentLength: body.count),
+                    body: body,
+                    keepConnection: true
+                )
+            )
             let response = try client.readResponse(id: id)
             #expect(response.status == 200)
             #expect(response.body == body)
@@ -63,7 +67,10 @@ struct ServerKeepAliveAndShutdownTests {
                     guard
                         (try? client.send(
                             FastCGITestClient.request(
-                                params: standardParameters(method: "POST", contentLength: body.count), body: body)))
+                                params: standardParameters(method: "POST", contentLength: body.count),
+                                body: body
+                            )
+                        ))
                             != nil,
                         let response = try? client.readResponse(), response.body == body
                     else { return }
@@ -93,8 +100,12 @@ struct ServerKeepAliveAndShutdownTests {
                     guard
                         (try? client.send(
                             FastCGITestClient.request(
-                                id: id, params: standardParameters(method: "POST", contentLength: body.count),
-                                body: body, keepConnection: true))) != nil,
+                                id: id,
+                                params: standardParameters(method: "POST", contentLength: body.count),
+                                body: body,
+                                keepConnection: true
+                            )
+                        )) != nil,
                         let response = try? client.readResponse(id: id), response.body == body
                     else { return }
                     answered.add(1, ordering: .relaxed)
@@ -192,7 +203,10 @@ struct ServerKeepAliveAndShutdownTests {
     @Test func shutdownBeforeRunMakesRunReturnAtOnce() throws {
         let path = temporarySocketPath()
         let server = try FastCGIServer(
-            configuration: FastCGIServerConfiguration(listen: .unixSocket(path: path, permissions: 0o600), workerCount: 2)
+            configuration: FastCGIServerConfiguration(
+                listen: .unixSocket(path: path, permissions: 0o600),
+                workerCount: 2
+            )
         ) { _ in EchoHandler() }
         server.shutdown()
         try server.run()

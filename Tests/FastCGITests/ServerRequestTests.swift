@@ -12,7 +12,9 @@ struct ServerRequestTests {
         let client = try server.client()
         try client.send(
             FastCGITestClient.request(
-                params: standardParameters(extra: [("QUERY_STRING", "a=1&b=%C3%A9"), ("HTTP_ACCEPT", "*/*")])))
+                params: standardParameters(extra: [("QUERY_STRING", "a=1&b=%C3%A9"), ("HTTP_ACCEPT", "*/*")])
+            )
+        )
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.protocolStatus == 0)
@@ -33,7 +35,10 @@ struct ServerRequestTests {
         let client = try server.client()
         try client.send(
             FastCGITestClient.request(
-                params: standardParameters(method: "POST", contentLength: body.count), body: body))
+                params: standardParameters(method: "POST", contentLength: body.count),
+                body: body
+            )
+        )
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.body == body)
@@ -46,7 +51,8 @@ struct ServerRequestTests {
         let body = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let client = try server.client()
         try client.send(
-            FastCGITestClient.request(params: standardParameters(method: "POST", contentLength: body.count), body: body))
+            FastCGITestClient.request(params: standardParameters(method: "POST", contentLength: body.count), body: body)
+        )
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.body == body)
@@ -58,7 +64,8 @@ struct ServerRequestTests {
         let body = [UInt8](repeating: 0x61, count: 1000)
         let client = try server.client()
         try client.send(
-            FastCGITestClient.request(params: standardParameters(method: "POST", contentLength: 1000), body: body))
+            FastCGITestClient.request(params: standardParameters(method: "POST", contentLength: 1000), body: body)
+        )
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.body.count == 1000)
@@ -71,8 +78,12 @@ struct ServerRequestTests {
         let big = [UInt8](repeating: 0x62, count: 5000)
         try client.send(
             FastCGITestClient.request(
-                id: 1, params: standardParameters(method: "POST", contentLength: big.count), body: big,
-                keepConnection: true))
+                id: 1,
+                params: standardParameters(method: "POST", contentLength: big.count),
+                body: big,
+                keepConnection: true
+            )
+        )
         let refused = try client.readResponse(id: 1)
         #expect(refused.status == 413)
         #expect(refused.header("X-Rejection") == "bodyTooLarge")
@@ -80,8 +91,12 @@ struct ServerRequestTests {
         // The refused body was drained, so the kept-alive connection serves the next request.
         try client.send(
             FastCGITestClient.request(
-                id: 2, params: standardParameters(method: "POST", contentLength: 3), body: Array("abc".utf8),
-                keepConnection: true))
+                id: 2,
+                params: standardParameters(method: "POST", contentLength: 3),
+                body: Array("abc".utf8),
+                keepConnection: true
+            )
+        )
         let next = try client.readResponse(id: 2)
         #expect(next.status == 200)
         #expect(next.bodyText == "abc")
@@ -97,8 +112,11 @@ struct ServerRequestTests {
         let sender = Thread {
             client.sendIgnoringErrors(
                 FastCGITestClient.request(
-                    params: standardParameters(method: "POST", contentLength: huge.count), body: huge,
-                    keepConnection: true))
+                    params: standardParameters(method: "POST", contentLength: huge.count),
+                    body: huge,
+                    keepConnection: true
+                )
+            )
         }
         sender.start()
         let refused = try client.readResponse()
@@ -117,7 +135,9 @@ struct ServerRequestTests {
         try client.send(
             FastCGITestClient.request(
                 params: standardParameters(method: "POST", contentLength: 10),
-                body: [UInt8](repeating: 0x64, count: 500)))
+                body: [UInt8](repeating: 0x64, count: 500)
+            )
+        )
         let response = try client.readResponse()
         #expect(response.status == 413)
         #expect(response.header("X-Rejection") == "bodyTooLarge")
@@ -129,8 +149,11 @@ struct ServerRequestTests {
         let client = try server.client()
         try client.send(
             FastCGITestClient.request(
-                params: standardParameters(method: "POST", contentLength: 100), body: Array("only a part".utf8),
-                keepConnection: true))
+                params: standardParameters(method: "POST", contentLength: 100),
+                body: Array("only a part".utf8),
+                keepConnection: true
+            )
+        )
         let response = try client.readResponse()
         #expect(response.status == 400)
         #expect(response.header("X-Rejection") == "malformed")
@@ -145,7 +168,10 @@ struct ServerRequestTests {
         let client = try server.client()
         try client.send(
             FastCGITestClient.request(
-                params: standardParameters(method: "POST", contentLength: 4), body: Array("four and more".utf8)))
+                params: standardParameters(method: "POST", contentLength: 4),
+                body: Array("four and more".utf8)
+            )
+        )
         let response = try client.readResponse()
         #expect(response.status == 400)
         #expect(response.header("X-Rejection") == "malformed")
@@ -179,7 +205,9 @@ struct ServerRequestTests {
             FastCGITestClient.request(
                 params: standardParameters(method: "POST", extra: [("CONTENT_LENGTH", value)]).filter {
                     $0.0 != "CONTENT_LENGTH" || $0.1 == value
-                }))
+                }
+            )
+        )
         #expect(try client.readResponse().header("X-Rejection") == "malformed")
     }
 
@@ -189,7 +217,9 @@ struct ServerRequestTests {
         let client = try server.client()
         try client.send(
             FastCGITestClient.request(
-                params: standardParameters(extra: [("HTTP_COOKIE", String(repeating: "c", count: 4000))])))
+                params: standardParameters(extra: [("HTTP_COOKIE", String(repeating: "c", count: 4000))])
+            )
+        )
         let response = try client.readResponse()
         #expect(response.status == 431)
         #expect(response.header("X-Rejection") == "parametersTooLarge")
@@ -205,7 +235,8 @@ struct ServerRequestTests {
         ]
         try client.send(
             FastCGITestClient.beginRequest(id: 1, keepConnection: false) + FastCGITestClient.rawParams(id: 1, pairs)
-                + FastCGITestClient.stdin(id: 1, []))
+                + FastCGITestClient.stdin(id: 1, [])
+        )
         #expect(try client.readResponse().header("X-Rejection") == "malformed")
     }
 
@@ -215,8 +246,11 @@ struct ServerRequestTests {
         let client = try server.client()
         try client.send(
             FastCGITestClient.request(
-                params: standardParameters(extra: [("HTTP_AUTHORIZATION", "Basic a"), ("HTTP_AUTHORIZATION", "Basic b")])
-            ))
+                params: standardParameters(extra: [
+                    ("HTTP_AUTHORIZATION", "Basic a"), ("HTTP_AUTHORIZATION", "Basic b"),
+                ])
+            )
+        )
         #expect(try client.readResponse().header("X-Rejection") == "malformed")
     }
 
@@ -224,7 +258,11 @@ struct ServerRequestTests {
         let server = try TestServer { _ in
             FixedHandler(
                 response: FastCGIResponse(
-                    status: 200, headers: [("Location", "/a\r\nSet-Cookie: stolen=1")], body: Array("x".utf8)))
+                    status: 200,
+                    headers: [("Location", "/a\r\nSet-Cookie: stolen=1")],
+                    body: Array("x".utf8)
+                )
+            )
         }
         defer { server.stop() }
         let client = try server.client()
@@ -239,8 +277,11 @@ struct ServerRequestTests {
         let server = try TestServer { _ in
             FixedHandler(
                 response: FastCGIResponse(
-                    status: 201, headers: [("Content-Length", "999"), ("Cache-Control", "no-store")],
-                    body: Array("{}".utf8)))
+                    status: 201,
+                    headers: [("Content-Length", "999"), ("Cache-Control", "no-store")],
+                    body: Array("{}".utf8)
+                )
+            )
         }
         defer { server.stop() }
         let client = try server.client()

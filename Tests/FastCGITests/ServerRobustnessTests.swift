@@ -13,11 +13,15 @@ struct ServerRobustnessTests {
         ("begin record with request id 0", [1, 1, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
         ("begin record of the wrong length", [1, 1, 0, 1, 0, 4, 0, 0, 0, 1, 0, 0]),
         ("unknown role", FastCGITestClient.beginRequest(id: 1, role: 7, keepConnection: false)),
-        ("stdin before params", FastCGITestClient.beginRequest(id: 1, keepConnection: false) + FastCGITestClient.stdin(id: 1, [1, 2, 3])),
+        (
+            "stdin before params",
+            FastCGITestClient.beginRequest(id: 1, keepConnection: false) + FastCGITestClient.stdin(id: 1, [1, 2, 3])
+        ),
         (
             "parameter length past the record",
             FastCGITestClient.beginRequest(id: 1, keepConnection: false)
-                + FastCGITestClient.record(.params, id: 1, [0x80, 0xFF, 0xFF, 0xFF, 0x01, 0x41]) + FastCGITestClient.record(.params, id: 1)
+                + FastCGITestClient.record(.params, id: 1, [0x80, 0xFF, 0xFF, 0xFF, 0x01, 0x41])
+                + FastCGITestClient.record(.params, id: 1)
         ),
         (
             "abort before the body",
@@ -50,8 +54,10 @@ struct ServerRobustnessTests {
         defer { server.stop() }
         do {
             let client = try server.client()
-            let whole = FastCGITestClient.request(params: standardParameters(method: "POST", contentLength: 50),
-                body: [UInt8](repeating: 1, count: 50))
+            let whole = FastCGITestClient.request(
+                params: standardParameters(method: "POST", contentLength: 50),
+                body: [UInt8](repeating: 1, count: 50)
+            )
             // Cut inside the first STDIN record.
             try client.send(Array(whole[..<(whole.count - 30)]))
         }
@@ -72,7 +78,8 @@ struct ServerRobustnessTests {
             FastCGITestClient.beginRequest(id: 1, keepConnection: true)
                 + FastCGITestClient.params(id: 1, standardParameters(method: "POST", contentLength: 10))
                 + FastCGITestClient.stdin(id: 1, Array("12345".utf8), terminate: false)
-                + FastCGITestClient.record(.abortRequest, id: 1))
+                + FastCGITestClient.record(.abortRequest, id: 1)
+        )
         #expect(aborted.isClosedByServer())
         let client = try server.client()
         try client.send(FastCGITestClient.request(params: standardParameters()))
@@ -111,7 +118,8 @@ struct ServerRobustnessTests {
             FastCGITestClient.beginRequest(id: 1, keepConnection: false)
                 + FastCGITestClient.params(id: 1, standardParameters())
                 + FastCGITestClient.beginRequest(id: 2, keepConnection: false)
-                + FastCGITestClient.stdin(id: 1, []))
+                + FastCGITestClient.stdin(id: 1, [])
+        )
         let response = try client.readResponse(id: 1)
         #expect(response.status == 200)
     }

@@ -1,9 +1,9 @@
 internal import CFastCGI
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// libfcgi's per-worker request state (`FCGX_Request`), allocated once per worker, reused

@@ -41,8 +41,12 @@ final class ServerCore: Sendable {
     }
 
     init(
-        configuration: FastCGIServerConfiguration, logger: Logger, listener: ListeningSocket, wake: WakePipe,
-        peerAllowlist: PeerAllowlist?, makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler
+        configuration: FastCGIServerConfiguration,
+        logger: Logger,
+        listener: ListeningSocket,
+        wake: WakePipe,
+        peerAllowlist: PeerAllowlist?,
+        makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler
     ) {
         self.configuration = configuration
         self.logger = logger
@@ -103,12 +107,17 @@ final class ServerCore: Sendable {
         }
         if shouldLog {
             logger.warning(
-                "every FastCGI worker is occupied and some hold idle kept-alive connections: new connections wait until one is released; raise workerCount above the web server's kept-alive connections (nginx: worker_processes × keepalive)",
+                """
+                every FastCGI worker is occupied and some hold idle kept-alive connections: new connections \
+                wait until one is released; raise workerCount above the web server's kept-alive \
+                connections (nginx: worker_processes × keepalive)
+                """,
                 metadata: [
                     "fastcgi.workers": "\(configuration.workerCount)",
                     "fastcgi.idle_kept_alive": "\(idle)",
                     "fastcgi.busy": "\(busyWorkers.load(ordering: .relaxed))",
-                ])
+                ]
+            )
         }
     }
 
@@ -123,7 +132,8 @@ final class ServerCore: Sendable {
         if shouldLog {
             logger.error(
                 "cannot accept a FastCGI connection: \(SystemErrorText.describe(number)); retrying",
-                metadata: ["fastcgi.errno": "\(number)"])
+                metadata: ["fastcgi.errno": "\(number)"]
+            )
         }
     }
 }

@@ -1,9 +1,9 @@
 import Logging
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// One worker thread's loop: wait for a connection (or the next request on a kept-alive
@@ -31,7 +31,8 @@ struct Worker {
         let request = LibFCGIRequest()
         let bodyReader = BodyReader(
             maximumBodyBytes: core.configuration.maxBodyBytes,
-            maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes)
+            maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
+        )
         let decoder = ParameterDecoder(maximumBytes: core.configuration.maxParametersBytes)
 
         while true {
@@ -131,12 +132,16 @@ struct Worker {
     /// Serves one request whose parameters libfcgi has read. Returns true when the connection
     /// must be closed afterwards (the body was not consumed, or the connection failed).
     private func serve(
-        _ request: LibFCGIRequest, handler: any FastCGIRequestHandler, decoder: ParameterDecoder,
-        bodyReader: BodyReader, logger: Logger
+        _ request: LibFCGIRequest,
+        handler: any FastCGIRequestHandler,
+        decoder: ParameterDecoder,
+        bodyReader: BodyReader,
+        logger: Logger
     ) -> Bool {
         guard request.role == LibFCGIRequest.responderRole else {
             let rejection = FastCGIRequestRejection.malformed(
-                reason: "FastCGI role \(request.role) is not supported; this application is a responder")
+                reason: "FastCGI role \(request.role) is not supported; this application is a responder"
+            )
             let reusable = consumeBody(request, bodyReader: bodyReader)
             return answer(rejection: rejection, parameters: [:], request, handler: handler, logger: logger)
                 || !reusable
@@ -153,14 +158,22 @@ struct Worker {
         guard let method = parameters["REQUEST_METHOD"], !method.isEmpty else {
             let reusable = consumeBody(request, bodyReader: bodyReader)
             return answer(
-                rejection: .malformed(reason: "REQUEST_METHOD is missing"), parameters: parameters, request,
-                handler: handler, logger: logger) || !reusable
+                rejection: .malformed(reason: "REQUEST_METHOD is missing"),
+                parameters: parameters,
+                request,
+                handler: handler,
+                logger: logger
+            ) || !reusable
         }
         guard case .length(let declared) = ContentLength.parse(parameters["CONTENT_LENGTH"]) else {
             let reusable = consumeBody(request, bodyReader: bodyReader)
             return answer(
-                rejection: .malformed(reason: "CONTENT_LENGTH is not a decimal number"), parameters: parameters,
-                request, handler: handler, logger: logger) || !reusable
+                rejection: .malformed(reason: "CONTENT_LENGTH is not a decimal number"),
+                parameters: parameters,
+                request,
+                handler: handler,
+                logger: logger
+            ) || !reusable
         }
         switch bodyReader.read(declaredLength: declared, from: request) {
         case .complete(let body):
@@ -169,7 +182,10 @@ struct Worker {
             core.requestsServed.add(1, ordering: .relaxed)
             logger.debug(
                 "FastCGI request answered",
-                metadata: ["fastcgi.method": "\(ParameterDecoder.loggable(method))", "fastcgi.status": "\(response.status)"])
+                metadata: [
+                    "fastcgi.method": "\(ParameterDecoder.loggable(method))", "fastcgi.status": "\(response.status)",
+                ]
+            )
             return failed
         case .rejected(let rejection, let reusable):
             return answer(rejection: rejection, parameters: parameters, request, handler: handler, logger: logger)
@@ -177,7 +193,8 @@ struct Worker {
         case .connectionFailed(let streamError):
             logger.info(
                 "the web server connection failed while the request body was read; nothing answered",
-                metadata: ["fastcgi.stream_error": "\(streamError)"])
+                metadata: ["fastcgi.stream_error": "\(streamError)"]
+            )
             return true
         }
     }
@@ -192,8 +209,11 @@ struct Worker {
     /// Asks the handler to answer a refused request and writes the answer; true if the
     /// connection failed.
     private func answer(
-        rejection: FastCGIRequestRejection, parameters: [String: String], _ request: LibFCGIRequest,
-        handler: any FastCGIRequestHandler, logger: Logger
+        rejection: FastCGIRequestRejection,
+        parameters: [String: String],
+        _ request: LibFCGIRequest,
+        handler: any FastCGIRequestHandler,
+        logger: Logger
     ) -> Bool {
         let response = handler.respond(toRejected: rejection, parameters: parameters)
         let failed = !write(response, to: request, logger: logger)
@@ -201,7 +221,8 @@ struct Worker {
         core.requestsRejected.add(1, ordering: .relaxed)
         logger.info(
             "FastCGI request refused",
-            metadata: ["fastcgi.rejection": "\(rejection)", "fastcgi.status": "\(response.status)"])
+            metadata: ["fastcgi.rejection": "\(rejection)", "fastcgi.status": "\(response.status)"]
+        )
         return failed
     }
 
@@ -218,7 +239,8 @@ struct Worker {
         case .failure(let problem):
             logger.error(
                 "the handler's response cannot be written as HTTP; answering 500 instead",
-                metadata: ["fastcgi.problem": "\(problem)"])
+                metadata: ["fastcgi.problem": "\(problem)"]
+            )
             return ResponseEncoder.internalErrorHead.withUnsafeBytes { request.writeOutput($0) }
         }
     }

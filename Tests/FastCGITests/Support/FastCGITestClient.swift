@@ -4,7 +4,8 @@ import Glibc
 /// receive and send timeouts so that a misbehaving server fails a test instead of hanging it.
 final class FastCGITestClient: @unchecked Sendable {
     enum RecordType: UInt8 {
-        case beginRequest = 1, abortRequest, endRequest, params, stdin, stdout, stderr, data, getValues,
+        case beginRequest = 1
+        case abortRequest, endRequest, params, stdin, stdout, stderr, data, getValues,
             getValuesResult, unknownType
     }
 
@@ -95,7 +96,10 @@ final class FastCGITestClient: @unchecked Sendable {
         func length(_ count: Int) -> [UInt8] {
             count < 128
                 ? [UInt8(count)]
-                : [UInt8((count >> 24) | 0x80), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
+                : [
+                    UInt8((count >> 24) | 0x80), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF),
+                    UInt8(count & 0xFF),
+                ]
         }
         return length(name.count) + length(value.count) + name + value
     }
@@ -129,7 +133,11 @@ final class FastCGITestClient: @unchecked Sendable {
 
     /// A whole request: begin, parameters, body.
     static func request(
-        id: UInt16 = 1, params: [(String, String)], body: [UInt8] = [], keepConnection: Bool = false, role: UInt16 = 1
+        id: UInt16 = 1,
+        params: [(String, String)],
+        body: [UInt8] = [],
+        keepConnection: Bool = false,
+        role: UInt16 = 1
     ) -> [UInt8] {
         beginRequest(id: id, role: role, keepConnection: keepConnection) + Self.params(id: id, params)
             + stdin(id: id, body)
@@ -226,13 +234,18 @@ final class FastCGITestClient: @unchecked Sendable {
 
 /// The parameters nginx sends for a simple request, trimmed.
 func standardParameters(
-    method: String = "GET", uri: String = "/token", contentLength: Int? = nil, extra: [(String, String)] = []
+    method: String = "GET",
+    uri: String = "/token",
+    contentLength: Int? = nil,
+    extra: [(String, String)] = []
 ) -> [(String, String)] {
     var pairs: [(String, String)] = [
         ("REQUEST_METHOD", method), ("REQUEST_URI", uri), ("SCRIPT_NAME", uri), ("SERVER_PROTOCOL", "HTTP/1.1"),
         ("REMOTE_ADDR", "192.0.2.1"),
     ]
-    if let contentLength { pairs.append(("CONTENT_LENGTH", String(contentLength))) } else {
+    if let contentLength {
+        pairs.append(("CONTENT_LENGTH", String(contentLength)))
+    } else {
         pairs.append(("CONTENT_LENGTH", ""))
     }
     return pairs + extra

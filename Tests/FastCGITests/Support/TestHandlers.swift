@@ -27,7 +27,8 @@ struct EchoHandler: FastCGIRequestHandler {
         return FastCGIResponse(
             status: status,
             headers: [("X-Rejection", kind), ("X-Seen-Method", parameters["REQUEST_METHOD"] ?? "-")],
-            body: Array("refused".utf8))
+            body: Array("refused".utf8)
+        )
     }
 }
 

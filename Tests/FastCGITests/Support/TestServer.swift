@@ -52,9 +52,13 @@ final class TestServer: Sendable {
     private let runError = Mutex<FastCGIServerError?>(nil)
 
     init(
-        workers: Int = 2, maxParametersBytes: Int = 16 * 1024, maxBodyBytes: Int = 64 * 1024,
-        maxDiscardedBodyBytes: Int = 1024 * 1024, grace: Duration = .seconds(30),
-        listen: FastCGIListenAddress? = nil, clientPath: String? = nil,
+        workers: Int = 2,
+        maxParametersBytes: Int = 16 * 1024,
+        maxBodyBytes: Int = 64 * 1024,
+        maxDiscardedBodyBytes: Int = 1024 * 1024,
+        grace: Duration = .seconds(30),
+        listen: FastCGIListenAddress? = nil,
+        clientPath: String? = nil,
         makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler = { _ in EchoHandler() }
     ) throws {
         let address: FastCGIListenAddress
@@ -68,9 +72,14 @@ final class TestServer: Sendable {
         }
         recorder = LogRecorder()
         let configuration = FastCGIServerConfiguration(
-            listen: address, workerCount: workers, maxParametersBytes: maxParametersBytes,
-            maxBodyBytes: maxBodyBytes, maxDiscardedBodyBytes: maxDiscardedBodyBytes, shutdownGracePeriod: grace,
-            connectionIOTimeout: .seconds(5))
+            listen: address,
+            workerCount: workers,
+            maxParametersBytes: maxParametersBytes,
+            maxBodyBytes: maxBodyBytes,
+            maxDiscardedBodyBytes: maxDiscardedBodyBytes,
+            shutdownGracePeriod: grace,
+            connectionIOTimeout: .seconds(5)
+        )
         server = try FastCGIServer(configuration: configuration, logger: recorder.logger(), makeHandler: makeHandler)
         Thread.detachNewThread { [self] in
             do throws(FastCGIServerError) { try server.run() } catch { runError.withLock { $0 = error } }

@@ -20,7 +20,13 @@ func freeLoopbackPort() -> Int {
 
 /// One HTTP/1.1 exchange over a fresh loopback connection (`Connection: close`), for talking
 /// to a real web server without depending on curl.
-func httpExchange(port: Int, method: String, path: String, body: [UInt8] = [], timeoutSeconds: Int = 15) -> (
+func httpExchange(
+    port: Int,
+    method: String,
+    path: String,
+    body: [UInt8] = [],
+    timeoutSeconds: Int = 15
+) -> (
     status: Int, body: String
 )? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -32,11 +38,15 @@ func httpExchange(port: Int, method: String, path: String, body: [UInt8] = [], t
     address.sin_port = UInt16(port).bigEndian
     address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else { return nil }
     var request = Array(
-        "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
+        "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
+            .utf8
+    )
     request += body
     guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
         return nil
