@@ -121,7 +121,9 @@ public final class FastCGIServer: Sendable {
             core.beginShutdown(failure: startFailure)
         }
 
-        core.shutdownStarted.wait()
+        while core.shutdownStarted.wait(timeout: .now() + .seconds(1)) == .timedOut {
+            core.checkSaturation()
+        }
         let started = core.shutdownInstant ?? .now
         let deadline = started + configuration.shutdownGracePeriod
         logger.notice(

@@ -2,6 +2,12 @@ import Dispatch
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// What the workers share: configuration, the listening socket, the shutdown pipe, counters
 /// and the shutdown state. Immutable apart from atomics and one mutex.
 final class ServerCore: Sendable {
@@ -91,13 +97,14 @@ final class ServerCore: Sendable {
         shutdownStarted.signal()
     }
 
-    /// Called when a worker stops being free to accept, or starts holding an idle kept-alive
-    /// connection: if no worker is left to accept while some sit on idle kept-alive
-    /// connections, new connections wait in the backlog. Counted always, logged once a minute.
+    /// Run once a second by `run()`: a connection waiting on the listening socket while no
+    /// worker is free to accept it is the keep-alive trap (or plain overload). Counted every
+    /// time, logged at most once a minute. Workers are not woken for this.
     func checkSaturation() {
         guard availableWorkers.load(ordering: .relaxed) == 0, !isDraining else { return }
+        var pending = pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&pending, 1, 0) == 1, pending.revents & Int16(POLLIN) != 0 else { return }
         let idle = idleKeptAlive.load(ordering: .relaxed)
-        guard idle > 0 else { return }
         saturationEvents.add(1, ordering: .relaxed)
         let now = ContinuousClock.now
         let shouldLog = state.withLock { state -> Bool in
@@ -108,9 +115,9 @@ final class ServerCore: Sendable {
         if shouldLog {
             logger.warning(
                 """
-                every FastCGI worker is occupied and some hold idle kept-alive connections: new connections \
-                wait until one is released; raise workerCount above the web server's kept-alive \
-                connections (nginx: worker_processes × keepalive)
+                a FastCGI connection is waiting and every worker is occupied; workers holding idle \
+                kept-alive connections stay bound to them, so raise workerCount above the web server's \
+                kept-alive connections (nginx: worker_processes × keepalive) plus concurrent requests
                 """,
                 metadata: [
                     "fastcgi.workers": "\(configuration.workerCount)",

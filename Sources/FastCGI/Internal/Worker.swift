@@ -42,7 +42,6 @@ struct Worker {
                 // it (libfcgi serves one connection per thread) until the next request, its
                 // end, or shutdown.
                 core.idleKeptAlive.add(1, ordering: .relaxed)
-                core.checkSaturation()
                 let event = ReadinessWaiter.wait(for: connection, wake: wake)
                 core.idleKeptAlive.subtract(1, ordering: .relaxed)
                 switch event {
@@ -75,7 +74,6 @@ struct Worker {
                     return
                 case .ready:
                     guard let accepted else { continue }
-                    core.checkSaturation()
                     request.attach(connection: accepted)
                 }
             }
