@@ -297,8 +297,13 @@ struct ServerRequestTests {
         let server = try TestServer()
         defer { server.stop() }
         let client = try server.client()
-        try client.send(FastCGITestClient.request(params: standardParameters(), role: 2))
+        // An authorizer request has no FCGI_STDIN (FastCGI 1.0 §6.3): none is sent.
+        try client.send(
+            FastCGITestClient.beginRequest(id: 1, role: 2, keepConnection: true)
+                + FastCGITestClient.params(id: 1, standardParameters())
+        )
         #expect(try client.readResponse().header("X-Rejection") == "malformed")
+        #expect(client.isClosedByServer())
     }
 
     @Test func tcpListenerOnAnEphemeralPortServes() throws {

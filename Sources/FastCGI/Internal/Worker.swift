@@ -140,9 +140,10 @@ struct Worker {
             let rejection = FastCGIRequestRejection.malformed(
                 reason: "FastCGI role \(request.role) is not supported; this application is a responder"
             )
-            let reusable = consumeBody(request, bodyReader: bodyReader)
-            return answer(rejection: rejection, parameters: [:], request, handler: handler, logger: logger)
-                || !reusable
+            // An authorizer gets no FCGI_STDIN and a filter also gets FCGI_DATA: read nothing
+            // more, answer, close.
+            _ = answer(rejection: rejection, parameters: [:], request, handler: handler, logger: logger)
+            return true
         }
         let parameters: [String: String]
         switch decoder.decode(request) {
