@@ -87,7 +87,9 @@ let package = Package(
             resources: [.copy("Fixtures"), .copy("Interop")]),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
+        .testTarget(
+            name: "FastCGITests",
+            dependencies: ["FastCGI", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ", "PostgresTestSupport"]),
         .testTarget(
             name: "CredencePostgresTests",

@@ -11,6 +11,8 @@ public enum FastCGIListenAddress: Sendable, Hashable, CustomStringConvertible {
     case unixSocket(path: String, permissions: UInt16)
     /// A TCP socket bound to `host` (a name or a numeric IPv4/IPv6 address; `""` or `"*"`
     /// for every address) and `port` (`0` picks a free port, see ``FastCGIServer/tcpPort``).
+    /// As with libfcgi, the environment variable `FCGI_WEB_SERVER_ADDRS` (comma-separated
+    /// numeric addresses) restricts which peers may connect.
     case tcp(host: String, port: Int)
     /// The listening socket inherited as file descriptor 0, as spawn-fcgi, Apache
     /// mod_fcgid and systemd socket activation with `StandardInput=socket` pass it.
@@ -20,7 +22,9 @@ public enum FastCGIListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The unix socket used when nothing else is configured: `/run/credence/credence.sock`,
     /// mode `0o660`.
     public static let defaultUnixSocket = FastCGIListenAddress.unixSocket(
-        path: "/run/credence/credence.sock", permissions: 0o660)
+        path: "/run/credence/credence.sock",
+        permissions: 0o660
+    )
 
     /// A short human description for logs (`unix:/run/x.sock`, `tcp:127.0.0.1:9000`, `stdin`).
     public var description: String {

@@ -32,16 +32,27 @@ public final class FastCGIServer: Sendable {
         let initialised = LibFCGI.initialise()
         guard initialised == 0 else {
             throw FastCGIServerError(
-                .libraryInitializationFailed, "FCGX_Init failed", detail: "status \(initialised)")
+                .libraryInitializationFailed,
+                "FCGX_Init failed",
+                detail: "status \(initialised)"
+            )
         }
         let listener = try ListeningSocket.open(
-            configuration.listen, backlog: configuration.listenBacklog, ioTimeout: configuration.connectionIOTimeout)
+            configuration.listen,
+            backlog: configuration.listenBacklog,
+            ioTimeout: configuration.connectionIOTimeout
+        )
         let wake = try WakePipe()
         let allowlist = PeerAllowlist(environmentValue: Self.environment("FCGI_WEB_SERVER_ADDRS"))
         self.configuration = configuration
         self.core = ServerCore(
-            configuration: configuration, logger: logger, listener: listener, wake: wake, peerAllowlist: allowlist,
-            makeHandler: makeHandler)
+            configuration: configuration,
+            logger: logger,
+            listener: listener,
+            wake: wake,
+            peerAllowlist: allowlist,
+            makeHandler: makeHandler
+        )
     }
 
     /// The TCP port listened on (useful with port 0), or nil for a unix socket.
@@ -57,7 +68,8 @@ public final class FastCGIServer: Sendable {
             requestsServed: core.requestsServed.load(ordering: .relaxed),
             requestsRejected: core.requestsRejected.load(ordering: .relaxed),
             connectionsAccepted: core.connectionsAccepted.load(ordering: .relaxed),
-            saturationEvents: core.saturationEvents.load(ordering: .relaxed))
+            saturationEvents: core.saturationEvents.load(ordering: .relaxed)
+        )
     }
 
     /// Starts the workers and blocks until shutdown completes: ``shutdown()`` was called (or
@@ -72,13 +84,23 @@ public final class FastCGIServer: Sendable {
         let count = configuration.workerCount
         logger.notice(
             "FastCGI responder listening",
-            metadata: ["fastcgi.listen": "\(core.listener.label)", "fastcgi.workers": "\(count)"])
+            metadata: ["fastcgi.listen": "\(core.listener.label)", "fastcgi.workers": "\(count)"]
+        )
         logger.warning(
-            "FastCGI responder runs \(count) worker threads: each web server connection kept alive between requests holds one, so keep the web server's idle upstream connections (nginx: worker_processes × keepalive) well below \(count)",
-            metadata: ["fastcgi.workers": "\(count)"])
+            """
+            FastCGI responder runs \(count) worker threads: each web server connection kept alive between \
+            requests holds one, so keep the web server's idle upstream connections \
+            (nginx: worker_processes × keepalive) well below \(count)
+            """,
+            metadata: ["fastcgi.workers": "\(count)"]
+        )
         if case .tcp = configuration.listen, core.peerAllowlist == nil {
             logger.warning(
-                "FastCGI over TCP has no authentication: whoever reaches the port can forge any parameter; listen on loopback or set FCGI_WEB_SERVER_ADDRS")
+                """
+                FastCGI over TCP has no authentication: whoever reaches the port can forge any parameter; \
+                listen on loopback or set FCGI_WEB_SERVER_ADDRS
+                """
+            )
         }
 
         var startFailure: FastCGIServerError?
@@ -99,20 +121,28 @@ public final class FastCGIServer: Sendable {
             core.beginShutdown(failure: startFailure)
         }
 
-        core.shutdownStarted.wait()
+        while core.shutdownStarted.wait(timeout: .now() + .seconds(1)) == .timedOut {
+            core.checkSaturation()
+        }
         let started = core.shutdownInstant ?? .now
         let deadline = started + configuration.shutdownGracePeriod
         logger.notice(
             "FastCGI responder shutting down: no new connections, waiting for in-flight requests",
-            metadata: ["fastcgi.busy": "\(core.busyWorkers.load(ordering: .relaxed))"])
+            metadata: ["fastcgi.busy": "\(core.busyWorkers.load(ordering: .relaxed))"]
+        )
         let remaining = max(deadline - .now, .zero)
         let finished = core.workersDone.wait(timeout: .now() + Self.dispatchInterval(remaining)) == .success
         if finished {
+            core.listener.restoreStatusFlags()
             logger.notice("FastCGI responder stopped")
         } else {
             logger.error(
-                "FastCGI responder stopped with workers still busy after the grace period; their requests are abandoned",
-                metadata: ["fastcgi.busy": "\(core.liveWorkers.load(ordering: .relaxed))"])
+                """
+                FastCGI responder stopped with workers still busy after the grace period; \
+                their requests are abandoned
+                """,
+                metadata: ["fastcgi.busy": "\(core.liveWorkers.load(ordering: .relaxed))"]
+            )
         }
         core.listener.removeSocketFile()
         if let failure = core.failure { throw failure }
@@ -140,7 +170,7 @@ public final class FastCGIServer: Sendable {
 }
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif

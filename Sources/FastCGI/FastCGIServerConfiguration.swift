@@ -101,7 +101,8 @@ public struct FastCGIServerConfiguration: Sendable {
             }
             guard path.utf8.count <= ListeningSocket.maximumUnixPathLength else {
                 throw .invalidConfiguration(
-                    "the unix socket path is longer than \(ListeningSocket.maximumUnixPathLength) bytes")
+                    "the unix socket path is longer than \(ListeningSocket.maximumUnixPathLength) bytes"
+                )
             }
             guard permissions <= 0o777 else {
                 throw .invalidConfiguration("unix socket permissions must be at most 0o777")

@@ -64,16 +64,29 @@ public struct FastCGIServerError: Error, Sendable, Equatable, CustomStringConver
 }
 
 extension FastCGIServerError {
-    static func invalidConfiguration(_ reason: String, file: String = #fileID, line: Int = #line)
+    static func invalidConfiguration(
+        _ reason: String,
+        file: String = #fileID,
+        line: Int = #line
+    )
         -> FastCGIServerError
     {
         FastCGIServerError(.invalidConfiguration, reason, file: file, line: line)
     }
 
     static func system(
-        _ code: Code, _ reason: String, errno number: Int32, file: String = #fileID, line: Int = #line
+        _ code: Code,
+        _ reason: String,
+        errno number: Int32,
+        file: String = #fileID,
+        line: Int = #line
     ) -> FastCGIServerError {
-        FastCGIServerError(code, "\(reason): \(SystemErrorText.describe(number))", detail: "errno \(number)",
-            file: file, line: line)
+        FastCGIServerError(
+            code,
+            "\(reason): \(SystemErrorText.describe(number))",
+            detail: "errno \(number)",
+            file: file,
+            line: line
+        )
     }
 }

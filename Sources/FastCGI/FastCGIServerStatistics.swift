@@ -16,6 +16,7 @@ public struct FastCGIServerStatistics: Sendable, Hashable {
     public var requestsRejected: Int
     /// Web server connections accepted since start.
     public var connectionsAccepted: Int
-    /// Times every worker was occupied while a connection could be waiting.
+    /// Checks (once a second) that found a connection waiting while no worker was free to
+    /// accept it: the sign of too few workers for the web server's kept-alive connections.
     public var saturationEvents: Int
 }

@@ -41,7 +41,8 @@ struct BodyReader {
         let body = [UInt8](unsafeUninitializedCapacity: declaredLength) { buffer, initialized in
             while received < declaredLength {
                 let result = source.readBody(
-                    into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[received...]))
+                    into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[received...])
+                )
                 received += result.count
                 if result.count == 0 || result.streamError != 0 {
                     failure = result.streamError
@@ -54,7 +55,8 @@ struct BodyReader {
         if received < declaredLength {
             return .rejected(
                 .malformed(reason: "the body is shorter than CONTENT_LENGTH (\(received) of \(declaredLength) bytes)"),
-                connectionReusable: true)
+                connectionReusable: true
+            )
         }
         // The stream must end here: one more byte means the body is longer than declared.
         var probe: UInt8 = 0
@@ -75,7 +77,8 @@ struct BodyReader {
         }
         return .rejected(
             .malformed(reason: "the body is longer than CONTENT_LENGTH (\(declaredLength) bytes declared)"),
-            connectionReusable: reusable)
+            connectionReusable: reusable
+        )
     }
 
     enum Discarded {

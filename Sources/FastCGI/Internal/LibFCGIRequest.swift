@@ -1,9 +1,9 @@
 internal import CFastCGI
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// libfcgi's per-worker request state (`FCGX_Request`), allocated once per worker, reused
@@ -63,10 +63,15 @@ final class LibFCGIRequest: ParameterSource, BodySource {
         FCGX_Finish_r(pointer)
     }
 
-    /// Closes a kept-alive connection between requests.
+    /// Closes a kept-alive connection between requests, at once: libfcgi's own close
+    /// (`OS_IpcClose`) shuts down the write side and waits up to 2 s for the peer to close
+    /// first, which protects response data in flight; between requests there is none.
     func closeConnection() {
+        let descriptor = pointer.pointee.ipcFd
         pointer.pointee.keepConnection = 0
-        FCGX_Free(pointer, 1)
+        FCGX_Free(pointer, 0)
+        pointer.pointee.ipcFd = -1
+        if descriptor >= 0 { _ = close(descriptor) }
     }
 
     /// Calls `body` with each parameter as raw `name=value` bytes, in the order the web server

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// The listening socket the workers accept on. Owns the descriptor it created (closes it in
@@ -11,11 +11,12 @@
 /// The socket is created here rather than with `FCGX_OpenSocket`, which removes whatever is
 /// at the path (even a regular file), applies the umask instead of the requested mode, binds
 /// IPv4 only through the non-reentrant `gethostbyname`, reads the port with `atoi` and
-/// reports errors on stderr. Accepting stays with libfcgi (`FCGX_Accept_r`).
+/// reports errors on stderr. Workers accept on it themselves (see ``LibFCGIRequest``) and
+/// let `FCGX_Accept_r` read each request.
 ///
-/// The descriptor is non-blocking: workers wait for it with `epoll` (together with the
-/// shutdown wake-up) and then let `FCGX_Accept_r` accept, which returns `-EAGAIN` when another
-/// worker or process took the connection first.
+/// The descriptor is non-blocking: the accepting worker waits for it with `poll` (together
+/// with the shutdown wake-up) and then accepts, getting `EAGAIN` when another process sharing
+/// the socket took the connection first.
 final class ListeningSocket: @unchecked Sendable {
     /// `sizeof(sockaddr_un.sun_path)` minus the terminating NUL.
     static let maximumUnixPathLength = 107
@@ -31,8 +32,12 @@ final class ListeningSocket: @unchecked Sendable {
     private let originalStatusFlags: Int32?
 
     private init(
-        descriptor: Int32, tcpPort: Int?, label: String, ownsDescriptor: Bool,
-        createdSocketFile: (path: String, device: UInt64, inode: UInt64)?, originalStatusFlags: Int32?
+        descriptor: Int32,
+        tcpPort: Int?,
+        label: String,
+        ownsDescriptor: Bool,
+        createdSocketFile: (path: String, device: UInt64, inode: UInt64)?,
+        originalStatusFlags: Int32?
     ) {
         self.descriptor = descriptor
         self.tcpPort = tcpPort
@@ -46,14 +51,24 @@ final class ListeningSocket: @unchecked Sendable {
         if ownsDescriptor {
             removeSocketFile()
             _ = close(descriptor)
-        } else if let flags = originalStatusFlags {
-            _ = fcntl(descriptor, F_SETFL, flags)
+        } else {
+            restoreStatusFlags()
         }
+    }
+
+    /// Gives a borrowed descriptor its original file status flags back (blocking, for a
+    /// process sharing it that expects so). Only once no worker waits on it.
+    func restoreStatusFlags() {
+        if !ownsDescriptor, let flags = originalStatusFlags { _ = fcntl(descriptor, F_SETFL, flags) }
     }
 
     /// Opens the configured address. `ioTimeout` is set on a TCP listener so that accepted
     /// connections inherit it (Linux copies it for TCP, not for unix sockets).
-    static func open(_ address: FastCGIListenAddress, backlog: Int, ioTimeout: Duration)
+    static func open(
+        _ address: FastCGIListenAddress,
+        backlog: Int,
+        ioTimeout: Duration
+    )
         throws(FastCGIServerError) -> ListeningSocket
     {
         switch address {
@@ -70,7 +85,11 @@ final class ListeningSocket: @unchecked Sendable {
 
     // MARK: Unix
 
-    private static func openUnix(path: String, permissions: UInt16, backlog: Int)
+    private static func openUnix(
+        path: String,
+        permissions: UInt16,
+        backlog: Int
+    )
         throws(FastCGIServerError) -> ListeningSocket
     {
         try removeStaleSocket(at: path)
@@ -92,8 +111,10 @@ final class ListeningSocket: @unchecked Sendable {
             let number = errno
             _ = close(fd)
             throw .system(
-                number == EADDRINUSE ? .addressInUse : .listenFailed, "cannot bind the unix socket \(path)",
-                errno: number)
+                number == EADDRINUSE ? .addressInUse : .listenFailed,
+                "cannot bind the unix socket \(path)",
+                errno: number
+            )
         }
         // Set the mode before listen(2): until then a connect(2) is refused, so the socket is
         // never reachable with the umask's mode.
@@ -112,8 +133,13 @@ final class ListeningSocket: @unchecked Sendable {
         }
         setNonBlocking(fd)
         return ListeningSocket(
-            descriptor: fd, tcpPort: nil, label: "unix:\(path)", ownsDescriptor: true,
-            createdSocketFile: (path, UInt64(status.st_dev), UInt64(status.st_ino)), originalStatusFlags: nil)
+            descriptor: fd,
+            tcpPort: nil,
+            label: "unix:\(path)",
+            ownsDescriptor: true,
+            createdSocketFile: (path, UInt64(status.st_dev), UInt64(status.st_ino)),
+            originalStatusFlags: nil
+        )
     }
 
     /// Removes a socket file left by a dead responder. Refuses a path that is not a socket,
@@ -127,7 +153,9 @@ final class ListeningSocket: @unchecked Sendable {
         }
         guard (status.st_mode & S_IFMT) == S_IFSOCK else {
             throw FastCGIServerError(
-                .pathNotASocket, "\(path) exists and is not a socket; refusing to replace it")
+                .pathNotASocket,
+                "\(path) exists and is not a socket; refusing to replace it"
+            )
         }
         switch probeUnixSocket(path: path) {
         case .listening:
@@ -141,7 +169,10 @@ final class ListeningSocket: @unchecked Sendable {
         }
     }
 
-    private enum Probe { case listening, stale, failed(Int32) }
+    private enum Probe {
+        case listening, stale
+        case failed(Int32)
+    }
 
     private static func probeUnixSocket(path: String) -> Probe {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -177,7 +208,11 @@ final class ListeningSocket: @unchecked Sendable {
 
     // MARK: TCP
 
-    private static func openTCP(host: String, port: Int, backlog: Int) throws(FastCGIServerError)
+    private static func openTCP(
+        host: String,
+        port: Int,
+        backlog: Int
+    ) throws(FastCGIServerError)
         -> ListeningSocket
     {
         var hints = addrinfo()
@@ -202,7 +237,10 @@ final class ListeningSocket: @unchecked Sendable {
         if node == nil {
             var cursor: UnsafeMutablePointer<addrinfo>? = first
             while let entry = cursor {
-                if entry.pointee.ai_family == AF_INET6 { chosen = entry.pointee; break }
+                if entry.pointee.ai_family == AF_INET6 {
+                    chosen = entry.pointee
+                    break
+                }
                 cursor = entry.pointee.ai_next
             }
         }
@@ -216,8 +254,10 @@ final class ListeningSocket: @unchecked Sendable {
             let number = errno
             _ = close(fd)
             throw .system(
-                number == EADDRINUSE ? .addressInUse : .listenFailed, "cannot bind TCP \(host):\(port)",
-                errno: number)
+                number == EADDRINUSE ? .addressInUse : .listenFailed,
+                "cannot bind TCP \(host):\(port)",
+                errno: number
+            )
         }
         guard listen(fd, Int32(backlog)) == 0 else {
             let number = errno
@@ -228,8 +268,13 @@ final class ListeningSocket: @unchecked Sendable {
         let boundPort = localPort(of: fd) ?? port
         let label = FastCGIListenAddress.tcp(host: host.isEmpty ? "*" : host, port: boundPort).description
         return ListeningSocket(
-            descriptor: fd, tcpPort: boundPort, label: label, ownsDescriptor: true, createdSocketFile: nil,
-            originalStatusFlags: nil)
+            descriptor: fd,
+            tcpPort: boundPort,
+            label: label,
+            ownsDescriptor: true,
+            createdSocketFile: nil,
+            originalStatusFlags: nil
+        )
     }
 
     private static func localPort(of fd: Int32) -> Int? {
@@ -267,7 +312,8 @@ final class ListeningSocket: @unchecked Sendable {
             throw FastCGIServerError(
                 .notAListeningSocket,
                 "\(label) is a \(fileKind(status.st_mode)), not a socket: start the server under spawn-fcgi, "
-                    + "mod_fcgid or systemd socket activation (StandardInput=socket), or configure a socket")
+                    + "mod_fcgid or systemd socket activation (StandardInput=socket), or configure a socket"
+            )
         }
         var accepting: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
@@ -276,7 +322,9 @@ final class ListeningSocket: @unchecked Sendable {
         }
         guard accepting == 1 else {
             throw FastCGIServerError(
-                .notAListeningSocket, "\(label) is a socket that is not listening (a connection, not a listener)")
+                .notAListeningSocket,
+                "\(label) is a socket that is not listening (a connection, not a listener)"
+            )
         }
         var type: Int32 = 0
         length = socklen_t(MemoryLayout<Int32>.size)
@@ -286,8 +334,13 @@ final class ListeningSocket: @unchecked Sendable {
         let flags = fcntl(fd, F_GETFL)
         setNonBlocking(fd)
         return ListeningSocket(
-            descriptor: fd, tcpPort: localPort(of: fd), label: label, ownsDescriptor: false,
-            createdSocketFile: nil, originalStatusFlags: flags >= 0 ? flags : nil)
+            descriptor: fd,
+            tcpPort: localPort(of: fd),
+            label: label,
+            ownsDescriptor: false,
+            createdSocketFile: nil,
+            originalStatusFlags: flags >= 0 ? flags : nil
+        )
     }
 
     private static func fileKind(_ mode: mode_t) -> String {

@@ -2,6 +2,12 @@ import Dispatch
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// What the workers share: configuration, the listening socket, the shutdown pipe, counters
 /// and the shutdown state. Immutable apart from atomics and one mutex.
 final class ServerCore: Sendable {
@@ -11,6 +17,8 @@ final class ServerCore: Sendable {
     let wake: WakePipe
     let peerAllowlist: PeerAllowlist?
     let makeHandler: @Sendable (Int) -> any FastCGIRequestHandler
+    /// Which idle worker waits on the listening socket.
+    let leadership = AcceptLeadership()
 
     // Counters, read by `statistics` at any time.
     let busyWorkers = Atomic<Int>(0)
@@ -39,8 +47,12 @@ final class ServerCore: Sendable {
     }
 
     init(
-        configuration: FastCGIServerConfiguration, logger: Logger, listener: ListeningSocket, wake: WakePipe,
-        peerAllowlist: PeerAllowlist?, makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler
+        configuration: FastCGIServerConfiguration,
+        logger: Logger,
+        listener: ListeningSocket,
+        wake: WakePipe,
+        peerAllowlist: PeerAllowlist?,
+        makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler
     ) {
         self.configuration = configuration
         self.logger = logger
@@ -80,17 +92,19 @@ final class ServerCore: Sendable {
         guard first else { return }
         draining.store(true, ordering: .releasing)
         listener.stopAccepting()
+        leadership.close()
         wake.signal()
         shutdownStarted.signal()
     }
 
-    /// Called when a worker stops being free to accept, or starts holding an idle kept-alive
-    /// connection: if no worker is left to accept while some sit on idle kept-alive
-    /// connections, new connections wait in the backlog. Counted always, logged once a minute.
+    /// Run once a second by `run()`: a connection waiting on the listening socket while no
+    /// worker is free to accept it is the keep-alive trap (or plain overload). Counted every
+    /// time, logged at most once a minute. Workers are not woken for this.
     func checkSaturation() {
         guard availableWorkers.load(ordering: .relaxed) == 0, !isDraining else { return }
+        var pending = pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&pending, 1, 0) == 1, pending.revents & Int16(POLLIN) != 0 else { return }
         let idle = idleKeptAlive.load(ordering: .relaxed)
-        guard idle > 0 else { return }
         saturationEvents.add(1, ordering: .relaxed)
         let now = ContinuousClock.now
         let shouldLog = state.withLock { state -> Bool in
@@ -100,12 +114,17 @@ final class ServerCore: Sendable {
         }
         if shouldLog {
             logger.warning(
-                "every FastCGI worker is occupied and some hold idle kept-alive connections: new connections wait until one is released; raise workerCount above the web server's kept-alive connections (nginx: worker_processes × keepalive)",
+                """
+                a FastCGI connection is waiting and every worker is occupied; workers holding idle \
+                kept-alive connections stay bound to them, so raise workerCount above the web server's \
+                kept-alive connections (nginx: worker_processes × keepalive) plus concurrent requests
+                """,
                 metadata: [
                     "fastcgi.workers": "\(configuration.workerCount)",
                     "fastcgi.idle_kept_alive": "\(idle)",
                     "fastcgi.busy": "\(busyWorkers.load(ordering: .relaxed))",
-                ])
+                ]
+            )
         }
     }
 
@@ -120,7 +139,8 @@ final class ServerCore: Sendable {
         if shouldLog {
             logger.error(
                 "cannot accept a FastCGI connection: \(SystemErrorText.describe(number)); retrying",
-                metadata: ["fastcgi.errno": "\(number)"])
+                metadata: ["fastcgi.errno": "\(number)"]
+            )
         }
     }
 }

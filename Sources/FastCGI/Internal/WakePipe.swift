@@ -1,11 +1,11 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// A pipe that becomes readable, for every waiter at once, when shutdown starts: one byte is
-/// written and never read, so each worker's `poll`/`epoll_wait` sees it and returns. This
+/// written and never read, so every worker's `poll` sees it and returns. This
 /// wakes workers blocked waiting for a new connection or for the next request on an idle
 /// kept-alive connection without closing or shutting down a descriptor another thread owns.
 final class WakePipe: @unchecked Sendable {

@@ -1,9 +1,9 @@
 import Logging
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// One worker thread's loop: wait for a connection (or the next request on a kept-alive
@@ -26,19 +26,13 @@ struct Worker {
             core.workersDone.leave()
         }
         let logger = self.logger
-        let waiter: ReadinessWaiter
-        do {
-            waiter = try ReadinessWaiter(listening: core.listener.descriptor, wake: core.wake.readDescriptor)
-        } catch {
-            logger.critical("FastCGI worker cannot start: \(error)")
-            core.beginShutdown(failure: error)
-            return
-        }
+        let wake = core.wake.readDescriptor
         let handler = core.makeHandler(index)
         let request = LibFCGIRequest()
         let bodyReader = BodyReader(
             maximumBodyBytes: core.configuration.maxBodyBytes,
-            maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes)
+            maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
+        )
         let decoder = ParameterDecoder(maximumBytes: core.configuration.maxParametersBytes)
 
         while true {
@@ -48,8 +42,7 @@ struct Worker {
                 // it (libfcgi serves one connection per thread) until the next request, its
                 // end, or shutdown.
                 core.idleKeptAlive.add(1, ordering: .relaxed)
-                core.checkSaturation()
-                let event = waiter.waitForNextRequest(on: connection)
+                let event = ReadinessWaiter.wait(for: connection, wake: wake)
                 core.idleKeptAlive.subtract(1, ordering: .relaxed)
                 switch event {
                 case .ready:
@@ -63,20 +56,24 @@ struct Worker {
                     continue
                 }
             } else {
-                if core.isDraining { return }
                 core.availableWorkers.add(1, ordering: .relaxed)
-                let event = waiter.waitForConnection()
+                guard core.leadership.lead() else {
+                    core.availableWorkers.subtract(1, ordering: .relaxed)
+                    return
+                }
+                let event = ReadinessWaiter.wait(for: core.listener.descriptor, wake: wake)
+                let accepted = event == .ready ? acceptConnection(logger: logger) : nil
                 core.availableWorkers.subtract(1, ordering: .relaxed)
+                core.leadership.resign()
                 switch event {
                 case .shutdown:
                     return
                 case .failed(let number):
                     logger.critical("waiting for FastCGI connections failed: \(SystemErrorText.describe(number))")
-                    core.beginShutdown(failure: .system(.acceptFailed, "epoll_wait failed", errno: number))
+                    core.beginShutdown(failure: .system(.acceptFailed, "poll failed", errno: number))
                     return
                 case .ready:
-                    guard let accepted = acceptConnection(logger: logger) else { continue }
-                    core.checkSaturation()
+                    guard let accepted else { continue }
                     request.attach(connection: accepted)
                 }
             }
@@ -133,15 +130,20 @@ struct Worker {
     /// Serves one request whose parameters libfcgi has read. Returns true when the connection
     /// must be closed afterwards (the body was not consumed, or the connection failed).
     private func serve(
-        _ request: LibFCGIRequest, handler: any FastCGIRequestHandler, decoder: ParameterDecoder,
-        bodyReader: BodyReader, logger: Logger
+        _ request: LibFCGIRequest,
+        handler: any FastCGIRequestHandler,
+        decoder: ParameterDecoder,
+        bodyReader: BodyReader,
+        logger: Logger
     ) -> Bool {
         guard request.role == LibFCGIRequest.responderRole else {
             let rejection = FastCGIRequestRejection.malformed(
-                reason: "FastCGI role \(request.role) is not supported; this application is a responder")
-            let reusable = consumeBody(request, bodyReader: bodyReader)
-            return answer(rejection: rejection, parameters: [:], request, handler: handler, logger: logger)
-                || !reusable
+                reason: "FastCGI role \(request.role) is not supported; this application is a responder"
+            )
+            // An authorizer gets no FCGI_STDIN and a filter also gets FCGI_DATA: read nothing
+            // more, answer, close.
+            _ = answer(rejection: rejection, parameters: [:], request, handler: handler, logger: logger)
+            return true
         }
         let parameters: [String: String]
         switch decoder.decode(request) {
@@ -155,14 +157,22 @@ struct Worker {
         guard let method = parameters["REQUEST_METHOD"], !method.isEmpty else {
             let reusable = consumeBody(request, bodyReader: bodyReader)
             return answer(
-                rejection: .malformed(reason: "REQUEST_METHOD is missing"), parameters: parameters, request,
-                handler: handler, logger: logger) || !reusable
+                rejection: .malformed(reason: "REQUEST_METHOD is missing"),
+                parameters: parameters,
+                request,
+                handler: handler,
+                logger: logger
+            ) || !reusable
         }
         guard case .length(let declared) = ContentLength.parse(parameters["CONTENT_LENGTH"]) else {
             let reusable = consumeBody(request, bodyReader: bodyReader)
             return answer(
-                rejection: .malformed(reason: "CONTENT_LENGTH is not a decimal number"), parameters: parameters,
-                request, handler: handler, logger: logger) || !reusable
+                rejection: .malformed(reason: "CONTENT_LENGTH is not a decimal number"),
+                parameters: parameters,
+                request,
+                handler: handler,
+                logger: logger
+            ) || !reusable
         }
         switch bodyReader.read(declaredLength: declared, from: request) {
         case .complete(let body):
@@ -171,7 +181,10 @@ struct Worker {
             core.requestsServed.add(1, ordering: .relaxed)
             logger.debug(
                 "FastCGI request answered",
-                metadata: ["fastcgi.method": "\(ParameterDecoder.loggable(method))", "fastcgi.status": "\(response.status)"])
+                metadata: [
+                    "fastcgi.method": "\(ParameterDecoder.loggable(method))", "fastcgi.status": "\(response.status)",
+                ]
+            )
             return failed
         case .rejected(let rejection, let reusable):
             return answer(rejection: rejection, parameters: parameters, request, handler: handler, logger: logger)
@@ -179,7 +192,8 @@ struct Worker {
         case .connectionFailed(let streamError):
             logger.info(
                 "the web server connection failed while the request body was read; nothing answered",
-                metadata: ["fastcgi.stream_error": "\(streamError)"])
+                metadata: ["fastcgi.stream_error": "\(streamError)"]
+            )
             return true
         }
     }
@@ -194,8 +208,11 @@ struct Worker {
     /// Asks the handler to answer a refused request and writes the answer; true if the
     /// connection failed.
     private func answer(
-        rejection: FastCGIRequestRejection, parameters: [String: String], _ request: LibFCGIRequest,
-        handler: any FastCGIRequestHandler, logger: Logger
+        rejection: FastCGIRequestRejection,
+        parameters: [String: String],
+        _ request: LibFCGIRequest,
+        handler: any FastCGIRequestHandler,
+        logger: Logger
     ) -> Bool {
         let response = handler.respond(toRejected: rejection, parameters: parameters)
         let failed = !write(response, to: request, logger: logger)
@@ -203,7 +220,8 @@ struct Worker {
         core.requestsRejected.add(1, ordering: .relaxed)
         logger.info(
             "FastCGI request refused",
-            metadata: ["fastcgi.rejection": "\(rejection)", "fastcgi.status": "\(response.status)"])
+            metadata: ["fastcgi.rejection": "\(rejection)", "fastcgi.status": "\(response.status)"]
+        )
         return failed
     }
 
@@ -220,7 +238,8 @@ struct Worker {
         case .failure(let problem):
             logger.error(
                 "the handler's response cannot be written as HTTP; answering 500 instead",
-                metadata: ["fastcgi.problem": "\(problem)"])
+                metadata: ["fastcgi.problem": "\(problem)"]
+            )
             return ResponseEncoder.internalErrorHead.withUnsafeBytes { request.writeOutput($0) }
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #endif
 
 /// Starts a detached POSIX thread running `body`: the workers block in system calls, which
@@ -21,13 +21,16 @@ enum WorkerThread {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         let result = pthread_create(
-            &thread, &attributes,
+            &thread,
+            &attributes,
             { raw in
                 guard let raw else { return nil }
                 let body = Unmanaged<Body>.fromOpaque(raw).takeRetainedValue()
                 body.run()
                 return nil
-            }, context)
+            },
+            context
+        )
         if result != 0 {
             Unmanaged<Body>.fromOpaque(context).release()
             return result

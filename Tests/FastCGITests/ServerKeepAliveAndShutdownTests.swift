@@ -1,0 +1,239 @@
+import Dispatch
+import FastCGI
+import Foundation
+import Synchronization
+import Testing
+
+/// A handler that takes a little time, so that connections overlap.
+struct SlowEchoHandler: FastCGIRequestHandler {
+    func respond(to request: FastCGIRequest) -> FastCGIResponse {
+        usleep(20_000)
+        return FastCGIResponse(status: 200, body: request.body)
+    }
+
+    func respond(toRejected rejection: FastCGIRequestRejection, parameters: [String: String]) -> FastCGIResponse {
+        FastCGIResponse(status: 400)
+    }
+}
+
+@Suite("FastCGI server: keep-alive and shutdown")
+struct ServerKeepAliveAndShutdownTests {
+    @Test func manyRequestsOnOneKeptAliveConnection() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        for index in 1...50 {
+            let id = UInt16(index % 3 + 1)
+            let body = Array("request \(index)".utf8)
+            try client.send(
+                FastCGITestClient.request(
+                    id: id,
+                    params: standardParameters(method: "POST", contentLength: body.count),
+                    body: body,
+                    keepConnection: true
+                )
+            )
+            let response = try client.readResponse(id: id)
+            #expect(response.status == 200)
+            #expect(response.body == body)
+        }
+        #expect(server.server.statistics.connectionsAccepted == 1)
+        #expect(server.server.statistics.requestsServed == 50)
+    }
+
+    @Test func aRequestWithoutKeepConnectionEndsTheConnection() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        try client.send(FastCGITestClient.request(params: standardParameters(), keepConnection: false))
+        #expect(try client.readResponse().status == 200)
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func moreConcurrentConnectionsThanWorkersAreAllAnswered() throws {
+        let server = try TestServer(workers: 2) { _ in SlowEchoHandler() }
+        defer { server.stop() }
+        let answered = Atomic<Int>(0)
+        let group = DispatchGroup()
+        let clients = 12
+        let requestsEach = 3
+        for index in 0..<clients {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                for round in 0..<requestsEach {
+                    guard let client = try? server.client() else { return }
+                    let body = Array("client \(index) round \(round)".utf8)
+                    guard
+                        (try? client.send(
+                            FastCGITestClient.request(
+                                params: standardParameters(method: "POST", contentLength: body.count),
+                                body: body
+                            )
+                        ))
+                            != nil,
+                        let response = try? client.readResponse(), response.body == body
+                    else { return }
+                    answered.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(answered.load(ordering: .relaxed) == clients * requestsEach)
+    }
+
+    /// A burst of new connections that all stay kept-alive: each must find a worker even
+    /// though the workers that took the earlier ones never return to the listening socket.
+    @Test func burstOfKeptAliveConnectionsIsAllServed() throws {
+        let server = try TestServer(workers: 8)
+        defer { server.stop() }
+        let answered = Atomic<Int>(0)
+        let group = DispatchGroup()
+        for index in 0..<8 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                guard let client = try? server.client() else { return }
+                for round in 0..<5 {
+                    let body = Array("\(index)/\(round)".utf8)
+                    let id = UInt16(round + 1)
+                    guard
+                        (try? client.send(
+                            FastCGITestClient.request(
+                                id: id,
+                                params: standardParameters(method: "POST", contentLength: body.count),
+                                body: body,
+                                keepConnection: true
+                            )
+                        )) != nil,
+                        let response = try? client.readResponse(id: id), response.body == body
+                    else { return }
+                    answered.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(answered.load(ordering: .relaxed) == 40)
+        #expect(server.server.statistics.connectionsAccepted == 8)
+    }
+
+    /// The trap: a worker stays bound to a kept-alive connection between requests, so with
+    /// as many idle kept-alive connections as workers, a new connection is not served until
+    /// one of them is released. The server counts and logs it.
+    @Test func idleKeptAliveConnectionsHoldWorkersAndTheServerWarns() throws {
+        let server = try TestServer(workers: 2)
+        defer { server.stop() }
+        let first = try server.client()
+        let second = try server.client()
+        for client in [first, second] {
+            try client.send(FastCGITestClient.request(params: standardParameters(), keepConnection: true))
+            #expect(try client.readResponse().status == 200)
+        }
+        #expect(server.waitUntil { $0.idleKeptAliveConnections == 2 })
+        let third = try server.client()
+        try third.send(FastCGITestClient.request(params: standardParameters()))
+        #expect(third.staysSilent(milliseconds: 300))
+        // The once-a-second check sees the waiting connection and warns.
+        #expect(server.waitUntil { $0.saturationEvents > 0 })
+        #expect(server.recorder.contains(level: .warning, "every worker is occupied"))
+        // The web server closes one idle connection: its worker takes the waiting one.
+        first.shutdownWrite()
+        #expect(first.isClosedByServer())
+        #expect(try third.readResponse().status == 200)
+    }
+
+    @Test func keptAliveConnectionClosedByTheWebServerFreesTheWorker() throws {
+        let server = try TestServer(workers: 1)
+        defer { server.stop() }
+        do {
+            let client = try server.client()
+            try client.send(FastCGITestClient.request(params: standardParameters(), keepConnection: true))
+            #expect(try client.readResponse().status == 200)
+        }
+        let next = try server.client()
+        try next.send(FastCGITestClient.request(params: standardParameters()))
+        #expect(try next.readResponse().status == 200)
+    }
+
+    @Test func shutdownWithAnIdleKeptAliveConnectionReturnsPromptly() throws {
+        let server = try TestServer(workers: 2, grace: .seconds(60))
+        let client = try server.client()
+        try client.send(FastCGITestClient.request(params: standardParameters(), keepConnection: true))
+        #expect(try client.readResponse().status == 200)
+        #expect(server.waitUntil { $0.idleKeptAliveConnections == 1 })
+        // Far less than the 60 s grace period: the idle connection does not hold shutdown.
+        #expect(server.stop(within: 10))
+        #expect(client.isClosedByServer())
+        #expect(server.error == nil)
+    }
+
+    @Test func shutdownLetsAnInFlightRequestFinishAndRefusesNewConnections() throws {
+        let gate = Gate()
+        let server = try TestServer(workers: 2) { _ in GatedHandler(gate: gate) }
+        let client = try server.client()
+        try client.send(FastCGITestClient.request(params: standardParameters()))
+        #expect(gate.entered.wait(timeout: .now() + 10) == .success)
+        server.server.shutdown()
+        #expect(throws: (any Error).self) { _ = try server.client() }
+        gate.release.signal()
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyText == "finished")
+        #expect(server.waitForRun(seconds: 10))
+    }
+
+    @Test func gracePeriodBoundsAStuckHandler() throws {
+        let gate = Gate()
+        let server = try TestServer(workers: 1, grace: .milliseconds(300)) { _ in GatedHandler(gate: gate) }
+        let client = try server.client()
+        try client.send(FastCGITestClient.request(params: standardParameters()))
+        #expect(gate.entered.wait(timeout: .now() + 10) == .success)
+        #expect(server.stop(within: 10))
+        gate.release.signal()
+        _ = try? client.readResponse()
+    }
+
+    @Test func shutdownRemovesTheSocketFile() throws {
+        let server = try TestServer()
+        let path = try #require(server.socketPath)
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(server.stop())
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func shutdownBeforeRunMakesRunReturnAtOnce() throws {
+        let path = temporarySocketPath()
+        let server = try FastCGIServer(
+            configuration: FastCGIServerConfiguration(
+                listen: .unixSocket(path: path, permissions: 0o600),
+                workerCount: 2
+            )
+        ) { _ in EchoHandler() }
+        server.shutdown()
+        try server.run()
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func aServerRunsOnce() throws {
+        let server = try TestServer()
+        #expect(server.stop())
+        #expect {
+            try server.server.run()
+        } throws: { error in
+            (error as? FastCGIServerError)?.code == .alreadyRunning
+        }
+    }
+
+    @Test func terminationSignalStartsShutdown() throws {
+        let server = try TestServer()
+        let observation = server.server.shutdownOnTerminationSignals()
+        defer { observation.cancel() }
+        let client = try server.client()
+        try client.send(FastCGITestClient.request(params: standardParameters(), keepConnection: true))
+        #expect(try client.readResponse().status == 200)
+        // SIGINT, not SIGTERM: the test runner may use SIGTERM itself.
+        kill(getpid(), SIGINT)
+        #expect(server.waitForRun(seconds: 10))
+        #expect(server.recorder.contains(level: .notice, "received signal"))
+    }
+}
