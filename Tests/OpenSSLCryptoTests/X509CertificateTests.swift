@@ -130,7 +130,7 @@ struct X509CertificateTests {
     func brokenDERIsRefused(_ broken: BrokenDER) throws {
         let der = try X509Fixtures.bytes("leaf-client.der")
         #expect(X509Fixtures.code { _ = try Certificate(derEncoded: broken.bytes(from: der)) } == broken.expected)
-        #expect(X509ErrorQueue.isEmpty)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 
     @Test(arguments: [
@@ -151,7 +151,7 @@ struct X509CertificateTests {
     @Test(arguments: ["", "abc", "1.2.3", "2001:db8::1::2", " 192.0.2.1", "192.0.2.1 ", "1:2:3:4:5:6:7:8:9"])
     func notIPAddresses(input: String) {
         #expect(GeneralName.canonicalIPAddress(input) == nil)
-        #expect(X509ErrorQueue.isEmpty)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 
     @Test(arguments: [

@@ -134,7 +134,7 @@ struct X509DistinguishedNameTests {
     ])
     func malformedStrings(_ input: String, _ expected: CertificateError.Code) {
         #expect(X509Fixtures.code { _ = try DistinguishedName(rfc4514: input) } == expected)
-        #expect(X509ErrorQueue.isEmpty)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 
     @Test func oversizedStringIsRefused() {

@@ -101,7 +101,7 @@ struct X509TrustStoreTests {
         case .failure(let error):
             #expect(error.code == testCase.expected, "\(error.debugDescription)")
         }
-        #expect(X509ErrorQueue.isEmpty)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 
     @Test func verifiedChainRunsLeafToRoot() throws {
@@ -176,7 +176,7 @@ struct X509TrustStoreTests {
             leaf: try X509Fixtures.certificate("leaf-client"), intermediates: [intermediate],
             at: Date(timeIntervalSince1970: 1_700_000_000), purpose: .tlsClient)
         #expect(early.failureCode == .revocationStatusUnknown)
-        #expect(X509ErrorQueue.isEmpty)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 
     @Test func missingCRLForTheIssuerFailsClosed() throws {
@@ -237,7 +237,7 @@ struct X509TrustStoreTests {
         #expect(X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: roots) } == .unexpectedPEMLabel)
         let garbageCRL = "-----BEGIN X509 CRL-----\nAAAAAAAA\n-----END X509 CRL-----\n"
         #expect(X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: garbageCRL) } == .malformedCRL)
-        #expect(X509ErrorQueue.isEmpty)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 
     /// Many threads verify with one shared store and shared certificates at once; every
@@ -265,7 +265,7 @@ struct X509TrustStoreTests {
                         leaf: revoked, intermediates: [intermediate], at: X509Fixtures.validationTime,
                         purpose: .tlsClient
                     ).failureCode
-                    tally.record(ok: code == testCase.expected && revokedCode == .revoked && X509ErrorQueue.isEmpty)
+                    tally.record(ok: code == testCase.expected && revokedCode == .revoked && OpenSSLErrorQueue.isEmpty)
                 }
                 done.leave()
             }

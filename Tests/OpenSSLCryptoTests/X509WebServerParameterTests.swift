@@ -138,6 +138,6 @@ struct X509WebServerParameterTests {
         let key = try X509Fixtures.text("leaf-client.key")
         let input = broken.input(pem: pem, other: other, key: key)
         #expect(X509Fixtures.code { _ = try Certificate(webServerParameter: input) } == broken.expected)
-        #expect(X509ErrorQueue.isEmpty)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 }

@@ -4,6 +4,7 @@ internal import COpenSSL
 /// unrelated call on the same worker thread would report a stale error.
 enum OpenSSLErrorQueue {
     /// Empties this thread's queue and returns its entries as one line (for `debugDescription`).
+    @discardableResult
     static func drain() -> String {
         var parts: [String] = []
         while true {
@@ -20,4 +21,7 @@ enum OpenSSLErrorQueue {
 
     /// Drops the queue when a failure is an expected outcome (a signature that does not verify).
     static func clear() { ERR_clear_error() }
+
+    /// True when the calling thread's queue holds nothing (tests check this after failures).
+    static var isEmpty: Bool { ERR_peek_error() == 0 }
 }

@@ -42,12 +42,10 @@ extension Certificate {
         }
         let flags = X509_get_extension_flags(x509)
         guard flags & UInt32(EXFLAG_INVALID) == 0 else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             throw CertificateError.make(.malformedField, "an extension does not decode or is repeated")
         }
-        guard let sha256 = X509DER.sha256(der) else {
-            throw CertificateError.make(.internalError, "SHA-256 failed")
-        }
+        let sha256 = Digest.sha256(der)
         guard let subjectName = X509_get_subject_name(x509), let issuerName = X509_get_issuer_name(x509)
         else {
             throw CertificateError.openSSL(.malformedField, "no subject or issuer")
@@ -84,14 +82,14 @@ extension Certificate {
     /// An ASN1_TIME (UTCTime or GeneralizedTime) as a Date, through `ASN1_TIME_diff` from the epoch.
     private static func date(from time: UnsafePointer<ASN1_TIME>) -> Date? {
         guard let epoch = ASN1_TIME_set(nil, 0) else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return nil
         }
         defer { ASN1_TIME_free(epoch) }
         var days: Int32 = 0
         var seconds: Int32 = 0
         guard ASN1_TIME_diff(&days, &seconds, epoch, time) == 1 else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return nil
         }
         return Date(timeIntervalSince1970: Double(days) * 86_400 + Double(seconds))
@@ -101,7 +99,7 @@ extension Certificate {
     private static func subjectAlternativeNames(_ x509: OpaquePointer) throws -> [GeneralName] {
         var critical: Int32 = 0
         guard let raw = X509_get_ext_d2i(x509, NID_subject_alt_name, &critical, nil) else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             if critical == -1 { return [] }
             throw CertificateError.make(.malformedField, "subjectAltName does not decode or is repeated")
         }

@@ -98,6 +98,6 @@ public struct CertificateError: Error, Hashable, Sendable, CustomStringConvertib
     static func openSSL(
         _ code: Code, _ reason: String, file: String = #fileID, line: UInt = #line
     ) -> CertificateError {
-        CertificateError(code, reason: reason, detail: X509ErrorQueue.drain(), file: file, line: line)
+        CertificateError(code, reason: reason, detail: OpenSSLErrorQueue.drain(), file: file, line: line)
     }
 }

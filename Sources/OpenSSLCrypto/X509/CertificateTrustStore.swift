@@ -43,7 +43,7 @@ public struct CertificateTrustStore: Sendable {
         for anchor in trustAnchors {
             guard X509_STORE_add_cert(store, anchor.storage.handle.pointer) == 1 else {
                 // Adding the same certificate twice fails harmlessly; anything else is fatal.
-                let detail = X509ErrorQueue.drain()
+                let detail = OpenSSLErrorQueue.drain()
                 if detail.contains("cert already in hash table") { continue }
                 throw CertificateError.make(.internalError, "X509_STORE_add_cert failed", detail: detail)
             }
@@ -115,26 +115,26 @@ public struct CertificateTrustStore: Sendable {
         leaf: Certificate, intermediates: [Certificate], at seconds: Int, purpose: CertificatePurpose
     ) -> Result<[Certificate], CertificateVerificationError> {
         guard let context = X509_STORE_CTX_new() else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return .failure(.init(code: .other, reason: "X509_STORE_CTX_new failed"))
         }
         defer { X509_STORE_CTX_free(context) }
         guard let untrusted = COpenSSL_sk_X509_new_null() else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return .failure(.init(code: .other, reason: "sk_X509_new_null failed"))
         }
         // The stack borrows the X509 pointers (no up-ref): the values outlive this call.
         defer { COpenSSL_sk_X509_free(untrusted) }
         for certificate in intermediates {
             guard COpenSSL_sk_X509_push(untrusted, certificate.storage.handle.pointer) > 0 else {
-                X509ErrorQueue.drain()
+                OpenSSLErrorQueue.drain()
                 return .failure(.init(code: .other, reason: "sk_X509_push failed"))
             }
         }
         guard X509_STORE_CTX_init(context, storage.store, leaf.storage.handle.pointer, untrusted) == 1,
             let parameters = X509_STORE_CTX_get0_param(context)
         else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return .failure(.init(code: .other, reason: "X509_STORE_CTX_init failed"))
         }
         X509_VERIFY_PARAM_set_time(parameters, time_t(seconds))
@@ -145,7 +145,7 @@ public struct CertificateTrustStore: Sendable {
         }
         if purpose == .tlsClient {
             guard X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_CLIENT) == 1 else {
-                X509ErrorQueue.drain()
+                OpenSSLErrorQueue.drain()
                 return .failure(.init(code: .other, reason: "X509_STORE_CTX_set_purpose failed"))
             }
         }
@@ -155,7 +155,7 @@ public struct CertificateTrustStore: Sendable {
         }
 
         guard let chain = chain(of: context, leaf: leaf, intermediates: intermediates) else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return .failure(.init(code: .other, reason: "verified chain could not be read"))
         }
         return Self.applyPolicy(chain: chain, anchors: storage.anchors, purpose: purpose)
@@ -197,7 +197,7 @@ public struct CertificateTrustStore: Sendable {
         {
             detail += "; subject \(subject.rfc4514String)"
         }
-        let queue = X509ErrorQueue.drain()
+        let queue = OpenSSLErrorQueue.drain()
         if !queue.isEmpty { detail += "; \(queue)" }
         let code = CertificateVerificationError.code(forOpenSSLError: error)
         return CertificateVerificationError(
@@ -272,7 +272,7 @@ public struct CertificateTrustStore: Sendable {
             }
             defer { X509_CRL_free(crl) }  // the store holds its own reference
             guard X509_STORE_add_crl(store, crl) == 1 else {
-                let detail = X509ErrorQueue.drain()
+                let detail = OpenSSLErrorQueue.drain()
                 if detail.contains("already in hash table") { continue }
                 throw CertificateError.make(.malformedCRL, "X509_STORE_add_crl failed", detail: detail)
             }

@@ -253,7 +253,7 @@ enum X509AttributeValueDecoder {
             guard let base = buffer.baseAddress else { return nil }
             var cursor: UnsafePointer<UInt8>? = base
             guard let type = d2i_ASN1_TYPE(nil, &cursor, buffer.count) else {
-                X509ErrorQueue.drain()
+                OpenSSLErrorQueue.drain()
                 return nil
             }
             defer { ASN1_TYPE_free(type) }

@@ -27,7 +27,7 @@ public enum GeneralName: Sendable, Hashable {
             text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         else { return nil }
         guard let octets = a2i_IPADDRESS(text) else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return nil
         }
         defer { ASN1_OCTET_STRING_free(octets) }

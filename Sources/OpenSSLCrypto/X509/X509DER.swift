@@ -11,7 +11,7 @@ enum X509DER {
     ) -> [UInt8]? {
         let length = encode(nil)
         guard length > 0 else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return nil
         }
         var bytes = [UInt8](repeating: 0, count: Int(length))
@@ -20,26 +20,10 @@ enum X509DER {
             return encode(&cursor)
         }
         guard written == length else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return nil
         }
         return bytes
-    }
-
-    /// SHA-256 of `bytes` through OpenSSL's `EVP_Digest` (the thumbprint of RFC 8705 §3.1).
-    static func sha256(_ bytes: [UInt8]) -> [UInt8]? {
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { input in
-            digest.withUnsafeMutableBufferPointer { output in
-                EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, EVP_sha256(), nil)
-            }
-        }
-        guard ok == 1, length == 32 else {
-            X509ErrorQueue.drain()
-            return nil
-        }
-        return Array(digest.prefix(32))
     }
 
     /// Upper-case hex, two digits per byte.
@@ -76,7 +60,7 @@ enum X509DER {
         var out: UnsafeMutablePointer<UInt8>? = nil
         let length = ASN1_STRING_to_UTF8(&out, string)
         guard length >= 0, let out else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return nil
         }
         defer { COpenSSL_OPENSSL_free(out) }
@@ -88,7 +72,7 @@ enum X509DER {
         var buffer = [CChar](repeating: 0, count: 128)
         let needed = OBJ_obj2txt(&buffer, Int32(buffer.count), object, 1)
         guard needed > 0, Int(needed) < buffer.count else {
-            X509ErrorQueue.drain()
+            OpenSSLErrorQueue.drain()
             return nil
         }
         return String(decoding: buffer.prefix(Int(needed)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
