@@ -161,9 +161,12 @@ start)
     check_config
     : >"$rundir/logs/error.log"
     if ! out=$(apache2 "${apache_args[@]}" -k start 2>&1); then
-        echo "$out" >&2
-        tail -n 20 "$rundir/logs/error.log" >&2 || true
-        die "apache did not start"
+        if [[ -n "$out" ]]; then
+            echo "$out" | tail -n 20 >&2
+        else
+            tail -n 20 "$rundir/logs/error.log" >&2 || true
+        fi
+        die "apache did not start (logs: $rundir/logs)"
     fi
     connect=$address
     [[ "$address" == 0.0.0.0 ]] && connect=127.0.0.1
