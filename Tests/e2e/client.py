@@ -108,6 +108,25 @@ class Curl:
         return Response(int(done.stdout.strip() or 0), parse_headers(raw_headers), payload, command)
 
 
+    def statuses(self, urls, timeout=10, total=60):
+        """GETs several URLs over one kept-alive connection (one curl process);
+        the status of each, 0 for a transfer that failed or timed out. Each
+        transfer gets `timeout` seconds, all of them `total`."""
+        command = ["curl", "--silent", "--http1.1", "--cacert", self.ca_file,
+                   "--max-time", str(timeout), "--write-out", "%{http_code}\n"]
+        for url in urls:
+            command += ["--output", "/dev/null", url]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, text=True) as process:
+            try:
+                output, _ = process.communicate(timeout=total)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                output, _ = process.communicate()
+        codes = [int(line) for line in output.split() if line.isdigit()]
+        return codes + [0] * (len(urls) - len(codes))
+
+
 def parse_headers(raw):
     """Headers of the last response in curl's --dump-header output (skips 100 Continue)."""
     blocks = [b for b in re.split(r"\r?\n\r?\n", raw) if b.strip()]
