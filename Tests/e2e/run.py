@@ -86,12 +86,13 @@ def main(argv):
     signal.signal(signal.SIGTERM, terminate)
 
     failed = True
+    summary = "e2e: 0 passed, 1 failed (interrupted)"
     try:
         try:
             stack.start()
         except SetupError as error:
             print(f"e2e: setup failed: {error}", file=sys.stderr)
-            print("e2e: 0 passed, 1 failed (setup)")
+            summary = "e2e: 0 passed, 1 failed (setup)"
             return 2
         test_webservers.StackTestCase.stack = stack
         suite = build_suite(arguments.patterns)
@@ -107,7 +108,7 @@ def main(argv):
         bad, skipped = len(failed_ids), len(skipped_ids)
         passed = result.testsRun - bad - skipped - len(result.expectedFailures)
         failed = bad > 0 or result.testsRun == 0
-        print(f"e2e: {passed} passed, {bad} failed, {skipped} skipped")
+        summary = f"e2e: {passed} passed, {bad} failed, {skipped} skipped"
         return 1 if failed else 0
     except KeyboardInterrupt as interruption:
         print(f"e2e: interrupted ({interruption}); tearing down", file=sys.stderr)
@@ -116,6 +117,9 @@ def main(argv):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop(failed=failed)
+        # Last, after any log dump: the line CI reads.
+        sys.stderr.flush()
+        print(summary, flush=True)
 
 
 if __name__ == "__main__":
