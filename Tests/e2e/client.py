@@ -127,6 +127,19 @@ class Curl:
         return codes + [0] * (len(urls) - len(codes))
 
 
+    def slow_upload(self, url, body, rate):
+        """Starts (and returns) a curl that POSTs BODY at RATE bytes/s; the caller kills it."""
+        fd, request_file = tempfile.mkstemp(dir=self.workdir, prefix="slow-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(body)
+        command = ["curl", "--silent", "--http1.1", "--cacert", self.ca_file, "--max-time", "60",
+                   "--limit-rate", str(rate), "--output", "/dev/null", "--header", "Expect:",
+                   "--header", "Content-Type: application/x-www-form-urlencoded",
+                   "--data-binary", "@" + request_file, url]
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+
 def parse_headers(raw):
     """Headers of the last response in curl's --dump-header output (skips 100 Continue)."""
     blocks = [b for b in re.split(r"\r?\n\r?\n", raw) if b.strip()]

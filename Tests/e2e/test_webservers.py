@@ -278,6 +278,28 @@ class WebServerTests(StackTestCase):
                                            f"requests failed (0 = no answer within 10 s)")
 
 
+    def test_slow_uploads_do_not_starve_the_responder(self):
+        # More clients than responder threads trickle a body at 100 bytes/s.
+        # nginx reads whole bodies before it contacts the responder; Apache
+        # streams them, and its RequestReadTimeout (5 s at under 1000 B/s)
+        # frees the threads. A normal request must get through meanwhile.
+        body = b"grant_type=client_credentials&pad=" + b"a" * 4000
+        uploads = [self.stack.curl.slow_upload(self.server.main_url + "/token", body, rate=100)
+                   for _ in range(RESPONDER_WORKERS + 2)]
+        try:
+            time.sleep(1.5)
+            started = time.monotonic()
+            response = self.request("/healthz", timeout=15)
+            elapsed = time.monotonic() - started
+            self.assert_json(response, 200)
+            self.stack.log(f"e2e: {self.server_name}: {len(uploads)} slow uploads, "
+                           f"a normal request answered in {elapsed:.2f} s")
+        finally:
+            for upload in uploads:
+                upload.kill()
+                upload.wait()
+
+
 def _basic(user, password):
     import base64
     return base64.b64encode(f"{user}:{password}".encode()).decode()
