@@ -17,8 +17,8 @@
 #   --address ADDR           listen address (default 127.0.0.1)
 #   --port N                 issuer host port (default 9443)
 #   --mtls-port N            mTLS alias host port (default 9444)
-#   --server-name NAME       (default localhost)
-#   --mtls-server-name NAME  (default localhost)
+#   --server-name NAME       (default localhost; ServerName gets NAME:PORT)
+#   --mtls-server-name NAME  (default localhost; ServerName gets NAME:MTLS-PORT)
 #
 # Logs: RUNDIR/logs/error.log and access.log. Works as root (children run as
 # www-data) and as a normal user.
@@ -114,9 +114,9 @@ render() {
     local subst=(
         -e "/^[[:space:]]*#/!s|@CREDENCE_SOCKET@|$socket|g"
         -e "/^[[:space:]]*#/!s|@LISTEN@|$listen|g"
-        -e "/^[[:space:]]*#/!s|@SERVER_NAME@|$server_name|g"
+        -e "/^[[:space:]]*#/!s|@SERVER_NAME@|$server_name:$port|g"
         -e "/^[[:space:]]*#/!s|@MTLS_LISTEN@|$mtls_listen|g"
-        -e "/^[[:space:]]*#/!s|@MTLS_SERVER_NAME@|$mtls_server_name|g"
+        -e "/^[[:space:]]*#/!s|@MTLS_SERVER_NAME@|$mtls_server_name:$mtls_port|g"
         -e "/^[[:space:]]*#/!s|@TLS_DIR@|$tls_dir|g"
     )
     sed "${subst[@]}" "$repo/apache/httpd.conf" >"$conf.new"
@@ -161,9 +161,12 @@ start)
     check_config
     : >"$rundir/logs/error.log"
     if ! out=$(apache2 "${apache_args[@]}" -k start 2>&1); then
-        echo "$out" >&2
-        tail -n 20 "$rundir/logs/error.log" >&2 || true
-        die "apache did not start"
+        if [[ -n "$out" ]]; then
+            echo "$out" | tail -n 20 >&2
+        else
+            tail -n 20 "$rundir/logs/error.log" >&2 || true
+        fi
+        die "apache did not start (logs: $rundir/logs)"
     fi
     connect=$address
     [[ "$address" == 0.0.0.0 ]] && connect=127.0.0.1

@@ -183,9 +183,12 @@ start)
     check_config
     : >"$rundir/logs/error.log"
     if ! out=$(nginx "${nginx_args[@]}" 2>&1); then
-        echo "$out" >&2
-        tail -n 20 "$rundir/logs/error.log" >&2 || true
-        die "nginx did not start"
+        if [[ -n "$out" ]]; then
+            echo "$out" | tail -n 20 >&2
+        else
+            tail -n 20 "$rundir/logs/error.log" >&2 || true
+        fi
+        die "nginx did not start (logs: $rundir/logs)"
     fi
     connect=$address
     [[ "$address" == 0.0.0.0 ]] && connect=127.0.0.1

@@ -1,0 +1,378 @@
+"""The system under test: PostgreSQL, `credence serve`, nginx and Apache, in one temp dir.
+
+Everything is started with the project's own scripts (scripts/pki.sh,
+scripts/postgres-cluster.sh, scripts/nginx.sh, scripts/apache.sh) and the
+real `credence` binary, and stopped again by `Stack.stop()`, which is safe to
+call at any point of a half-finished start.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from client import Curl, CurlError, parse_logfmt
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# Worker threads of the responder under test: few, so that the concurrency
+# test has far more clients than threads.
+RESPONDER_WORKERS = 4
+# The responder's own body limit in the tests. The web servers refuse bodies
+# over 64 KiB themselves (their samples), so a smaller responder limit lets
+# the tests reach the responder's 413 as well as the web server's.
+RESPONDER_MAX_BODY = 32768
+WEB_SERVER_MAX_BODY = 65536
+# The responder configuration key for the mTLS alias host's base URL (contract: `mtls.alias_issuer`).
+MTLS_ALIAS_KEY = "alias_issuer"
+
+
+class SetupError(Exception):
+    """The stack could not be started; the message says which part and why."""
+
+
+@dataclass
+class WebServer:
+    name: str
+    main_url: str   # the issuer's host
+    mtls_url: str   # the mTLS alias host
+    rundir: str
+
+    def error_log(self):
+        return os.path.join(self.rundir, "logs", "error.log")
+
+
+def free_ports(count):
+    """Distinct TCP ports that were free on 127.0.0.1 a moment ago."""
+    sockets, ports = [], []
+    try:
+        while len(ports) < count:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in sockets:
+            s.close()
+    return ports
+
+
+def yaml_string(value):
+    """A YAML double-quoted scalar (JSON string syntax is valid YAML)."""
+    return json.dumps(value)
+
+
+class Stack:
+    def __init__(self, credence, database_url=None, postgres_dir=None,
+                 postgres_script=None, webservers=("nginx", "apache"), keep=False,
+                 verbose=False):
+        self.credence = os.path.abspath(credence)
+        self.external_database_url = database_url
+        self.postgres_dir = postgres_dir
+        self.postgres_script = postgres_script or os.path.join(REPO, "scripts", "postgres-cluster.sh")
+        self.webserver_names = tuple(webservers)
+        self.keep = keep
+        self.verbose = verbose
+        self.dir = None
+        self.responder = None
+        self.responder_log_file = None
+        self.servers = {}
+        self.started_servers = []
+        self.own_cluster = False
+        self.postgres_port = None
+        self.curl = None
+
+    # ---- paths -------------------------------------------------------
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    @property
+    def pki(self):
+        return self.path("pki")
+
+    @property
+    def config_file(self):
+        return self.path("credence.yaml")
+
+    @property
+    def socket_path(self):
+        return self.path("run", "credence.sock")
+
+    @property
+    def responder_log(self):
+        return self.path("responder.log")
+
+    # ---- start/stop --------------------------------------------------
+
+    def start(self):
+        if not os.access(self.credence, os.X_OK):
+            raise SetupError(f"credence binary not found or not executable: {self.credence}")
+        self.dir = tempfile.mkdtemp(prefix="credence-e2e-")
+        # Web-server workers (www-data when started as root) and the postgres
+        # user must reach the socket and the cluster below this folder.
+        os.chmod(self.dir, 0o755)
+        os.makedirs(self.path("run"))
+        os.chmod(self.path("run"), 0o755)
+        self.curl = Curl(os.path.join(self.pki, "server-ca.pem"), self.path("curl"))
+        os.makedirs(self.path("curl"))
+        self.log(f"e2e: working in {self.dir}")
+
+        self.run_checked(["bash", os.path.join(REPO, "scripts", "pki.sh"), self.pki], "pki.sh")
+        self.database_url = self.start_database_first_time()
+
+        ports = free_ports(4)
+        self.issuer = f"https://localhost:{ports[0]}"
+        self.alias_issuer = f"https://localhost:{ports[1]}"
+        with open(self.path("kek.b64"), "w", encoding="ascii") as out:
+            out.write(self.run_checked(["openssl", "rand", "-base64", "32"], "openssl rand").strip() + "\n")
+        os.chmod(self.path("kek.b64"), 0o600)
+        self.write_config()
+
+        self.run_credence(["migrate", "--config", self.config_file], "credence migrate")
+        self.run_credence(["keys", "generate", "--config", self.config_file, "--alg", "ES256"],
+                          "credence keys generate")
+        self.run_credence(["keys", "rotate", "--config", self.config_file], "credence keys rotate")
+        self.start_responder()
+
+        if "nginx" in self.webserver_names:
+            self.start_webserver("nginx", ports[0], ports[1])
+        if "apache" in self.webserver_names:
+            # The issuer names nginx's ports (or Apache's when it runs alone):
+            # the responder builds every URL from its configuration, whichever
+            # web server the request came through.
+            apache_ports = ports[2:4] if "nginx" in self.webserver_names else ports[:2]
+            self.start_webserver("apache", apache_ports[0], apache_ports[1])
+        for server in self.servers.values():
+            self.wait_healthy(server)
+
+    def write_config(self):
+        """The responder's configuration, with exactly the keys of the contract."""
+        text = "\n".join([
+            "# Written by Tests/e2e (end-to-end tests); deleted with its folder.",
+            f"issuer: {yaml_string(self.issuer)}",
+            f"listen: {yaml_string('unix:' + self.socket_path)}",
+            f"workers: {RESPONDER_WORKERS}",
+            f"max_body_bytes: {RESPONDER_MAX_BODY}",
+            "database:",
+            f"  url: {yaml_string(self.database_url)}",
+            "keys:",
+            f"  encryption_key_file: {yaml_string(self.path('kek.b64'))}",
+            "mtls:",
+            f"  {MTLS_ALIAS_KEY}: {yaml_string(self.alias_issuer)}",
+            f"  trusted_ca_file: {yaml_string(os.path.join(self.pki, 'client-ca.pem'))}",
+            "log_level: info",
+            "",
+        ])
+        with open(self.config_file, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(self.config_file, 0o600)
+
+    def child_env(self):
+        env = dict(os.environ)
+        # The configuration file decides; nothing from the caller's shell overrides it.
+        for name in ("CREDENCE_DATABASE_URL", "CREDENCE_KEY_ENCRYPTION_KEY"):
+            env.pop(name, None)
+        return env
+
+    def start_responder(self):
+        self.responder_log_file = open(self.responder_log, "ab")
+        command = [self.credence, "serve", "--config", self.config_file]
+        self.log(f"e2e: starting {' '.join(command)}")
+        self.responder = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=self.responder_log_file,
+            stderr=self.responder_log_file, env=self.child_env(), start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.responder.poll() is not None:
+                raise SetupError(f"credence serve exited with {self.responder.returncode}:\n"
+                                 + self.tail(self.responder_log))
+            if os.path.exists(self.socket_path) and self.socket_accepts():
+                if os.geteuid() == 0:
+                    # The web servers' workers run as www-data; the socket is
+                    # the responder's (root's). Tests only: a deployment gives
+                    # the socket to the web server's group (socket mode 0660).
+                    os.chmod(self.socket_path, 0o666)
+                return
+            time.sleep(0.1)
+        raise SetupError("credence serve did not open its socket within 30 s:\n" + self.tail(self.responder_log))
+
+    def socket_accepts(self):
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(self.socket_path)
+            return True
+        except OSError:
+            return False
+        finally:
+            probe.close()
+
+    def stop_responder(self):
+        if self.responder is None or self.responder.poll() is not None:
+            return
+        self.responder.send_signal(signal.SIGTERM)
+        try:
+            self.responder.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.responder.kill()
+            self.responder.wait(timeout=5)
+
+    def start_webserver(self, name, port, mtls_port):
+        rundir = self.path(name)
+        script = os.path.join(REPO, "scripts", f"{name}.sh")
+        command = ["bash", script, "start", rundir, "--tls-dir", self.pki,
+                   "--socket", self.socket_path, "--port", str(port), "--mtls-port", str(mtls_port)]
+        if name == "nginx":
+            # The sizing rule: keepalive computed from the responder's workers.
+            command += ["--responder-workers", str(RESPONDER_WORKERS)]
+        server = WebServer(name, f"https://localhost:{port}", f"https://localhost:{mtls_port}", rundir)
+        self.started_servers.append((name, script, rundir))
+        self.log(self.run_checked(command, f"{name}.sh start").strip())
+        self.servers[name] = server
+
+    def wait_healthy(self, server, timeout=30):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = self.curl.request(server.main_url + "/healthz", timeout=5)
+                if last.status == 200:
+                    return
+            except CurlError as error:
+                last = error
+            time.sleep(0.3)
+        raise SetupError(f"{server.name}: /healthz never answered 200 (last: {last})\n"
+                         + self.tail(self.responder_log))
+
+    # ---- database ----------------------------------------------------
+
+    def start_database_first_time(self):
+        if self.external_database_url:
+            return self.external_database_url
+        if not os.path.exists(self.postgres_script):
+            raise SetupError(f"no database: give --database-url, or provide {self.postgres_script}")
+        self.postgres_dir = self.path("pg")
+        self.own_cluster = True
+        env = dict(os.environ, POSTGRES_CLUSTER_FAST="1")
+        output = self.run_checked(["bash", self.postgres_script, "start", self.postgres_dir],
+                                  "postgres-cluster.sh start", env=env)
+        match = re.search(r"\bport=(\d+)", output)
+        if not match:
+            raise SetupError(f"postgres-cluster.sh printed no port: {output!r}")
+        self.postgres_port = match.group(1)
+        return f"postgresql://credence@127.0.0.1:{self.postgres_port}/credence"
+
+    @property
+    def can_stop_database(self):
+        return self.postgres_dir is not None and os.path.exists(self.postgres_script)
+
+    def stop_database(self):
+        self.run_checked(["bash", self.postgres_script, "stop", self.postgres_dir], "postgres-cluster.sh stop")
+
+    def start_database(self):
+        command = ["bash", self.postgres_script, "start", self.postgres_dir]
+        if self.postgres_port:
+            command.append(self.postgres_port)
+        self.run_checked(command, "postgres-cluster.sh start")
+
+    # ---- teardown ----------------------------------------------------
+
+    def stop(self, failed=False):
+        """Stops whatever was started, in reverse order; never raises."""
+        for name, script, rundir in reversed(self.started_servers):
+            self.quietly(["bash", script, "stop", rundir])
+        self.started_servers = []
+        try:
+            self.stop_responder()
+        except Exception as error:  # noqa: BLE001 - teardown goes on
+            self.log(f"e2e: stopping the responder: {error}")
+        if self.responder_log_file:
+            self.responder_log_file.close()
+            self.responder_log_file = None
+        if self.own_cluster and self.postgres_dir:
+            self.quietly(["bash", self.postgres_script, "stop", self.postgres_dir])
+        if self.dir is None:
+            return
+        if failed:
+            self.dump_logs()
+        if self.keep:
+            self.log(f"e2e: kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dump_logs(self):
+        logs = [("responder", self.responder_log)]
+        logs += [(f"{s.name} error.log", s.error_log()) for s in self.servers.values()]
+        for label, path in logs:
+            if os.path.exists(path):
+                sys.stderr.write(f"---- last lines of {label} ({path}) ----\n{self.tail(path, 40)}\n")
+
+    # ---- responder log -----------------------------------------------
+
+    def log_offset(self):
+        try:
+            return os.path.getsize(self.responder_log)
+        except OSError:
+            return 0
+
+    def access_lines(self, offset):
+        with open(self.responder_log, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode("utf-8", "replace")
+        return [parse_logfmt(line) for line in text.splitlines()
+                if "logger=credence.access" in line]
+
+    def access_line(self, offset, path, method="GET", timeout=5):
+        """The one access line for METHOD PATH written after OFFSET (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [f for f in self.access_lines(offset)
+                     if f.get("http.path") == path and f.get("http.method") == method]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise AssertionError(f"{len(found)} access lines for {method} {path}: {found}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no access line for {method} {path} in {self.responder_log} "
+                                     f"after offset {offset}:\n{self.tail(self.responder_log, 10)}")
+            time.sleep(0.05)
+
+    # ---- helpers -----------------------------------------------------
+
+    def run_credence(self, arguments, label):
+        return self.run_checked([self.credence] + arguments, label, env=self.child_env())
+
+    def run_checked(self, command, label, env=None):
+        done = subprocess.run(command, capture_output=True, text=True, env=env,
+                              stdin=subprocess.DEVNULL, timeout=300)
+        if done.returncode != 0:
+            raise SetupError(f"{label} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+        if self.verbose and done.stderr.strip():
+            self.log(done.stderr.rstrip())
+        return done.stdout
+
+    def quietly(self, command):
+        try:
+            subprocess.run(command, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        except Exception as error:  # noqa: BLE001 - teardown goes on
+            self.log(f"e2e: {' '.join(command)}: {error}")
+
+    @staticmethod
+    def tail(path, lines=20):
+        try:
+            with open(path, "rb") as handle:
+                return "\n".join(handle.read().decode("utf-8", "replace").splitlines()[-lines:])
+        except OSError as error:
+            return f"({error})"
+
+    @staticmethod
+    def log(message):
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
