@@ -30,8 +30,8 @@ RESPONDER_WORKERS = 4
 # the tests reach the responder's 413 as well as the web server's.
 RESPONDER_MAX_BODY = 32768
 WEB_SERVER_MAX_BODY = 65536
-# The responder configuration key for the mTLS alias host's base URL (contract: `mtls.alias_issuer`).
-MTLS_ALIAS_KEY = "alias_issuer"
+# The responder configuration key for the mTLS alias host's base URL (`mtls.alias_base_url`).
+MTLS_ALIAS_KEY = "alias_base_url"
 
 
 class SetupError(Exception):
@@ -161,6 +161,9 @@ class Stack:
             f"listen: {yaml_string('unix:' + self.socket_path)}",
             f"workers: {RESPONDER_WORKERS}",
             f"max_body_bytes: {RESPONDER_MAX_BODY}",
+            # The web servers' workers run as www-data; the test's socket is
+            # open to all local users (a deployment uses 0660 and a shared group).
+            'socket_mode: "0666"',
             "database:",
             f"  url: {yaml_string(self.database_url)}",
             "keys:",
@@ -195,11 +198,6 @@ class Stack:
                 raise SetupError(f"credence serve exited with {self.responder.returncode}:\n"
                                  + self.tail(self.responder_log))
             if os.path.exists(self.socket_path) and self.socket_accepts():
-                if os.geteuid() == 0:
-                    # The web servers' workers run as www-data; the socket is
-                    # the responder's (root's). Tests only: a deployment gives
-                    # the socket to the web server's group (socket mode 0660).
-                    os.chmod(self.socket_path, 0o666)
                 return
             time.sleep(0.1)
         raise SetupError("credence serve did not open its socket within 30 s:\n" + self.tail(self.responder_log))
