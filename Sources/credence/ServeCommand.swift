@@ -54,6 +54,7 @@ struct ServeCommand: ParsableCommand {
         let fastCGIConfiguration = FastCGIServerConfiguration(
             listen: configuration.listen.fastCGIAddress(mode: configuration.socketMode),
             workerCount: configuration.workers,
+            maxParametersBytes: configuration.maxHeaderBytes,
             maxBodyBytes: configuration.maxBodyBytes,
             shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds))
         let server: FastCGIServer

@@ -8,8 +8,16 @@ import Testing
         "/etc/credence/kek": Array(kekBase64.utf8) + [10],
         "/etc/credence/kek-raw": [UInt8](repeating: 9, count: 32),
         "/etc/credence/kek-short": Array("c2hvcnQ=".utf8),
-        "/etc/credence/ca.pem": Array("-----BEGIN CERTIFICATE-----".utf8),
+        "/etc/credence/ca.pem": rootCA,
+        "/etc/credence/not-a-ca.pem": Array("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".utf8),
     ]
+
+    /// A real CA certificate from the X.509 test fixtures.
+    static let rootCA: [UInt8] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../OpenSSLCryptoTests/Fixtures/x509/root-ca.pem").standardized
+        return (try? [UInt8](Data(contentsOf: url))) ?? []
+    }()
 
     static let minimal = """
         issuer: https://as.bank.example/oauth
@@ -48,12 +56,13 @@ import Testing
     @Test func everyKeyIsRead() throws {
         let configuration = try parse(
             """
-            issuer: https://as.bank.example/
+            issuer: https://as.bank.example
             base_path: /auth
             listen: tcp:127.0.0.1:9000
             socket_mode: "0600"
             workers: 8
             max_body_bytes: 4096
+            max_header_bytes: 8192
             shutdown_grace_seconds: 3
             clock_skew_seconds: 30
             log_level: debug
@@ -76,6 +85,7 @@ import Testing
         #expect(configuration.socketMode == 0o600)
         #expect(configuration.workers == 8)
         #expect(configuration.maxBodyBytes == 4096)
+        #expect(configuration.maxHeaderBytes == 8192)
         #expect(configuration.shutdownGraceSeconds == 3)
         #expect(configuration.clockSkewSeconds == 30)
         #expect(configuration.logLevel == .debug)
@@ -106,6 +116,9 @@ import Testing
         ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nworkers: \"8\"", "workers"),
         ("database: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
         ("issuer: http://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
+        ("issuer: https://a.example/\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
+        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmtls: {trusted_ca_file: /etc/credence/not-a-ca.pem}", "mtls.trusted_ca_file"),
+        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmax_header_bytes: 10", "max_header_bytes"),
         ("issuer: https://a.example?x=1\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
         ("issuer: [https://a.example]\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
         ("issuer: https://a.example\nkeys: {encryption_key_file: /etc/credence/kek}", "database.url"),
@@ -143,6 +156,12 @@ import Testing
         #expect(found.first?.message.contains("'issuer'") == true)
     }
 
+    @Test func aYAMLErrorDoesNotQuoteTheFile() {
+        let found = problems("issuer: https://a.example\ndatabase:\n  url: \"host=db password=hunter2\nkeys: {}\n")
+        #expect(found.map(\.key) == ["(file)"])
+        #expect(!found.description.contains("hunter2"))
+    }
+
     @Test func notYAML() {
         #expect(problems("issuer: [unclosed").map(\.key) == ["(file)"])
     }
@@ -177,7 +196,8 @@ import Testing
             .appendingPathComponent("../../config/credence.example.yaml").standardized.path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let configuration = try CredenceConfiguration.parse(
-            yaml: text, environment: [:], readFile: { _ in Array(repeating: 5, count: 32) })
+            yaml: text, environment: [:],
+            readFile: { $0.hasSuffix(".pem") ? ConfigurationTests.rootCA : Array(repeating: 5, count: 32) })
         #expect(configuration.issuer.value == "https://as.bank.example")
         #expect(configuration.mtls.aliasBaseURL?.value == "https://mtls.as.bank.example")
         #expect(configuration.workers == 32)

@@ -122,11 +122,53 @@ struct RequestDecodingTests {
 
     @Test(
         arguments: [
-            (nil, 0), ("", 0), ("0", 0), ("7", 7), ("0012", 12), ("999999999999999999", 999_999_999_999_999_999),
+            ("0", 0), ("7", 7), ("0012", 12), ("999999999999999999", 999_999_999_999_999_999),
         ] as [(String?, Int)]
     )
     func contentLengthAcceptsDecimalDigits(value: String?, expected: Int) {
         #expect(ContentLength.parse(value) == .length(expected))
+    }
+
+    @Test(arguments: [nil, ""] as [String?])
+    func contentLengthAbsentMeansToTheEndOfTheStream(value: String?) {
+        #expect(ContentLength.parse(value) == .absent)
+    }
+
+    @Test(arguments: [0, 1, 99, 100])
+    func bodyWithoutALengthIsReadToTheEnd(length: Int) {
+        let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0) }
+        guard case .complete(let body) = reader.read(declaredLength: nil, from: ArrayBodySource(bytes)) else {
+            Issue.record("expected a complete body")
+            return
+        }
+        #expect(body == bytes)
+    }
+
+    @Test(arguments: [101, 5000])
+    func bodyWithoutALengthOverTheLimitIsTooLarge(length: Int) {
+        let bytes = [UInt8](repeating: 7, count: length)
+        guard case .rejected(.bodyTooLarge(limit: 100), true) = reader.read(declaredLength: nil, from: ArrayBodySource(bytes))
+        else {
+            Issue.record("expected bodyTooLarge with a reusable connection")
+            return
+        }
+    }
+
+    @Test func repeatedRequestHeadersAreJoined() {
+        // nginx 1.22 passes `X-Forwarded-For: a` and `X-Forwarded-For: b` as two parameters.
+        let outcome = ParameterDecoder(maximumBytes: 1000).decode(
+            ArrayParameterSource([("HTTP_X_FORWARDED_FOR", "1.1.1.1"), ("HTTP_X_FORWARDED_FOR", "2.2.2.2")])
+        )
+        #expect(outcome == .decoded(["HTTP_X_FORWARDED_FOR": "1.1.1.1, 2.2.2.2"]))
+    }
+
+    @Test(arguments: ["HTTP_AUTHORIZATION", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_HOST"])
+    func repeatedSingletonHeadersAreMalformed(name: String) {
+        let outcome = ParameterDecoder(maximumBytes: 1000).decode(ArrayParameterSource([(name, "a"), (name, "b")]))
+        guard case .rejected(.malformed, _) = outcome else {
+            Issue.record("expected a malformed rejection, got \(outcome)")
+            return
+        }
     }
 
     @Test(arguments: ["-1", "+1", " 1", "1 ", "1.0", "0x1", "1e2", "١", "9999999999999999999", "1,000"])

@@ -152,16 +152,25 @@ class WebServerTests(StackTestCase):
     def test_chunked_body_reaches_responder_like_a_sized_one(self):
         # Under the limit, a chunked body (no CONTENT_LENGTH through Apache)
         # and a sized one get the same answer, and neither wedges a worker.
-        body = b"grant_type=client_credentials&client_id=e2e-no-such-client&client_secret=e2e-wrong"
-        answers = {}
-        for chunked in (False, True):
-            response = self.request("/jwks", method="POST", body=body, chunked=chunked,
-                                    headers=["Content-Type: application/x-www-form-urlencoded"])
-            document = self.assert_oauth_error(response, response.status)
-            answers[chunked] = (response.status, document["error"])
-        self.assertEqual(answers[False], answers[True], "a chunked body was read differently")
-        self.assertEqual(answers[False], (405, "method_not_allowed"))
+        # 80 bytes is spooled by Apache (sent with CONTENT_LENGTH); 20 KiB is streamed without.
+        for size in (80, 20 * 1024):
+            body = b"grant_type=client_credentials&pad=" + b"a" * (size - 34)
+            answers = {}
+            for chunked in (False, True):
+                with self.subTest(size=size, chunked=chunked):
+                    response = self.request("/jwks", method="POST", body=body, chunked=chunked,
+                                            headers=["Content-Type: application/x-www-form-urlencoded"])
+                    document = self.assert_oauth_error(response, response.status)
+                    answers[chunked] = (response.status, document["error"])
+            self.assertEqual(answers.get(False), answers.get(True), f"a chunked body of {size} bytes was read differently")
+            self.assertEqual(answers.get(False), (405, "method_not_allowed"))
         self.assert_json(self.request("/healthz"), 200)
+
+    def test_repeated_request_headers_are_accepted(self):
+        # nginx 1.22 passes repeated headers as repeated parameters; proxies add X-Forwarded-For.
+        response = self.request("/.well-known/openid-configuration",
+                                headers=["X-Forwarded-For: 192.0.2.1", "X-Forwarded-For: 192.0.2.2"])
+        self.assert_json(response, 200)
 
     def test_error_and_health_answers_are_not_cached(self):
         # RFC 6749 §5.2: error answers carry Cache-Control: no-store, as does

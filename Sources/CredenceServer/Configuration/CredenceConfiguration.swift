@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OpenSSLCrypto
 import Yams
 
 /// Everything `credence` needs to run, read from one YAML file with secrets
@@ -19,6 +20,8 @@ public struct CredenceConfiguration: Sendable {
     public var workers: Int
     /// Largest accepted request body; larger gets 413.
     public var maxBodyBytes: Int
+    /// Largest total size of the FastCGI parameters (request headers and CGI variables); larger gets 431.
+    public var maxHeaderBytes: Int
     /// How long in-flight requests may run on during shutdown.
     public var shutdownGraceSeconds: Int
     /// Lowest log level written.
@@ -97,7 +100,10 @@ public struct CredenceConfiguration: Sendable {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigurationError(problems: [.init(key: "(file)", message: "not valid YAML: \(error)")])
+            // Only the first line of the parser's message: the rest quotes the file, which may
+            // hold a secret (an unterminated database.url with a password).
+            let firstLine = "\(error)".split(separator: "\n", maxSplits: 1).first.map(String.init) ?? "syntax error"
+            throw ConfigurationError(problems: [.init(key: "(file)", message: "not valid YAML: \(firstLine)")])
         }
         guard let root else {
             throw ConfigurationError(problems: [.init(key: "issuer", message: "required (the file is empty)")])
@@ -143,6 +149,7 @@ public struct CredenceConfiguration: Sendable {
 
         let workers = top.integer("workers", in: 1...1024, problems: &problems) ?? 32
         let maxBodyBytes = top.integer("max_body_bytes", in: 1024...16_777_216, problems: &problems) ?? 65_536
+        let maxHeaderBytes = top.integer("max_header_bytes", in: 4096...1_048_576, problems: &problems) ?? 32_768
         let shutdownGrace = top.integer("shutdown_grace_seconds", in: 0...300, problems: &problems) ?? 10
         let clockSkew = top.integer("clock_skew_seconds", in: 0...600, problems: &problems) ?? 60
 
@@ -217,8 +224,16 @@ public struct CredenceConfiguration: Sendable {
             }
         }
         let trustedCAFile = mtlsSection.string("trusted_ca_file", problems: &problems)
-        if let trustedCAFile, readFile(trustedCAFile) == nil {
-            problems.append(.init(key: "mtls.trusted_ca_file", message: "cannot read \(trustedCAFile)", line: mtlsSection.line(of: "trusted_ca_file")))
+        if let trustedCAFile {
+            if let bytes = readFile(trustedCAFile) {
+                do {
+                    _ = try CertificateTrustStore(pemBundle: String(decoding: bytes, as: UTF8.self))
+                } catch {
+                    problems.append(.init(key: "mtls.trusted_ca_file", message: "\(trustedCAFile) is not a usable PEM bundle of CA certificates: \(error)", line: mtlsSection.line(of: "trusted_ca_file")))
+                }
+            } else {
+                problems.append(.init(key: "mtls.trusted_ca_file", message: "cannot read \(trustedCAFile)", line: mtlsSection.line(of: "trusted_ca_file")))
+            }
         }
         mtlsSection.reportUnknownKeys(problems: &problems)
 
@@ -229,7 +244,7 @@ public struct CredenceConfiguration: Sendable {
         }
         return CredenceConfiguration(
             issuer: issuer, basePath: basePath, listen: listen, socketMode: socketMode, workers: workers,
-            maxBodyBytes: maxBodyBytes, shutdownGraceSeconds: shutdownGrace, logLevel: logLevel,
+            maxBodyBytes: maxBodyBytes, maxHeaderBytes: maxHeaderBytes, shutdownGraceSeconds: shutdownGrace, logLevel: logLevel,
             database: DatabaseSettings(url: Secret(databaseURL), connectTimeoutSeconds: connectTimeout),
             keys: KeySettings(
                 encryptionKey: encryptionKey.map(Secret.init), encryptionKeySource: encryptionKeySource,

@@ -21,8 +21,10 @@ public struct IssuerURL: Sendable, Hashable, CustomStringConvertible {
         guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F || $0 == "\\" }) else {
             return .failure(Invalid(reason: "must be plain ASCII without spaces"))
         }
-        var trimmed = text
-        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        // The issuer is compared byte for byte (RFC 8414 §3.3, `iss` and `aud` checks): a
+        // trailing slash is refused rather than silently dropped from what is published.
+        guard !text.hasSuffix("/") else { return .failure(Invalid(reason: "must not end with a slash (it is compared byte for byte, RFC 8414 §3.3)")) }
+        let trimmed = text
         let afterScheme = trimmed.dropFirst("https://".count)
         let authority = afterScheme.prefix { $0 != "/" }
         guard !authority.isEmpty, !authority.contains("@") else { return .failure(Invalid(reason: "must name a host (and no user info)")) }

@@ -25,7 +25,11 @@ struct BodyReader {
 
     private static let chunkSize = 16 * 1024
 
-    func read(declaredLength: Int, from source: some BodySource) -> Outcome {
+    /// Reads the body. `declaredLength` is `CONTENT_LENGTH`, or nil when the web server sent
+    /// none: Apache passes a chunked request body it did not spool without a length, and
+    /// RFC 3875 §4.1.2 then leaves the body to the end of the stream.
+    func read(declaredLength: Int?, from source: some BodySource) -> Outcome {
+        guard let declaredLength else { return readToEnd(from: source) }
         if declaredLength > maximumBodyBytes {
             switch discard(from: source, alreadyRead: 0) {
             case .finished:
@@ -79,6 +83,32 @@ struct BodyReader {
             .malformed(reason: "the body is longer than CONTENT_LENGTH (\(declaredLength) bytes declared)"),
             connectionReusable: reusable
         )
+    }
+
+    /// Reads a body of unknown length to the end of `FCGI_STDIN`, holding at most
+    /// `maximumBodyBytes`; one byte more makes it too large (the rest is discarded).
+    private func readToEnd(from source: some BodySource) -> Outcome {
+        var body = [UInt8](repeating: 0, count: maximumBodyBytes + 1)
+        var received = 0
+        while received < body.count {
+            let result = body.withUnsafeMutableBytes { buffer in
+                source.readBody(into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...]))
+            }
+            received += result.count
+            if result.streamError != 0 { return .connectionFailed(streamError: result.streamError) }
+            if result.count == 0 {
+                body.removeSubrange(received...)
+                return .complete(body)
+            }
+        }
+        switch discard(from: source, alreadyRead: received) {
+        case .finished:
+            return .rejected(.bodyTooLarge(limit: maximumBodyBytes), connectionReusable: true)
+        case .limitReached:
+            return .rejected(.bodyTooLarge(limit: maximumBodyBytes), connectionReusable: false)
+        case .failed(let error):
+            return .connectionFailed(streamError: error)
+        }
     }
 
     enum Discarded {

@@ -52,7 +52,13 @@ struct ParameterDecoder {
                 return
             }
             if let existing = parameters[name] {
-                if existing != value {
+                if existing == value { return }
+                // nginx before 1.23 passes a repeated request header as repeated HTTP_*
+                // parameters; RFC 9110 §5.3 lets a recipient join them with ", ". Headers
+                // whose repetition changes their meaning stay refused.
+                if name.hasPrefix("HTTP_"), !Self.singletonHeaders.contains(name) {
+                    parameters[name] = existing + ", " + value
+                } else {
                     problem = "parameter \(Self.loggable(name)) is sent twice with different values"
                 }
                 return
@@ -64,6 +70,12 @@ struct ParameterDecoder {
         }
         return .decoded(parameters)
     }
+
+    /// Request headers that must appear at most once: a second credential, length or media
+    /// type is refused rather than joined.
+    static let singletonHeaders: Set<String> = [
+        "HTTP_AUTHORIZATION", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE", "HTTP_HOST", "HTTP_DPOP",
+    ]
 
     private func rejectionSubset(_ source: some ParameterSource) -> [String: String] {
         var subset: [String: String] = [:]
@@ -90,16 +102,18 @@ struct ParameterDecoder {
     }
 }
 
-/// `CONTENT_LENGTH` (RFC 3875 §4.1.2): absent or empty means no body; otherwise only decimal
-/// digits. Anything else (a sign, spaces, hex, an overflow) is malformed.
+/// `CONTENT_LENGTH` (RFC 3875 §4.1.2): absent or empty means the body, if any, runs to the
+/// end of the stream (Apache sends no length for a chunked body it streams); otherwise only
+/// decimal digits. Anything else (a sign, spaces, hex, an overflow) is malformed.
 enum ContentLength {
     enum Parsed: Equatable {
         case length(Int)
+        case absent
         case invalid
     }
 
     static func parse(_ value: String?) -> Parsed {
-        guard let value, !value.isEmpty else { return .length(0) }
+        guard let value, !value.isEmpty else { return .absent }
         let bytes = Array(value.utf8)
         guard bytes.count <= 18, bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             return .invalid
