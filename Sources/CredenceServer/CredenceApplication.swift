@@ -30,6 +30,10 @@ public final class CredenceApplication: Sendable {
             .adding(header: "Cache-Control", value: "public, max-age=300")
         router.add("GET", EndpointPath.authorizationServerMetadata) { _ in metadataResponse }
         router.add("GET", EndpointPath.openIDConfiguration) { _ in metadataResponse }
+        if !configuration.issuer.path.isEmpty {
+            // RFC 8414 §3: for an issuer with a path, the well-known suffix goes before it.
+            router.addAbsolute("GET", EndpointPath.authorizationServerMetadata + configuration.issuer.path) { _ in metadataResponse }
+        }
         let jwks = JWKSEndpoint(cache: signingKeys, store: services.signingKeyStore)
         router.add("GET", EndpointPath.jwks, handler: jwks.respond)
         router.add("GET", EndpointPath.health) { _ in HealthEndpoint.respond(services: services) }

@@ -43,12 +43,19 @@ import Testing
         #expect(second.state == .next)
         #expect(try store.publishedKeys(at: clock.now).count == 2)
 
-        clock.advance(by: 10)
-        let rotation = try manager.rotate(algorithm: .es256, now: clock.now)
+        clock.advance(by: 89)
+        let error = #expect(throws: KeyManagementError.self) {
+            try manager.rotate(algorithm: .es256, now: clock.now, prePublication: 90)
+        }
+        #expect(error?.description.contains("1 s") == true)
+        #expect(try store.allKeys().first { $0.state == .active }?.kid == first.kid)
+        clock.advance(by: 1)
+        let rotation = try manager.rotate(algorithm: .es256, now: clock.now, prePublication: 90)
         #expect(rotation.active.kid == second.kid)
         #expect(rotation.retiredKID == first.kid)
         let keys = try manager.list()
         #expect(keys.map(\.state) == [.retired, .active])
+        #expect(keys[0].kid == first.kid)
         #expect(keys[0].publishUntil == clock.now.addingTimeInterval(360))
         #expect(keys[1].activatedAt == clock.now)
 
@@ -60,9 +67,11 @@ import Testing
         #expect(try manager.prune(now: clock.now) == 1)
     }
 
-    @Test func rotateWithoutANextKeyGeneratesOne() throws {
+    @Test func rotateWithoutANextKeyIsRefusedUnlessForced() throws {
         let first = try manager.generate(algorithm: .es256, now: clock.now)
-        let rotation = try manager.rotate(algorithm: .ps256, now: clock.now)
+        #expect(throws: KeyManagementError.self) { try manager.rotate(algorithm: .ps256, now: clock.now, prePublication: 90) }
+        #expect(try store.allKeys().count == 1)
+        let rotation = try manager.rotate(algorithm: .ps256, now: clock.now, prePublication: 90, force: true)
         #expect(rotation.retiredKID == first.kid)
         #expect(rotation.active.algorithm == "PS256")
         #expect(try store.allKeys().filter { $0.state == .active }.count == 1)

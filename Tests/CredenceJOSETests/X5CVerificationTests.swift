@@ -52,6 +52,22 @@ import Testing
         _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
     }
 
+    @Test func aChainThatIncludesItsRootVerifies() throws {
+        let root = try Self.certificate("root-ca.pem")
+        let jws = try token(chain: [leaf, intermediate, root])
+        let result = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        #expect(result.chain.count == 3)
+    }
+
+    @Test func aMatchingSHA1ThumbprintHeaderIsAcceptedAndAWrongOneRefused() throws {
+        let good = try token(chain: [leaf, intermediate], extra: ["x5t": .string(Base64URL.encode(leaf.sha1ThumbprintForComparison))])
+        _ = try good.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        let bad = try token(chain: [leaf, intermediate], extra: ["x5t": .string(Base64URL.encode(intermediate.sha1ThumbprintForComparison))])
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try bad.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        }
+    }
+
     @Test func aWrongThumbprintHeaderIsRefused() throws {
         let jws = try token(chain: [leaf, intermediate], extra: ["x5t#S256": .string(Base64URL.encode(intermediate.sha256Thumbprint))])
         expectJOSEError(.untrustedCertificateChain) {
@@ -62,14 +78,14 @@ import Testing
     @Test func aChainFromAnUntrustedRootIsRefused() throws {
         let jws = try token(chain: [leaf, intermediate])
         let otherStore = try CertificateTrustStore(pemBundle: Self.pem("untrusted-root-ca.pem"))
-        expectJOSEError(.untrustedCertificateChain) {
+        expectChainRefused([.unableToGetIssuer, .untrustedRoot]) {
             _ = try jws.verify(usingCertificateChainTrustedBy: otherStore, at: Self.validationTime, allowedAlgorithms: [.es256])
         }
     }
 
     @Test func aMissingIntermediateIsRefused() throws {
         let jws = try token(chain: [leaf])
-        expectJOSEError(.untrustedCertificateChain) {
+        expectChainRefused([.unableToGetIssuer]) {
             _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
         }
     }
@@ -77,21 +93,21 @@ import Testing
     @Test func anExpiredLeafIsRefused() throws {
         let jws = try token(chain: [leaf, intermediate])
         let after2040 = Date(timeIntervalSince1970: 2_240_611_200)  // 2041-01-01
-        expectJOSEError(.untrustedCertificateChain) {
+        expectChainRefused([.expired]) {
             _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: after2040, allowedAlgorithms: [.es256])
         }
     }
 
     @Test func anIntermediateThatIsNotACAIsRefused() throws {
         let jws = try token(chain: [Self.certificate("leaf-under-non-ca.pem"), Self.certificate("non-ca-intermediate.pem"), intermediate])
-        expectJOSEError(.untrustedCertificateChain) {
+        expectChainRefused([.invalidCA]) {
             _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
         }
     }
 
     @Test func aSelfSignedLeafPresentedAsChainIsRefused() throws {
         let jws = try token(chain: [Self.certificate("self-signed-leaf.pem")])
-        expectJOSEError(.untrustedCertificateChain) {
+        expectChainRefused([.selfSignedLeafNotTrusted, .untrustedRoot, .unableToGetIssuer]) {
             _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
         }
     }
@@ -113,9 +129,21 @@ import Testing
         }
     }
 
-    func expectJOSEError(_ code: JOSEError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    @discardableResult
+    func expectJOSEError(_ code: JOSEError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> JOSEError? {
         let error = #expect(throws: JOSEError.self, sourceLocation: sourceLocation) { try body() }
         #expect(error?.code == code, sourceLocation: sourceLocation)
+        return error
+    }
+
+    /// Refused as an untrusted chain, for the given chain-verification reason(s).
+    func expectChainRefused(
+        _ reasons: [CertificateVerificationError.Code], sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () throws -> Void
+    ) {
+        let error = expectJOSEError(.untrustedCertificateChain, sourceLocation: sourceLocation, body)
+        let reason = error?.certificateVerificationError?.code
+        #expect(reason.map(reasons.contains) == true, "reason \(String(describing: reason))", sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [#"[]"#, #""MIIB""#, #"["not base64!"]"#, #"["AAAA"]"#, #"[1]"#])

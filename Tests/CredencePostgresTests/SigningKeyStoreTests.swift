@@ -200,11 +200,12 @@ struct SigningKeyStoreTests {
         #expect(rotate?.code == .unavailable)
     }
 
-    @Test func unmigratedSchemaIsAFailureWithoutDatabaseDetail() throws {
+    @Test func unmigratedSchemaIsUnavailableWithoutDatabaseDetail() throws {
+        // A 503 until `credence migrate` runs, never a 500.
         try TestDatabase.withSchema { configuration in
             let store = PostgresSigningKeyStore(connection: PostgresConnection(configuration: configuration))
             let error = #expect(throws: StoreError.self) { try store.allKeys() }
-            #expect(error?.code == .failed)
+            #expect(error?.code == .unavailable)
             #expect(error.map { $0.debugDescription.contains("signing_keys") } == false)
         }
     }

@@ -49,7 +49,10 @@ final class TestServices: WorkerServices {
             createdAt: clock.now, publishUntil: publishUntil)
     }
 
-    @Test(arguments: ["/oauth/.well-known/oauth-authorization-server", "/oauth/.well-known/openid-configuration"])
+    @Test(arguments: [
+        "/oauth/.well-known/oauth-authorization-server", "/oauth/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/oauth",
+    ])
     func metadataIsBuiltFromTheIssuer(path: String) throws {
         let response = get(path, headers: ["host": "evil.example"])
         #expect(response.status == 200)
@@ -114,6 +117,11 @@ final class TestServices: WorkerServices {
         let down = get("/oauth/healthz")
         #expect(down.status == 503)
         #expect(down.header("Retry-After") == "5")
+    }
+
+    @Test(arguments: ["/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/other", "/.well-known/openid-configuration/oauth"])
+    func metadataIsNotServedOutsideItsPlaces(path: String) {
+        #expect(get(path).status == 404)
     }
 
     @Test func unknownPathIs404JSON() throws {

@@ -139,7 +139,7 @@ class Stack:
         self.run_credence(["migrate", "--config", self.config_file], "credence migrate")
         self.run_credence(["keys", "generate", "--config", self.config_file, "--alg", "ES256"],
                           "credence keys generate")
-        self.run_credence(["keys", "rotate", "--config", self.config_file], "credence keys rotate")
+        self.run_credence(["keys", "rotate", "--force", "--config", self.config_file], "credence keys rotate")
         self.start_responder()
 
         if "nginx" in self.webserver_names:

@@ -9,6 +9,10 @@ import Synchronization
 /// snapshot; if the database is unreachable the last snapshot keeps serving
 /// (for at most `maximumStaleness`), so published keys never flicker.
 public final class SigningKeyCache: Sendable {
+    /// How long clients may cache the published JWKS (`Cache-Control: max-age`); a new key
+    /// must be published at least this long, plus the refresh interval, before it signs.
+    public static let publishedSetMaxAge: TimeInterval = 60
+
     private struct State {
         var records: [SigningKeyRecord]?
         var loadedAt: Date = .distantPast

@@ -54,21 +54,31 @@ public struct SigningKeyManager {
         return record
     }
 
-    /// Makes the oldest `next` key active (generating one of `algorithm` when
-    /// there is none) and retires the key that was active. Returns the new
-    /// active key and the retired one's `kid`.
+    /// Makes the oldest `next` key active and retires the key that was active. The `next`
+    /// key must have been published for at least `prePublication` (the responders' refresh
+    /// interval plus the JWKS cache lifetime), so that every client's cached JWKS knows it
+    /// before it signs. With `force`, a younger `next` key is activated anyway, and when
+    /// there is none a new key of `algorithm` is generated and activated at once.
+    /// Returns the new active key and the retired one's `kid`.
     @discardableResult
-    public func rotate(algorithm: JWSAlgorithm, now: Date) throws -> (active: SigningKeyRecord, retiredKID: String?) {
+    public func rotate(
+        algorithm: JWSAlgorithm, now: Date, prePublication: TimeInterval, force: Bool = false
+    ) throws -> (active: SigningKeyRecord, retiredKID: String?) {
         let keys = try store.allKeys()
         let previous = keys.first { $0.state == .active }?.kid
-        if let candidate = keys.filter({ $0.state == .next }).min(by: { $0.createdAt < $1.createdAt }) {
-            try store.activate(kid: candidate.kid, at: now, previousKeyPublishUntil: now.addingTimeInterval(retiredKeyPublication))
-            var active = candidate
-            active.state = .active
-            active.activatedAt = now
+        guard let candidate = keys.filter({ $0.state == .next }).min(by: { $0.createdAt < $1.createdAt }) else {
+            guard force else { throw KeyManagementError.noNextKey(prePublication: prePublication) }
+            let active = try generate(algorithm: algorithm, now: now, activate: true)
             return (active, previous)
         }
-        let active = try generate(algorithm: algorithm, now: now, activate: true)
+        let publishedFor = now.timeIntervalSince(candidate.createdAt)
+        if publishedFor < prePublication && !force {
+            throw KeyManagementError.nextKeyTooNew(kid: candidate.kid, wait: prePublication - publishedFor)
+        }
+        try store.activate(kid: candidate.kid, at: now, previousKeyPublishUntil: now.addingTimeInterval(retiredKeyPublication))
+        var active = candidate
+        active.state = .active
+        active.activatedAt = now
         return (active, previous)
     }
 
@@ -97,6 +107,16 @@ public struct SigningKeyManager {
 public struct KeyManagementError: Error, Sendable, CustomStringConvertible {
     /// The reason, safe to print.
     public let description: String
+
+    /// `rotate` found no `next` key to activate.
+    public static func noNextKey(prePublication: TimeInterval) -> KeyManagementError {
+        KeyManagementError(description: "no next key to activate: run `credence keys generate`, wait \(Int(prePublication.rounded(.up))) s so that every JWKS cache has it, then rotate (or rotate --force to activate a new key at once)")
+    }
+
+    /// `rotate` found a `next` key published too recently for caches to know it.
+    public static func nextKeyTooNew(kid: String, wait: TimeInterval) -> KeyManagementError {
+        KeyManagementError(description: "the next key \(kid) was published too recently for every JWKS cache to know it; rotate again in \(Int(wait.rounded(.up))) s (or with --force)")
+    }
 
     /// The algorithm is not one the server signs with.
     public static func unsupportedAlgorithm(_ name: String) -> KeyManagementError {

@@ -81,14 +81,21 @@ public struct JOSEError: Error, Sendable, Equatable, CustomStringConvertible, Cu
     public let code: Code
     /// A reason safe to log and to put in an OAuth `error_description`: no token or key bytes.
     public let reason: String
+    /// For ``Code/untrustedCertificateChain`` raised by chain verification: why the chain was
+    /// refused (expired, untrusted root, not a CA, ...), so callers can tell the cases apart.
+    public let certificateVerificationError: CertificateVerificationError?
     let detail: String
     let file: String
     let line: Int
 
-    init(_ code: Code, _ reason: String, detail: String = "", file: String = #fileID, line: Int = #line) {
+    init(
+        _ code: Code, _ reason: String, detail: String = "",
+        certificateVerificationError: CertificateVerificationError? = nil, file: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.reason = reason
         self.detail = detail
+        self.certificateVerificationError = certificateVerificationError
         self.file = file
         self.line = line
     }

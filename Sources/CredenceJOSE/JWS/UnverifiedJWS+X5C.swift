@@ -29,6 +29,13 @@ extension UnverifiedJWS {
             }
         }
         let leaf = certificates[0]
+        if let thumbprint = header["x5t"] {
+            guard case .string(let text) = thumbprint, let digest = try? Base64URL.decode(text),
+                constantTimeEquals(digest, leaf.sha1ThumbprintForComparison)
+            else {
+                throw .make(.untrustedCertificateChain, "\"x5t\" is not the thumbprint of the \"x5c\" leaf")
+            }
+        }
         if let thumbprint = header["x5t#S256"] {
             guard case .string(let text) = thumbprint, let digest = try? Base64URL.decode(text),
                 constantTimeEquals(digest, leaf.sha256Thumbprint)
@@ -36,12 +43,18 @@ extension UnverifiedJWS {
                 throw .make(.untrustedCertificateChain, "\"x5t#S256\" is not the thumbprint of the \"x5c\" leaf")
             }
         }
+        // A root at the end of the chain adds nothing (trust anchors come from the store
+        // only) and would count against the intermediate limit.
+        var intermediates = Array(certificates.dropFirst())
+        if intermediates.count > 0, intermediates[intermediates.count - 1].isSelfIssued { intermediates.removeLast() }
         let chain: [Certificate]
-        switch trustStore.verify(leaf: leaf, intermediates: Array(certificates.dropFirst()), at: time, purpose: purpose) {
+        switch trustStore.verify(leaf: leaf, intermediates: intermediates, at: time, purpose: purpose) {
         case .success(let verified):
             chain = verified
         case .failure(let failure):
-            throw JOSEError(.untrustedCertificateChain, "the \"x5c\" chain does not verify: \(failure.description)", detail: failure.debugDescription)
+            throw JOSEError(
+                .untrustedCertificateChain, "the \"x5c\" chain does not verify: \(failure.description)",
+                detail: failure.debugDescription, certificateVerificationError: failure)
         }
         let key: PublicKey
         do {

@@ -19,6 +19,10 @@ extension StoreError {
             case SQLState.serializationFailure?, SQLState.deadlockDetected?, SQLState.queryCanceled?,
                 SQLState.lockNotAvailable?, SQLState.cannotConnectNow?:
                 return .unavailable("\(operation): the database is busy; try again\(state)")
+            case SQLState.undefinedTable?:
+                // The schema is missing or older than this binary (a database restored or
+                // recreated while the responder ran): a 503 until `credence migrate` runs.
+                return .unavailable("\(operation): the database schema is not migrated; run `credence migrate`\(state)")
             case let code? where code.codeClass == "53":
                 return .unavailable("\(operation): the database is out of resources\(state)")
             default:

@@ -25,6 +25,6 @@ struct JWKSEndpoint {
             keys.append(.object(jwk))
         }
         return HTTPResponse.json(.object(["keys": .array(keys)]), noStore: false)
-            .adding(header: "Cache-Control", value: "public, max-age=60")
+            .adding(header: "Cache-Control", value: "public, max-age=\(Int(SigningKeyCache.publishedSetMaxAge))")
     }
 }

@@ -30,6 +30,7 @@ public struct Router {
 
     private let basePath: String
     private var routes: [Route] = []
+    private var absoluteRoutes: [Route] = []
 
     /// Creates a router for paths under `basePath` (`""` or `/oauth`).
     public init(basePath: String) {
@@ -45,13 +46,28 @@ public struct Router {
         routes.append(Route(method: method, segments: Array(segments), handler: handler))
     }
 
+    /// Adds a route at an absolute path, outside the base path (RFC 8414 §3 puts the metadata
+    /// of an issuer with a path at `/.well-known/oauth-authorization-server/{path}`).
+    public mutating func addAbsolute(_ method: String, _ path: String, handler: @escaping Handler) {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { Segment.literal(String($0)) }
+        absoluteRoutes.append(Route(method: method, segments: Array(segments), handler: handler))
+    }
+
     /// Finds the route for a method and a raw (percent-encoded) request path.
     /// `HEAD` is answered by `GET` routes.
     public func match(method: String, path: String) -> Match {
+        if !absoluteRoutes.isEmpty, path.hasPrefix("/"), let segments = Self.decodedSegments(path) {
+            let match = Self.match(method: method, segments: segments, in: absoluteRoutes)
+            if case .notFound = match {} else { return match }
+        }
         guard let relative = relativePath(path), let segments = Self.decodedSegments(relative) else { return .notFound }
+        return Self.match(method: method, segments: segments, in: routes)
+    }
+
+    private static func match(method: String, segments: [String], in routes: [Route]) -> Match {
         var allowed: [String] = []
         for route in routes {
-            guard let parameters = Self.bind(route.segments, to: segments) else { continue }
+            guard let parameters = bind(route.segments, to: segments) else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET") {
                 return .found(route.handler, pathParameters: parameters)
             }

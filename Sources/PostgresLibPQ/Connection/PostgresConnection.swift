@@ -242,6 +242,14 @@ public final class PostgresConnection {
             // Defaults first: the conninfo (expanded from `dbname`) may override them.
             ("connect_timeout", String(max(1, configuration.connectTimeoutSeconds))),
             ("application_name", configuration.applicationName),
+            // A database host that vanishes (network blackhole) must not hold a worker for the
+            // kernel's retransmission time: TCP keepalive on idle sessions, and a bound on
+            // unacknowledged data. Ignored on unix sockets.
+            ("keepalives", "1"),
+            ("keepalives_idle", "30"),
+            ("keepalives_interval", "10"),
+            ("keepalives_count", "3"),
+            ("tcp_user_timeout", String(max(1, configuration.connectTimeoutSeconds) * 5 * 1000)),
             ("dbname", configuration.conninfo),
             // Forced last: decoding expects UTF-8 text.
             ("client_encoding", "UTF8"),
