@@ -8,18 +8,15 @@ struct Credence: ParsableCommand {
         commandName: "credence",
         abstract: "An OAuth 2.0 authorization server for Open Banking style dynamic client registration.",
         discussion: """
-            Credence runs as a FastCGI responder behind nginx or Apache, which terminate TLS
-            and mutual TLS. State lives in PostgreSQL, so any number of responders can serve
-            the same issuer. A typical first deployment:
+            Credence runs as a FastCGI responder behind nginx or Apache, which terminate TLS and mutual TLS. State lives in PostgreSQL, so any number of responders can serve the same issuer. A typical first deployment:
 
-              credence check-config --config /etc/credence/credence.yaml --database
-              credence migrate      --config /etc/credence/credence.yaml
+              credence check-config  --config /etc/credence/credence.yaml
+              credence migrate       --config /etc/credence/credence.yaml
               credence keys generate --config /etc/credence/credence.yaml --alg ES256
-              credence serve        --config /etc/credence/credence.yaml
+              credence check-config  --config /etc/credence/credence.yaml --database
+              credence serve         --config /etc/credence/credence.yaml
 
-            Secrets can come from the environment instead of the file:
-            CREDENCE_DATABASE_URL (libpq conninfo or URI) and CREDENCE_KEY_ENCRYPTION_KEY
-            (base64 of 32 random bytes, e.g. `openssl rand -base64 32`).
+            Secrets can come from the environment instead of the file: CREDENCE_DATABASE_URL (libpq conninfo or URI) and CREDENCE_KEY_ENCRYPTION_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`).
             """,
         subcommands: [ServeCommand.self, CheckConfigCommand.self, MigrateCommand.self, KeysCommand.self])
 }

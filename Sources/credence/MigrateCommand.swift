@@ -8,9 +8,7 @@ struct MigrateCommand: ParsableCommand {
         commandName: "migrate",
         abstract: "Apply pending database migrations (idempotent; safe to run from several hosts at once).",
         discussion: """
-            Each migration runs in its own transaction and is recorded in credence_schema_migrations
-            with its checksum. An advisory lock keeps concurrent runs from racing. A migration that
-            changed after it was applied stops the run with an error.
+            All pending migrations run in one transaction (all or nothing) and are recorded in credence_schema_migrations with their checksums. An advisory lock keeps concurrent runs from racing. A migration that changed after it was applied, or a database migrated by a newer binary, stops the run with an error.
             """)
 
     @OptionGroup var options: ConfigurationOption

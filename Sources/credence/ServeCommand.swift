@@ -11,14 +11,13 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the FastCGI responder behind nginx or Apache.",
         discussion: """
-            Listens on the configured unix socket (default), a TCP address, or the socket inherited
-            as file descriptor 0 (spawn-fcgi, systemd socket activation, Apache mod_fcgid). Each of
-            the N worker threads serves one web-server connection at a time, and a kept-alive
-            connection holds its worker between requests: keep
-              nginx worker_processes × upstream keepalive  <  workers
-            (the shipped nginx sample: 2 × 8 = 16 < 32), or requests beyond the pool hang.
-            SIGTERM or SIGINT stops accepting, lets in-flight requests finish (up to
-            shutdown_grace_seconds) and exits 0.
+            Listens on the configured unix socket (default), a TCP address, or the socket inherited as file descriptor 0 (spawn-fcgi, Apache mod_fcgid, systemd socket activation with StandardInput=socket). Each of the N worker threads serves one web-server connection at a time, and a kept-alive connection holds its worker between requests, so keep
+
+              nginx worker_processes × upstream keepalive  <=  workers / 2
+
+            (the shipped nginx sample: 2 × 8 = 16 for 32 workers), or requests beyond the pool hang. See docs/web-servers.md for Apache.
+
+            SIGTERM or SIGINT stops accepting, lets in-flight requests finish (up to shutdown_grace_seconds) and exits 0.
             """)
 
     @OptionGroup var options: ConfigurationOption

@@ -9,7 +9,7 @@ import Testing
 ///
 /// Skipped, with the reason shown, only when `python3` or `joserfc` is missing; CI must have
 /// both (`pip install joserfc==1.6.5`).
-@Suite(.enabled(if: JoserfcDriver.isAvailable, "python3 with joserfc is not available; CI must pip install joserfc==1.6.5"))
+@Suite(.enabled(if: JoserfcDriver.isAvailable || JoserfcDriver.isRequired, "python3 with joserfc is not available; CI must pip install joserfc==1.6.5"))
 struct InteropTests {
     static let claims: JSONObject = [
         "iss": "https://issuer.example", "sub": "client-1", "aud": "https://as.example", "exp": 2_000_000_000,
@@ -75,6 +75,12 @@ struct InteropTests {
         }
         #expect(results.last?["ok"] == .bool(false), "the control token must not verify in joserfc")
     }
+}
+
+extension JoserfcDriver {
+    /// `make test` sets CREDENCE_REQUIRE_INTEROP=1: there a missing joserfc fails the suite
+    /// instead of skipping it, so CI can never go green without the interop tests.
+    static var isRequired: Bool { ProcessInfo.processInfo.environment["CREDENCE_REQUIRE_INTEROP"] == "1" }
 }
 
 /// Runs `Interop/joserfc_interop.py` with `python3` from `PATH`.

@@ -213,14 +213,16 @@ class Stack:
             probe.close()
 
     def stop_responder(self):
+        """SIGTERM, as systemd does; returns the exit status (None if it had to be killed)."""
         if self.responder is None or self.responder.poll() is not None:
-            return
+            return None if self.responder is None else self.responder.returncode
         self.responder.send_signal(signal.SIGTERM)
         try:
-            self.responder.wait(timeout=15)
+            return self.responder.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.responder.kill()
             self.responder.wait(timeout=5)
+            return None
 
     def start_webserver(self, name, port, mtls_port):
         rundir = self.path(name)

@@ -328,7 +328,8 @@ class ResponderDownTests(StackTestCase):
     """The web servers' own answer while the responder is gone: 503 JSON with Retry-After."""
 
     def test_web_servers_answer_503_json_while_responder_is_down(self):
-        self.stack.stop_responder()
+        status = self.stack.stop_responder()
+        self.assertEqual(status, 0, "credence serve must exit 0 on SIGTERM, within the grace period")
         try:
             for server in self.stack.servers.values():
                 for base in (server.main_url, server.mtls_url):
