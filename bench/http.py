@@ -278,8 +278,8 @@ def start_apache_baseline(stack, port, documents):
     for folder in ("logs", "run", "htdocs"):
         os.makedirs(os.path.join(rundir, folder))
     main = read(os.path.join(source, "httpd.conf"))
-    main, listens = re.subn(r"(?m)^Listen\s+\S+\s+https\s*$", "", main)
-    main, includes = re.subn(r"(?m)^Include\s+credence\.conf\s*$",
+    main, listens = re.subn(r"(?m)^Listen[ \t]+\S+[ \t]+https[ \t]*$", "", main)
+    main, includes = re.subn(r"(?m)^Include[ \t]+credence\.conf[ \t]*$",
                              f"Listen 127.0.0.1:{port} https\nInclude baseline.conf", main)
     if listens != 2 or includes != 1:
         raise SetupError(f"{source}/httpd.conf: expected 2 Listen and 1 Include credence.conf, "
