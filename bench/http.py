@@ -386,6 +386,7 @@ def parse_wrk(text):
     for percent in ("50", "99"):
         value = number(rf"^\s+{percent}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$")
         percentiles[percent] = milliseconds(*value) if value else None
+    maximum = number(r"^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m)\s")
     errors = number(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                     ("0", "0", "0", "0"))
     non2xx = number(r"Non-2xx or 3xx responses: (\d+)", ("0",))
@@ -395,6 +396,7 @@ def parse_wrk(text):
         "duration_ms": milliseconds(total[1], total[2]),
         "p50": percentiles["50"],
         "p99": percentiles["99"],
+        "max": milliseconds(*maximum) if maximum else None,
         "connect": int(errors[0]), "read": int(errors[1]), "write": int(errors[2]),
         "timeouts": int(errors[3]),
         "non2xx": int(non2xx[0]),
@@ -483,12 +485,12 @@ def ratio(rate, baseline_rate):
 def row(label, figures, baseline=None):
     quotient = ratio(figures["rate"], baseline["rate"]) if baseline else ""
     return (f"    {label:<18} {figures['rate']:>9.0f} {fmt_ms(figures['p50']):>9} "
-            f"{fmt_ms(figures['p99']):>9} {figures['non2xx']:>7} {figures['connect']:>7} "
+            f"{fmt_ms(figures['p99']):>9} {fmt_ms(figures['max']):>8} {figures['non2xx']:>7} {figures['connect']:>7} "
             f"{closed(figures):>7} {figures['timeouts']:>8} {quotient:>6}")
 
 
 def header_row():
-    return (f"    {'':<18} {'req/s':>9} {'p50':>9} {'p99':>9} {'non2xx':>7} {'connect':>7} "
+    return (f"    {'':<18} {'req/s':>9} {'p50':>9} {'p99':>9} {'max':>8} {'non2xx':>7} {'connect':>7} "
             f"{'rd/wr':>7} {'timeouts':>8} {'ratio':>6}")
 
 
@@ -635,8 +637,11 @@ def benchmark(stack, arguments):
               "the responder's exact bodies and headers"
               + (" (`return 200`)" if name.startswith("nginx") else " (static files)"), file=out)
     print(f"  wrk: {' '.join(load.command('URL', arguments.connections))}: keep-alive HTTP/1.1 "
-          "over TLS; latency is wrk's (no coordinated-omission correction; responses later than "
-          "--timeout count as timeouts and are left out of p50/p99)", file=out)
+          "over TLS", file=out)
+    print("  latency: wrk 4's percentiles include its coordinated-omission correction (a response "
+          "k times slower than a connection's mean request interval adds about k synthetic "
+          "samples), so a few stalls raise p99 a lot; max is the slowest real response; responses "
+          "later than --timeout count as timeouts and are left out of both", file=out)
     print("", file=out)
     print("correctness (one curl each, CA-verified TLS, before any load):", file=out)
     for name, path, response in checks:
@@ -720,7 +725,8 @@ def benchmark(stack, arguments):
             parts.append(f"apache {ratio(rates['apache'], rates['apache static'])} of apache static, "
                          f"{ratio(rates['apache'], rates['nginx static'])} of nginx static")
         print(f"    GET {path:<34} " + "; ".join(parts), file=out)
-    print(f"  load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=out)
+    print(f"  load average at end (this benchmark's own load included): "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=out)
     out.flush()
     return status
 
