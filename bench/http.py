@@ -58,7 +58,7 @@ sys.path.insert(0, os.path.join(REPO, "Tests", "e2e"))
 
 from stack import SetupError, Stack, free_ports  # noqa: E402
 
-# Paths under load, with what their JSON must hold.
+# Paths under load (check_document says what each must answer).
 ENDPOINTS = (
     "/.well-known/openid-configuration",
     "/jwks",
