@@ -72,7 +72,7 @@ def yaml_string(value):
 class Stack:
     def __init__(self, credence, database_url=None, postgres_dir=None,
                  postgres_script=None, webservers=("nginx", "apache"), keep=False,
-                 verbose=False):
+                 verbose=False, responder_workers=RESPONDER_WORKERS):
         self.credence = os.path.abspath(credence)
         self.external_database_url = database_url
         self.postgres_dir = postgres_dir
@@ -80,6 +80,8 @@ class Stack:
         self.webserver_names = tuple(webservers)
         self.keep = keep
         self.verbose = verbose
+        # The responder's `workers`; nginx's keepalive is sized from it.
+        self.responder_workers = responder_workers
         self.dir = None
         self.responder = None
         self.responder_log_file = None
@@ -159,7 +161,7 @@ class Stack:
             "# Written by Tests/e2e (end-to-end tests); deleted with its folder.",
             f"issuer: {yaml_string(self.issuer)}",
             f"listen: {yaml_string('unix:' + self.socket_path)}",
-            f"workers: {RESPONDER_WORKERS}",
+            f"workers: {self.responder_workers}",
             f"max_body_bytes: {RESPONDER_MAX_BODY}",
             # The web servers' workers run as www-data; the test's socket is
             # open to all local users (a deployment uses 0660 and a shared group).
@@ -231,7 +233,7 @@ class Stack:
                    "--socket", self.socket_path, "--port", str(port), "--mtls-port", str(mtls_port)]
         if name == "nginx":
             # The sizing rule: keepalive computed from the responder's workers.
-            command += ["--responder-workers", str(RESPONDER_WORKERS)]
+            command += ["--responder-workers", str(self.responder_workers)]
         server = WebServer(name, f"https://localhost:{port}", f"https://localhost:{mtls_port}", rundir)
         self.started_servers.append((name, script, rundir))
         self.log(self.run_checked(command, f"{name}.sh start").strip())
