@@ -16,16 +16,26 @@ let package = Package(
     targets: [
         // C libraries, each imported by exactly one wrapper target.
         .systemLibrary(
-            name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+            name: "CFastCGI",
+            pkgConfig: "fcgi",
+            providers: [.apt(["libfcgi-dev"])]
+        ),
         .systemLibrary(
-            name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .systemLibrary(
-            name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // Wrappers: the only targets that see C types.
         .target(
             name: "FastCGI",
-            dependencies: ["CFastCGI", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CFastCGI", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "PostgresLibPQ", dependencies: ["CLibPQ"]),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"]),
 
@@ -38,15 +48,18 @@ let package = Package(
         // Fuzzing and benchmarking of the JOSE layer (scripts/fuzz.sh, bench/jose.sh).
         .executableTarget(name: "FuzzJWS", dependencies: ["CredenceJOSE", "OpenSSLCrypto"]),
         .executableTarget(
-            name: "credence-bench", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
-            path: "Sources/CredenceBench"),
+            name: "credence-bench",
+            dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
+            path: "Sources/CredenceBench"
+        ),
 
         // The OAuth domain: no C, no I/O.
         .target(
             name: "CredenceCore",
             dependencies: [
                 "CredenceJOSE", "CredenceJSON", "OpenSSLCrypto", .product(name: "Logging", package: "swift-log"),
-            ]),
+            ]
+        ),
 
         // Adapters.
         .target(name: "CredencePostgres", dependencies: ["CredenceCore", "PostgresLibPQ"]),
@@ -55,7 +68,8 @@ let package = Package(
             dependencies: [
                 "CredenceCore", "CredenceJSON", "CredenceJOSE", "OpenSSLCrypto",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
-            ]),
+            ]
+        ),
 
         // The PostgreSQL tests' database: CREDENCE_TEST_DATABASE_URL or a throwaway cluster.
         .target(name: "PostgresTestSupport", dependencies: ["PostgresLibPQ"]),
@@ -71,28 +85,37 @@ let package = Package(
                 "OpenSSLCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ]
+        ),
 
         // Fuzz target for the web-server client-certificate parameter (see its source).
         .executableTarget(
-            name: "FuzzCertificateParameter", dependencies: ["OpenSSLCrypto"],
-            swiftSettings: [.enableExperimentalFeature("Extern")]),
+            name: "FuzzCertificateParameter",
+            dependencies: ["OpenSSLCrypto"],
+            swiftSettings: [.enableExperimentalFeature("Extern")]
+        ),
 
         .testTarget(
-            name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"],
-            resources: [.copy("Fixtures")]),
+            name: "OpenSSLCryptoTests",
+            dependencies: ["OpenSSLCrypto"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
         .testTarget(
-            name: "CredenceJOSETests", dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
-            resources: [.copy("Fixtures"), .copy("Interop")]),
+            name: "CredenceJOSETests",
+            dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
+            resources: [.copy("Fixtures"), .copy("Interop")]
+        ),
         .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
         .testTarget(
             name: "FastCGITests",
-            dependencies: ["FastCGI", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["FastCGI", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ", "PostgresTestSupport"]),
         .testTarget(
             name: "CredencePostgresTests",
-            dependencies: ["CredencePostgres", "CredenceTesting", "PostgresTestSupport"]),
+            dependencies: ["CredencePostgres", "CredenceTesting", "PostgresTestSupport"]
+        ),
     ]
 )

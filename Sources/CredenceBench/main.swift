@@ -38,7 +38,8 @@ func run(for duration: Duration, _ body: () throws -> Void) rethrows -> (Int, Do
 
 /// Operations per second of `jose` and `raw`, measured in alternating 100 ms slices for about
 /// `seconds` each, so that load from other processes hits both sides alike.
-func compare(_ seconds: Double, jose: () throws -> Void, raw: () throws -> Void) rethrows -> (jose: Double, raw: Double) {
+func compare(_ seconds: Double, jose: () throws -> Void, raw: () throws -> Void) rethrows -> (jose: Double, raw: Double)
+{
     for _ in 0..<20 {
         try jose()
         try raw()
@@ -68,19 +69,26 @@ struct Row {
 /// RFC 9068 access token claims as the token endpoint issues them.
 func accessTokenClaims() throws -> JWTClaims {
     try JWTClaims(
-        issuer: "https://as.bank.example", subject: "5a2c7e1b-8f3d-4c5e-9a7b-2d1e3f4a5b6c",
-        audience: ["https://api.bank.example"], expiresAt: 1_900_000_300, issuedAt: 1_900_000_000,
+        issuer: "https://as.bank.example",
+        subject: "5a2c7e1b-8f3d-4c5e-9a7b-2d1e3f4a5b6c",
+        audience: ["https://api.bank.example"],
+        expiresAt: 1_900_000_300,
+        issuedAt: 1_900_000_000,
         jwtID: "b7f3c2a1-9e8d-4f6a-8b5c-1d2e3f4a5b6c",
         other: [
             "client_id": "5a2c7e1b-8f3d-4c5e-9a7b-2d1e3f4a5b6c", "scope": "accounts payments fundsconfirmations",
             "cnf": ["x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"],
-        ])
+        ]
+    )
 }
 
 var rows: [Row] = []
 var overheads: [String] = []
 let claims = try accessTokenClaims()
-let rules = JWTValidationRules(expectedIssuer: "https://as.bank.example", acceptedAudiences: ["https://api.bank.example"])
+let rules = JWTValidationRules(
+    expectedIssuer: "https://as.bank.example",
+    acceptedAudiences: ["https://api.bank.example"]
+)
 for (algorithm, kind) in [(JWSAlgorithm.es256, KeyKind.ec(.p256)), (.ps256, .rsa(bits: 2048)), (.edDSA, .ed25519)] {
     let key = try PrivateKey.generate(kind)
     let signer = try JWSSigner(key: key, algorithm: algorithm, keyID: "2026-01-\(algorithm)")
@@ -127,7 +135,8 @@ for (algorithm, kind) in [(JWSAlgorithm.es256, KeyKind.ec(.p256)), (.ps256, .rsa
         "\(algorithm): parse \(String(format: "%.2f", parseOnly.1 / Double(parseOnly.0) * 1e6)) µs, kid lookup "
             + "\(String(format: "%.2f", lookupOnly.1 / Double(lookupOnly.0) * 1e6)) µs, claims serialize+encode "
             + "\(String(format: "%.2f", signOverhead.1 / Double(signOverhead.0) * 1e6)) µs, claims parse "
-            + "\(String(format: "%.2f", claimsOnly.1 / Double(claimsOnly.0) * 1e6)) µs")
+            + "\(String(format: "%.2f", claimsOnly.1 / Double(claimsOnly.0) * 1e6)) µs"
+    )
     print("token \(algorithm): \(token.utf8.count) bytes")
 }
 
@@ -139,7 +148,9 @@ print("alg    operation               JOSE ops/s   raw ops/s   JOSE/raw")
 for row in rows {
     let name = row.algorithm.padding(toLength: 6, withPad: " ", startingAt: 0)
     let operation = row.operation.padding(toLength: 22, withPad: " ", startingAt: 0)
-    print("\(name) \(operation) \(format(row.jose))  \(format(row.raw))   \(String(format: "%6.1f%%", 100 * row.jose / row.raw))")
+    print(
+        "\(name) \(operation) \(format(row.jose))  \(format(row.raw))   \(String(format: "%6.1f%%", 100 * row.jose / row.raw))"
+    )
 }
 
 print("")
@@ -161,7 +172,8 @@ if runOpenSSLSpeed {
         var speed: [String: (sign: Double, verify: Double)] = [:]
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: " ")
-            guard fields.count >= 4, let verify = Double(fields[fields.count - 1]), let sign = Double(fields[fields.count - 2])
+            guard fields.count >= 4, let verify = Double(fields[fields.count - 1]),
+                let sign = Double(fields[fields.count - 2])
             else { continue }
             if line.hasPrefix("rsa 2048") { speed["PS256"] = (sign, verify) }
             if line.contains("(nistp256)") { speed["ES256"] = (sign, verify) }
@@ -175,7 +187,9 @@ if runOpenSSLSpeed {
             let value = row.operation == "sign+encode" ? reference.sign : reference.verify
             let name = row.algorithm.padding(toLength: 6, withPad: " ", startingAt: 0)
             let operation = row.operation.padding(toLength: 13, withPad: " ", startingAt: 0)
-            print("\(name) \(operation) \(format(value))     \(format(row.jose))   \(String(format: "%6.1f%%", 100 * row.jose / value))")
+            print(
+                "\(name) \(operation) \(format(value))     \(format(row.jose))   \(String(format: "%6.1f%%", 100 * row.jose / value))"
+            )
         }
     } catch {
         print("openssl speed could not run: \(error)")

@@ -32,7 +32,9 @@ public final class CredenceApplication: Sendable {
         router.add("GET", EndpointPath.openIDConfiguration) { _ in metadataResponse }
         if !configuration.issuer.path.isEmpty {
             // RFC 8414 §3: for an issuer with a path, the well-known suffix goes before it.
-            router.addAbsolute("GET", EndpointPath.authorizationServerMetadata + configuration.issuer.path) { _ in metadataResponse }
+            router.addAbsolute("GET", EndpointPath.authorizationServerMetadata + configuration.issuer.path) { _ in
+                metadataResponse
+            }
         }
         let jwks = JWKSEndpoint(cache: signingKeys, store: services.signingKeyStore)
         router.add("GET", EndpointPath.jwks, handler: jwks.respond)

@@ -77,7 +77,8 @@ func LLVMFuzzerRunDriver(
 /// issue 75800). This entry point takes its place and runs libFuzzer's driver.
 @_cdecl("FuzzCertificateParameter_main")
 func fuzzerEntryPoint(
-    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    _ argc: CInt,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
     var argc = argc
     var argv = argv

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Runs a command and collects its standard output, with posix_spawn rather
@@ -16,7 +16,8 @@ enum Subprocess {
     /// The exit status and standard output of `arguments` (the first is an
     /// absolute path); standard error goes to the test log.
     static func run(
-        _ arguments: [String], environment extra: [String: String] = [:]
+        _ arguments: [String],
+        environment extra: [String: String] = [:]
     ) -> (status: Int32, output: String) {
         // One spawn at a time, so no other child of ours inherits this pipe
         // between pipe() and FD_CLOEXEC (a daemon holding it would block EOF).

@@ -2,9 +2,9 @@ import Foundation
 import PostgresLibPQ
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// The database the PostgreSQL tests run against, shared by every test of the

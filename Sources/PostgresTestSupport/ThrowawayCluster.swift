@@ -62,7 +62,9 @@ public final class ThrowawayCluster: Sendable {
 
     private static func script(_ command: String, _ directory: String) -> (status: Int32, output: String) {
         Subprocess.run(
-            ["/bin/bash", scriptPath, command, directory], environment: ["POSTGRES_CLUSTER_FAST": "1"])
+            ["/bin/bash", scriptPath, command, directory],
+            environment: ["POSTGRES_CLUSTER_FAST": "1"]
+        )
     }
 }
 

@@ -8,7 +8,9 @@ struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate the configuration file, naming every problem by its key.",
-        discussion: "Exits 0 when the file is usable, 78 when it is not (every problem is listed), 69 when --database is given and the database is unreachable or not migrated.")
+        discussion:
+            "Exits 0 when the file is usable, 78 when it is not (every problem is listed), 69 when --database is given and the database is unreachable or not migrated."
+    )
 
     @OptionGroup var options: ConfigurationOption
 
@@ -31,7 +33,9 @@ struct CheckConfigCommand: ParsableCommand {
             if status.isUpToDate {
                 print("database reachable, schema up to date (\(status.entries.count) migrations)")
             } else {
-                printError("database reachable but the schema is not up to date: \(status.pending.count) pending; run `credence migrate`")
+                printError(
+                    "database reachable but the schema is not up to date: \(status.pending.count) pending; run `credence migrate`"
+                )
                 throw ExitCode(69)
             }
         } catch let error as MigrationError {

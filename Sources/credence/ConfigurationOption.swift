@@ -9,8 +9,11 @@ struct ConfigurationOption: ParsableArguments {
     @Option(
         name: .shortAndLong,
         help: ArgumentHelp(
-            "Path of the YAML configuration file.", discussion: "Defaults to $CREDENCE_CONFIG, then /etc/credence/credence.yaml.",
-            valueName: "file"))
+            "Path of the YAML configuration file.",
+            discussion: "Defaults to $CREDENCE_CONFIG, then /etc/credence/credence.yaml.",
+            valueName: "file"
+        )
+    )
     var config: String?
 
     /// The path actually used.

@@ -18,5 +18,6 @@ struct Credence: ParsableCommand {
 
             Secrets can come from the environment instead of the file: CREDENCE_DATABASE_URL (libpq conninfo or URI) and CREDENCE_KEY_ENCRYPTION_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`).
             """,
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, MigrateCommand.self, KeysCommand.self])
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, MigrateCommand.self, KeysCommand.self]
+    )
 }

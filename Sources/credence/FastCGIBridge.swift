@@ -22,6 +22,10 @@ struct FastCGIBridge: FastCGIRequestHandler {
     }
 
     static func convert(_ response: HTTPResponse) -> FastCGIResponse {
-        FastCGIResponse(status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body)
+        FastCGIResponse(
+            status: response.status,
+            headers: response.headers.map { ($0.name, $0.value) },
+            body: response.body
+        )
     }
 }

@@ -9,21 +9,28 @@ struct MigrateCommand: ParsableCommand {
         abstract: "Apply pending database migrations (idempotent; safe to run from several hosts at once).",
         discussion: """
             All pending migrations run in one transaction (all or nothing) and are recorded in credence_schema_migrations with their checksums. An advisory lock keeps concurrent runs from racing. A migration that changed after it was applied, or a database migrated by a newer binary, stops the run with an error.
-            """)
+            """
+    )
 
     @OptionGroup var options: ConfigurationOption
 
     @Flag(help: "Only print which migrations are applied and which are pending.")
     var status = false
 
-    @Option(help: ArgumentHelp("Read migrations from this directory instead of the built-in set (development).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Read migrations from this directory instead of the built-in set (development).",
+            valueName: "dir"
+        )
+    )
     var directory: String?
 
     func run() throws {
         let configuration = try options.load()
         let connection = try configuration.connectForCommand()
         do {
-            let migrations = try directory.map { try MigrationSet.load(directory: URL(fileURLWithPath: $0)) } ?? .embedded()
+            let migrations =
+                try directory.map { try MigrationSet.load(directory: URL(fileURLWithPath: $0)) } ?? .embedded()
             let runner = MigrationRunner(connection: connection, migrations: migrations)
             if status {
                 for entry in try runner.status().entries {

@@ -18,7 +18,8 @@ struct ServeCommand: ParsableCommand {
             (the shipped nginx sample: 2 × 8 = 16 for 32 workers), or requests beyond the pool hang. See docs/web-servers.md for Apache.
 
             SIGTERM or SIGINT stops accepting, lets in-flight requests finish (up to shutdown_grace_seconds) and exits 0.
-            """)
+            """
+    )
 
     @OptionGroup var options: ConfigurationOption
 
@@ -55,11 +56,13 @@ struct ServeCommand: ParsableCommand {
             workerCount: configuration.workers,
             maxParametersBytes: configuration.maxHeaderBytes,
             maxBodyBytes: configuration.maxBodyBytes,
-            shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds))
+            shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds)
+        )
         let server: FastCGIServer
         do {
             server = try FastCGIServer(
-                configuration: fastCGIConfiguration, logger: LoggingSetup.logger("credence.fastcgi", level: configuration.logLevel)
+                configuration: fastCGIConfiguration,
+                logger: LoggingSetup.logger("credence.fastcgi", level: configuration.logLevel)
             ) { _ in
                 let services = PostgresWorkerServices(configuration: settings)
                 return FastCGIBridge(responder: application.makeResponder(services: services, logger: accessLogger))
@@ -74,7 +77,8 @@ struct ServeCommand: ParsableCommand {
             metadata: [
                 "issuer": .string(configuration.issuer.value), "listen": .string(configuration.listen.description),
                 "workers": .stringConvertible(configuration.workers),
-            ])
+            ]
+        )
         do {
             try server.run()
         } catch {
@@ -97,7 +101,9 @@ struct ServeCommand: ParsableCommand {
         do {
             let status = try MigrationRunner(connection: probe.connection, migrations: .embedded()).status()
             if !status.pending.isEmpty {
-                printError("the database schema is older than this binary (\(status.pending.count) pending migrations); run `credence migrate` first")
+                printError(
+                    "the database schema is older than this binary (\(status.pending.count) pending migrations); run `credence migrate` first"
+                )
                 throw ExitCode(78)
             }
         } catch let error as MigrationError {

@@ -8,7 +8,15 @@ import Testing
     let clock = FixedClock()
 
     func record(_ kid: String, _ state: SigningKeyState, publishUntil: Date? = nil) -> SigningKeyRecord {
-        SigningKeyRecord(kid: kid, algorithm: "ES256", state: state, publicJWK: "{}", sealedPrivateKey: [], createdAt: clock.now, publishUntil: publishUntil)
+        SigningKeyRecord(
+            kid: kid,
+            algorithm: "ES256",
+            state: state,
+            publicJWK: "{}",
+            sealedPrivateKey: [],
+            createdAt: clock.now,
+            publishUntil: publishUntil
+        )
     }
 
     @Test func reloadsOnlyAfterTheRefreshInterval() throws {

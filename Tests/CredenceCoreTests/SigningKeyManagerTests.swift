@@ -69,7 +69,9 @@ import Testing
 
     @Test func rotateWithoutANextKeyIsRefusedUnlessForced() throws {
         let first = try manager.generate(algorithm: .es256, now: clock.now)
-        #expect(throws: KeyManagementError.self) { try manager.rotate(algorithm: .ps256, now: clock.now, prePublication: 90) }
+        #expect(throws: KeyManagementError.self) {
+            try manager.rotate(algorithm: .ps256, now: clock.now, prePublication: 90)
+        }
         #expect(try store.allKeys().count == 1)
         let rotation = try manager.rotate(algorithm: .ps256, now: clock.now, prePublication: 90, force: true)
         #expect(rotation.retiredKID == first.kid)
@@ -80,7 +82,10 @@ import Testing
     @Test func aWrongKeyEncryptionKeyCannotOpenTheKey() throws {
         let record = try manager.generate(algorithm: .es256, now: clock.now)
         let other = SigningKeyManager(
-            store: store, encryptionKey: try KeyEncryptionKey(bytes: Array(repeating: 43, count: 32)), retiredKeyPublication: 360)
+            store: store,
+            encryptionKey: try KeyEncryptionKey(bytes: Array(repeating: 43, count: 32)),
+            retiredKeyPublication: 360
+        )
         #expect(throws: (any Error).self) { try other.signer(for: record) }
     }
 

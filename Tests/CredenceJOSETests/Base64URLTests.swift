@@ -52,7 +52,9 @@ import Testing
         #expect(try Base64.decode("+/+/") == [0xfb, 0xff, 0xbf])
     }
 
-    @Test(arguments: ["Zg", "Zg=", "Zm8", "Zg===", "Z===", "====", "Zh==", "Zm9=", "-_-_", "Zm9v\n", "Zm 9v", "Zg==Zg==", "=Zg="])
+    @Test(arguments: [
+        "Zg", "Zg=", "Zm8", "Zg===", "Z===", "====", "Zh==", "Zm9=", "-_-_", "Zm9v\n", "Zm 9v", "Zg==Zg==", "=Zg=",
+    ])
     func strictDecodingRefuses(_ text: String) {
         let error = #expect(throws: JOSEError.self) { try Base64.decode(text) }
         #expect(error?.code == .invalidBase64)
@@ -61,7 +63,11 @@ import Testing
     @Test func x5cInHeaderAndJWKDecode() throws {
         let signer = try JWSSigner(key: TestKeys.es256, algorithm: .es256, keyID: nil)
         let token = try signer.sign(payload: [1], type: nil, extraHeader: ["x5c": ["MAMCAQA=", "AQID"]])
-        #expect(try UnverifiedJWS(compact: token).header.certificateChainDER() == [[0x30, 0x03, 0x02, 0x01, 0x00], [1, 2, 3]])
+        #expect(
+            try UnverifiedJWS(compact: token).header.certificateChainDER() == [
+                [0x30, 0x03, 0x02, 0x01, 0x00], [1, 2, 3],
+            ]
+        )
         let bad = try signer.sign(payload: [1], type: nil, extraHeader: ["x5c": ["MAMCAQA"]])
         let error = #expect(throws: JOSEError.self) { try UnverifiedJWS(compact: bad).header.certificateChainDER() }
         #expect(error?.code == .invalidBase64)

@@ -9,7 +9,9 @@ import Testing
     static let es256JWK = JWK(publicKey: TestKeys.es256.publicKey, keyID: "ec-1")
 
     private func refusal(
-        _ compact: String, key: PublicKey = es256.publicKey, allowed: Set<JWSAlgorithm> = [.es256],
+        _ compact: String,
+        key: PublicKey = es256.publicKey,
+        allowed: Set<JWSAlgorithm> = [.es256],
         options: JWSParseOptions = .default
     ) -> JOSEError.Code? {
         do {
@@ -21,7 +23,12 @@ import Testing
     }
 
     @Test func control_aGoodTokenVerifies() throws {
-        let token = try Forge.signed(header: #"{"alg":"ES256"}"#, payload: claimsJSON, key: Self.es256, scheme: .ecdsa(.sha256))
+        let token = try Forge.signed(
+            header: #"{"alg":"ES256"}"#,
+            payload: claimsJSON,
+            key: Self.es256,
+            scheme: .ecdsa(.sha256)
+        )
         #expect(refusal(token) == nil)
     }
 
@@ -31,7 +38,9 @@ import Testing
         let withSignature = Forge.token(header: #"{"alg":"none"}"#, payload: claimsJSON)
         #expect(refusal(withSignature) == .unsupportedAlgorithm)
         for variant in ["None", "NONE", "nOnE"] {
-            #expect(refusal(Forge.token(header: #"{"alg":"\#(variant)"}"#, payload: claimsJSON)) == .unsupportedAlgorithm)
+            #expect(
+                refusal(Forge.token(header: #"{"alg":"\#(variant)"}"#, payload: claimsJSON)) == .unsupportedAlgorithm
+            )
         }
     }
 
@@ -45,17 +54,27 @@ import Testing
         #expect(refusal(token, key: rsa, allowed: Set(JWSAlgorithm.allCases)) == .unsupportedAlgorithm)
         let jwk = JWK(publicKey: rsa, keyID: "rsa")
         let error = #expect(throws: JOSEError.self) {
-            try UnverifiedJWS(compact: token).verify(using: JWKSet(keys: [jwk]), allowedAlgorithms: Set(JWSAlgorithm.allCases))
+            try UnverifiedJWS(compact: token).verify(
+                using: JWKSet(keys: [jwk]),
+                allowedAlgorithms: Set(JWSAlgorithm.allCases)
+            )
         }
         #expect(error?.code == .unsupportedAlgorithm)
         for hmac in ["HS384", "HS512"] {
-            #expect(refusal(Forge.token(header: #"{"alg":"\#(hmac)"}"#, payload: claimsJSON), key: rsa) == .unsupportedAlgorithm)
+            #expect(
+                refusal(Forge.token(header: #"{"alg":"\#(hmac)"}"#, payload: claimsJSON), key: rsa)
+                    == .unsupportedAlgorithm
+            )
         }
     }
 
     /// CVE-2022-21449: an ES256 signature of r = s = 0 must never verify.
     @Test func es256WithZeroSignatureIsRefused() {
-        let token = Forge.token(header: #"{"alg":"ES256"}"#, payload: claimsJSON, signature: [UInt8](repeating: 0, count: 64))
+        let token = Forge.token(
+            header: #"{"alg":"ES256"}"#,
+            payload: claimsJSON,
+            signature: [UInt8](repeating: 0, count: 64)
+        )
         #expect(refusal(token) == .invalidSignature)
     }
 
@@ -84,7 +103,9 @@ import Testing
         let good = try TestKeys.rsa.sign(message: Array(input.utf8), scheme: .rsaPSS(.sha256))
         let key = TestKeys.rsa.publicKey
         #expect(refusal(input + "." + Base64URL.encode(good), key: key, allowed: [.ps256]) == nil)
-        #expect(refusal(input + "." + Base64URL.encode(good.dropLast()), key: key, allowed: [.ps256]) == .invalidSignature)
+        #expect(
+            refusal(input + "." + Base64URL.encode(good.dropLast()), key: key, allowed: [.ps256]) == .invalidSignature
+        )
         #expect(refusal(input + "." + Base64URL.encode(good + [0]), key: key, allowed: [.ps256]) == .invalidSignature)
         #expect(refusal(input + "." + Base64URL.encode([0] + good), key: key, allowed: [.ps256]) == .invalidSignature)
     }
@@ -105,7 +126,12 @@ import Testing
 
     @Test(arguments: Mangle.allCases)
     func paddingOrWhitespaceIsRefused(_ mangle: Mangle) throws {
-        let token = try Forge.signed(header: #"{"alg":"ES256"}"#, payload: claimsJSON, key: Self.es256, scheme: .ecdsa(.sha256))
+        let token = try Forge.signed(
+            header: #"{"alg":"ES256"}"#,
+            payload: claimsJSON,
+            key: Self.es256,
+            scheme: .ecdsa(.sha256)
+        )
         let parts = token.split(separator: ".").map(String.init)
         #expect(refusal(mangle.apply(parts[0], parts[1], parts[2])) == .invalidBase64URL)
     }
@@ -114,7 +140,12 @@ import Testing
         // A signature whose base64url form contains - or _: its standard-base64 form has + or /.
         var token: String
         repeat {
-            token = try Forge.signed(header: #"{"alg":"ES256"}"#, payload: claimsJSON, key: Self.es256, scheme: .ecdsa(.sha256))
+            token = try Forge.signed(
+                header: #"{"alg":"ES256"}"#,
+                payload: claimsJSON,
+                key: Self.es256,
+                scheme: .ecdsa(.sha256)
+            )
         } while !token.split(separator: ".")[2].contains(where: { $0 == "-" || $0 == "_" })
         #expect(refusal(token) == nil)
         let plusSlash = String(token.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
@@ -150,8 +181,16 @@ import Testing
         #expect(refusal(Forge.token(header: header, payload: claimsJSON)) == .tooDeep)
         // In the payload: parsing succeeds (the payload is opaque), the claims do not.
         let payload = #"{"x":"# + String(repeating: "{\"a\":", count: 100) + "1" + String(repeating: "}", count: 101)
-        let token = try Forge.signed(header: #"{"alg":"ES256"}"#, payload: payload, key: Self.es256, scheme: .ecdsa(.sha256))
-        let verified = try UnverifiedJWS(compact: token).verify(using: Self.es256.publicKey, allowedAlgorithms: [.es256])
+        let token = try Forge.signed(
+            header: #"{"alg":"ES256"}"#,
+            payload: payload,
+            key: Self.es256,
+            scheme: .ecdsa(.sha256)
+        )
+        let verified = try UnverifiedJWS(compact: token).verify(
+            using: Self.es256.publicKey,
+            allowedAlgorithms: [.es256]
+        )
         let error = #expect(throws: JOSEError.self) { try verified.claims() }
         #expect(error?.code == .tooDeep)
     }
@@ -161,8 +200,12 @@ import Testing
         let token = try Forge.signed(header: header, payload: claimsJSON, key: Self.es256, scheme: .ecdsa(.sha256))
         #expect(refusal(token) == .unknownCriticalHeader)
         // RFC 7797's b64 is not implemented either.
-        let b64 = try Forge.signed(header: #"{"alg":"ES256","crit":["b64"],"b64":false}"#, payload: claimsJSON,
-            key: Self.es256, scheme: .ecdsa(.sha256))
+        let b64 = try Forge.signed(
+            header: #"{"alg":"ES256","crit":["b64"],"b64":false}"#,
+            payload: claimsJSON,
+            key: Self.es256,
+            scheme: .ecdsa(.sha256)
+        )
         #expect(refusal(b64) == .unknownCriticalHeader)
         // Understood by configuration, it passes.
         #expect(refusal(token, options: JWSParseOptions(understoodCriticalHeaders: ["exp"])) == nil)
@@ -188,8 +231,16 @@ import Testing
 
     @Test func duplicateClaimIsRefused() throws {
         let payload = #"{"iss":"https://issuer.example","sub":"a","sub":"b","exp":2000000000}"#
-        let token = try Forge.signed(header: #"{"alg":"ES256"}"#, payload: payload, key: Self.es256, scheme: .ecdsa(.sha256))
-        let verified = try UnverifiedJWS(compact: token).verify(using: Self.es256.publicKey, allowedAlgorithms: [.es256])
+        let token = try Forge.signed(
+            header: #"{"alg":"ES256"}"#,
+            payload: payload,
+            key: Self.es256,
+            scheme: .ecdsa(.sha256)
+        )
+        let verified = try UnverifiedJWS(compact: token).verify(
+            using: Self.es256.publicKey,
+            allowedAlgorithms: [.es256]
+        )
         let error = #expect(throws: JOSEError.self) { try verified.claims() }
         #expect(error?.code == .duplicateMember)
         let peek = #expect(throws: JOSEError.self) { try UnverifiedJWS(compact: token).unverifiedClaims() }
@@ -202,12 +253,17 @@ import Testing
     ])
     func keyTypeAlgorithmMismatchIsRefused(algorithm: JWSAlgorithm, kind: KeyKind) throws {
         let signingKey = TestKeys.key(for: algorithm)
-        let token = try JWSSigner(key: signingKey, algorithm: algorithm, keyID: "k").sign(payload: Array(claimsJSON.utf8))
+        let token = try JWSSigner(key: signingKey, algorithm: algorithm, keyID: "k").sign(
+            payload: Array(claimsJSON.utf8)
+        )
         let wrongKey = kind == .rsa(bits: 2048) ? TestKeys.rsa : TestKeys.make(kind)
         #expect(refusal(token, key: wrongKey.publicKey, allowed: Set(JWSAlgorithm.allCases)) == .keyAlgorithmMismatch)
         let jwk = JWK(publicKey: wrongKey.publicKey, keyID: "k")
         let error = #expect(throws: JOSEError.self) {
-            try UnverifiedJWS(compact: token).verify(using: JWKSet(keys: [jwk]), allowedAlgorithms: Set(JWSAlgorithm.allCases))
+            try UnverifiedJWS(compact: token).verify(
+                using: JWKSet(keys: [jwk]),
+                allowedAlgorithms: Set(JWSAlgorithm.allCases)
+            )
         }
         #expect(error?.code == .keyAlgorithmMismatch)
     }
@@ -228,17 +284,27 @@ import Testing
     }
 
     @Test func emptyAllowlistAcceptsNothing() throws {
-        let token = try Forge.signed(header: #"{"alg":"ES256"}"#, payload: claimsJSON, key: Self.es256, scheme: .ecdsa(.sha256))
+        let token = try Forge.signed(
+            header: #"{"alg":"ES256"}"#,
+            payload: claimsJSON,
+            key: Self.es256,
+            scheme: .ecdsa(.sha256)
+        )
         #expect(refusal(token, allowed: []) == .algorithmNotAllowed)
     }
 
-    @Test(arguments: ["", ".", "..", "a.b", "a.b.c.d", "a.b.c.d.e", "...", "eyJhbGciOiJFUzI1NiJ9..c", "eyJhbGciOiJFUzI1NiJ9.b."])
+    @Test(arguments: [
+        "", ".", "..", "a.b", "a.b.c.d", "a.b.c.d.e", "...", "eyJhbGciOiJFUzI1NiJ9..c", "eyJhbGciOiJFUzI1NiJ9.b.",
+    ])
     func malformedStructureIsRefused(_ token: String) {
         let code = refusal(token)
         #expect(code == .malformedJWS || code == .invalidBase64URL, "\(token)")
     }
 
-    @Test(arguments: [#"{"kid":"x"}"#, #"{"alg":256}"#, #"{"alg":null}"#, #"{"alg":"ES256","kid":7}"#, #"{"alg":"ES256","typ":["JWT"]}"#])
+    @Test(arguments: [
+        #"{"kid":"x"}"#, #"{"alg":256}"#, #"{"alg":null}"#, #"{"alg":"ES256","kid":7}"#,
+        #"{"alg":"ES256","typ":["JWT"]}"#,
+    ])
     func badHeaderMembersAreRefused(_ header: String) {
         #expect(refusal(Forge.token(header: header, payload: claimsJSON)) == .invalidHeader)
     }

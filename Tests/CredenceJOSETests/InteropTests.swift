@@ -9,7 +9,12 @@ import Testing
 ///
 /// Skipped, with the reason shown, only when `python3` or `joserfc` is missing; CI must have
 /// both (`pip install joserfc==1.6.5`).
-@Suite(.enabled(if: JoserfcDriver.isAvailable || JoserfcDriver.isRequired, "python3 with joserfc is not available; CI must pip install joserfc==1.6.5"))
+@Suite(
+    .enabled(
+        if: JoserfcDriver.isAvailable || JoserfcDriver.isRequired,
+        "python3 with joserfc is not available; CI must pip install joserfc==1.6.5"
+    )
+)
 struct InteropTests {
     static let claims: JSONObject = [
         "iss": "https://issuer.example", "sub": "client-1", "aud": "https://as.example", "exp": 2_000_000_000,
@@ -34,12 +39,20 @@ struct InteropTests {
             }
             let jwk = try JWK(json: jwkObject)
             #expect(jwk.thumbprintBase64URL() == result["thumbprint"]?.stringValue, "thumbprint \(algorithm)")
-            let verified = try UnverifiedJWS(compact: token).verify(using: JWKSet(keys: [jwk]), allowedAlgorithms: [algorithm])
+            let verified = try UnverifiedJWS(compact: token).verify(
+                using: JWKSet(keys: [jwk]),
+                allowedAlgorithms: [algorithm]
+            )
             let claims = try verified.claims()
             #expect(claims.object == Self.claims, "claims \(algorithm)")
             #expect(throws: Never.self) {
-                try claims.validate(nowSeconds: 1_999_999_500, rules: JWTValidationRules(
-                    expectedIssuer: "https://issuer.example", acceptedAudiences: ["https://as.example"]))
+                try claims.validate(
+                    nowSeconds: 1_999_999_500,
+                    rules: JWTValidationRules(
+                        expectedIssuer: "https://issuer.example",
+                        acceptedAudiences: ["https://as.example"]
+                    )
+                )
             }
             // And a tampered copy does not verify here.
             let tampered = String(token.dropLast(2)) + (token.hasSuffix("AA") ? "BA" : "AA")
@@ -53,14 +66,30 @@ struct InteropTests {
         var cases: [JSONValue] = []
         var thumbprints: [String] = []
         for algorithm in JWSAlgorithm.allCases {
-            let signer = try JWSSigner(key: TestKeys.key(for: algorithm), algorithm: algorithm, keyID: "credence-\(algorithm)")
+            let signer = try JWSSigner(
+                key: TestKeys.key(for: algorithm),
+                algorithm: algorithm,
+                keyID: "credence-\(algorithm)"
+            )
             let token = try signer.sign(claims: JWTClaims(Self.claims), type: "JWT")
-            cases.append(.object(["alg": .string(algorithm.rawValue), "jwk": .object(signer.publicJWK.jsonObject), "token": .string(token)]))
+            cases.append(
+                .object([
+                    "alg": .string(algorithm.rawValue), "jwk": .object(signer.publicJWK.jsonObject),
+                    "token": .string(token),
+                ])
+            )
             thumbprints.append(signer.publicJWK.thumbprintBase64URL())
         }
         // A control that must fail there: a valid ES256 token presented with another key.
-        let control = try JWSSigner(key: TestKeys.make(.ec(.p256)), algorithm: .es256, keyID: "x").sign(claims: JWTClaims(Self.claims))
-        cases.append(.object(["alg": "ES256", "jwk": .object(JWK(publicKey: TestKeys.es256.publicKey, keyID: "x").jsonObject), "token": .string(control)]))
+        let control = try JWSSigner(key: TestKeys.make(.ec(.p256)), algorithm: .es256, keyID: "x").sign(
+            claims: JWTClaims(Self.claims)
+        )
+        cases.append(
+            .object([
+                "alg": "ES256", "jwk": .object(JWK(publicKey: TestKeys.es256.publicKey, keyID: "x").jsonObject),
+                "token": .string(control),
+            ])
+        )
 
         let output = try JoserfcDriver.run("verify", input: JSONValue.array(cases).serialized())
         guard case .array(let results) = try JSONValue.parse(output), results.count == cases.count else {
@@ -113,7 +142,10 @@ enum JoserfcDriver {
         let errors = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "joserfc_interop.py \(command) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+            throw Failure(
+                description:
+                    "joserfc_interop.py \(command) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))"
+            )
         }
         return [UInt8](output)
     }

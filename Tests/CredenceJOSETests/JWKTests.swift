@@ -60,7 +60,13 @@ import Testing
     @Test func exportRoundTripsAndHasNoPrivateMembers() throws {
         for kind in [KeyKind.rsa(bits: 2048), .ec(.p256), .ec(.p384), .ec(.p521), .ed25519] {
             let key = try PrivateKey.generate(kind)
-            let jwk = JWK(publicKey: key.publicKey, keyID: "k1", use: "sig", algorithm: .es256, keyOperations: ["verify"])
+            let jwk = JWK(
+                publicKey: key.publicKey,
+                keyID: "k1",
+                use: "sig",
+                algorithm: .es256,
+                keyOperations: ["verify"]
+            )
             let object = jwk.jsonObject
             #expect(Set(object.names).isDisjoint(with: JWK.privateMemberNames))
             #expect(object["kid"] == "k1" && object["use"] == "sig" && object["alg"] == "ES256")
@@ -99,7 +105,9 @@ import Testing
     }
 
     @Test func lookupByKIDAndAlgorithm() throws {
-        let set = JWKSet(keys: [Self.jwk(TestKeys.es256, "ec"), Self.jwk(TestKeys.rsa, "rsa"), Self.jwk(TestKeys.ed25519, "ed")])
+        let set = JWKSet(keys: [
+            Self.jwk(TestKeys.es256, "ec"), Self.jwk(TestKeys.rsa, "rsa"), Self.jwk(TestKeys.ed25519, "ed"),
+        ])
         #expect(try set.key(forKID: "ec", algorithm: .es256).keyID == "ec")
         #expect(try set.key(forKID: "rsa", algorithm: .ps256).keyID == "rsa")
         #expect(try set.key(forKID: "ed", algorithm: .edDSA).keyID == "ed")
@@ -169,7 +177,9 @@ import Testing
     }
 
     @Test func exportedSetReparses() throws {
-        let set = JWKSet(keys: [Self.jwk(TestKeys.es256, "ec", alg: .es256), Self.jwk(TestKeys.rsa, "rsa", alg: .ps256)])
+        let set = JWKSet(keys: [
+            Self.jwk(TestKeys.es256, "ec", alg: .es256), Self.jwk(TestKeys.rsa, "rsa", alg: .ps256),
+        ])
         let text = JSONValue.object(set.jsonObject).serialized()
         let reparsed = try JWKSet.parse(text)
         #expect(reparsed.keys.map(\.keyID) == ["ec", "rsa"])

@@ -9,8 +9,14 @@ import Testing
         let key = TestKeys.key(for: algorithm)
         let signer = try JWSSigner(key: key, algorithm: algorithm, keyID: "k-1")
         let claims = try JWTClaims(
-            issuer: "https://as.example", subject: "client", audience: ["https://rs.example"], expiresAt: 2_000_000_000,
-            issuedAt: 1_999_999_000, jwtID: "id-1", other: ["client_id": "client", "scope": "accounts"])
+            issuer: "https://as.example",
+            subject: "client",
+            audience: ["https://rs.example"],
+            expiresAt: 2_000_000_000,
+            issuedAt: 1_999_999_000,
+            jwtID: "id-1",
+            other: ["client_id": "client", "scope": "accounts"]
+        )
         let token = try signer.sign(claims: claims, type: "at+jwt")
         let jws = try UnverifiedJWS(compact: token)
         #expect(jws.header.algorithm == algorithm)
@@ -22,8 +28,13 @@ import Testing
         #expect(read.issuer == "https://as.example")
         #expect(read["scope"] == "accounts")
         #expect(throws: Never.self) {
-            try read.validate(nowSeconds: 1_999_999_500, rules: JWTValidationRules(
-                expectedIssuer: "https://as.example", acceptedAudiences: ["https://rs.example"]))
+            try read.validate(
+                nowSeconds: 1_999_999_500,
+                rules: JWTValidationRules(
+                    expectedIssuer: "https://as.example",
+                    acceptedAudiences: ["https://rs.example"]
+                )
+            )
         }
     }
 

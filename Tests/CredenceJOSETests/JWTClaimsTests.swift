@@ -9,8 +9,10 @@ import Testing
     static func claims(_ json: String) throws -> JWTClaims { try JWTClaims(JSONObject.parse(json)) }
 
     static let rules = JWTValidationRules(
-        expectedIssuer: "https://issuer.example", acceptedAudiences: ["https://as.example", "https://as.example/token"],
-        requiredClaims: ["exp", "iat", "jti"])
+        expectedIssuer: "https://issuer.example",
+        acceptedAudiences: ["https://as.example", "https://as.example/token"],
+        requiredClaims: ["exp", "iat", "jti"]
+    )
 
     func code(_ json: String, rules: JWTValidationRules = rules, now: Int64 = now) -> JOSEError.Code? {
         do {
@@ -26,7 +28,8 @@ import Testing
 
     @Test func typedAccessors() throws {
         let claims = try Self.claims(
-            #"{"iss":"i","sub":"s","aud":["a","b"],"exp":1800000100,"nbf":1799999900,"iat":1799999950.7,"jti":"j","scope":"x"}"#)
+            #"{"iss":"i","sub":"s","aud":["a","b"],"exp":1800000100,"nbf":1799999900,"iat":1799999950.7,"jti":"j","scope":"x"}"#
+        )
         #expect(claims.issuer == "i")
         #expect(claims.subject == "s")
         #expect(claims.audience == ["a", "b"])
@@ -40,9 +43,17 @@ import Testing
     }
 
     @Test func validClaimsPass() {
-        #expect(code(#"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#) == nil)
+        #expect(
+            code(
+                #"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#
+            ) == nil
+        )
         // aud as an array with one accepted value among others.
-        #expect(code(#"{"iss":"https://issuer.example","aud":["x","https://as.example/token"],"exp":1800000100,"iat":1800000000,"jti":"1"}"#) == nil)
+        #expect(
+            code(
+                #"{"iss":"https://issuer.example","aud":["x","https://as.example/token"],"exp":1800000100,"iat":1800000000,"jti":"1"}"#
+            ) == nil
+        )
     }
 
     @Test func dateOverloadUsesTheGivenInstant() throws {
@@ -77,33 +88,65 @@ import Testing
 
     @Test(arguments: ["exp", "iat", "jti"])
     func requiredClaimsMustBePresent(_ missing: String) throws {
-        var object = try JSONObject.parse(#"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#)
+        var object = try JSONObject.parse(
+            #"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#
+        )
         object[missing] = nil
-        let error = #expect(throws: JOSEError.self) { try JWTClaims(object).validate(nowSeconds: Self.now, rules: Self.rules) }
+        let error = #expect(throws: JOSEError.self) {
+            try JWTClaims(object).validate(nowSeconds: Self.now, rules: Self.rules)
+        }
         #expect(error?.code == .missingClaim)
     }
 
     @Test func issuerMustMatch() {
-        #expect(code(#"{"iss":"https://evil.example","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#) == .issuerMismatch)
+        #expect(
+            code(
+                #"{"iss":"https://evil.example","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#
+            ) == .issuerMismatch
+        )
         #expect(code(#"{"aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#) == .issuerMismatch)
-        #expect(code(#"{"iss":"https://issuer.example/","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#) == .issuerMismatch)
+        #expect(
+            code(
+                #"{"iss":"https://issuer.example/","aud":"https://as.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#
+            ) == .issuerMismatch
+        )
     }
 
     @Test func audienceMustMatch() {
-        #expect(code(#"{"iss":"https://issuer.example","aud":"https://other.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#) == .audienceMismatch)
-        #expect(code(#"{"iss":"https://issuer.example","aud":[],"exp":1800000100,"iat":1800000000,"jti":"1"}"#) == .audienceMismatch)
-        #expect(code(#"{"iss":"https://issuer.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#) == .audienceMismatch)
+        #expect(
+            code(
+                #"{"iss":"https://issuer.example","aud":"https://other.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#
+            ) == .audienceMismatch
+        )
+        #expect(
+            code(#"{"iss":"https://issuer.example","aud":[],"exp":1800000100,"iat":1800000000,"jti":"1"}"#)
+                == .audienceMismatch
+        )
+        #expect(
+            code(#"{"iss":"https://issuer.example","exp":1800000100,"iat":1800000000,"jti":"1"}"#) == .audienceMismatch
+        )
     }
 
     @Test func lifetimeLimit() {
         var rules = Self.rules
         rules.maximumLifetime = 300
-        #expect(code(#"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000300,"iat":1800000000,"jti":"1"}"#, rules: rules) == nil)
-        #expect(code(#"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000301,"iat":1800000000,"jti":"1"}"#, rules: rules) == .lifetimeTooLong)
+        #expect(
+            code(
+                #"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000300,"iat":1800000000,"jti":"1"}"#,
+                rules: rules
+            ) == nil
+        )
+        #expect(
+            code(
+                #"{"iss":"https://issuer.example","aud":"https://as.example","exp":1800000301,"iat":1800000000,"jti":"1"}"#,
+                rules: rules
+            ) == .lifetimeTooLong
+        )
     }
 
     @Test(arguments: [
-        #"{"iss":1}"#, #"{"sub":null}"#, #"{"aud":1}"#, #"{"aud":["a",2]}"#, #"{"aud":{"a":1}}"#, #"{"exp":"1800000000"}"#,
+        #"{"iss":1}"#, #"{"sub":null}"#, #"{"aud":1}"#, #"{"aud":["a",2]}"#, #"{"aud":{"a":1}}"#,
+        #"{"exp":"1800000000"}"#,
         #"{"nbf":true}"#, #"{"iat":[1]}"#, #"{"jti":7}"#, #"{"exp":1e300}"#,
     ])
     func wronglyTypedRegisteredClaimsAreRefused(_ json: String) {
@@ -117,8 +160,17 @@ import Testing
         }
         #expect(error?.code == .duplicateMember)
         let built = try JWTClaims(
-            issuer: "i", subject: "s", audience: ["a"], expiresAt: 10, issuedAt: 5, jwtID: "j", other: ["scope": "x y"])
-        #expect(String(decoding: built.serialized(), as: UTF8.self)
-            == #"{"iss":"i","sub":"s","aud":"a","exp":10,"iat":5,"jti":"j","scope":"x y"}"#)
+            issuer: "i",
+            subject: "s",
+            audience: ["a"],
+            expiresAt: 10,
+            issuedAt: 5,
+            jwtID: "j",
+            other: ["scope": "x y"]
+        )
+        #expect(
+            String(decoding: built.serialized(), as: UTF8.self)
+                == #"{"iss":"i","sub":"s","aud":"a","exp":10,"iat":5,"jti":"j","scope":"x y"}"#
+        )
     }
 }

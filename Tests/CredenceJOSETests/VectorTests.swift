@@ -27,7 +27,9 @@ import Testing
         var parts = try vector.string("compact").split(separator: ".").map(String.init)
         parts[1] = Base64URL.encode(Array(#"{"iss":"joe","exp":1300819381}"#.utf8))
         let forged = try UnverifiedJWS(compact: parts.joined(separator: "."))
-        let forgedError = #expect(throws: JOSEError.self) { try forged.verify(using: jwk, allowedAlgorithms: [algorithm]) }
+        let forgedError = #expect(throws: JOSEError.self) {
+            try forged.verify(using: jwk, allowedAlgorithms: [algorithm])
+        }
         #expect(forgedError?.code == .invalidSignature)
     }
 
@@ -79,7 +81,9 @@ import Testing
         // the same signature verifying).
         let key = try PrivateKey(pkcs8PEM: vector.string("private_key_pkcs8_pem"))
         let signed = try JWSSigner(key: key, algorithm: .edDSA, keyID: nil).sign(
-            payload: Array(try vector.string("payload").utf8), type: nil)
+            payload: Array(try vector.string("payload").utf8),
+            type: nil
+        )
         #expect(signed == compact)
         // And the cookbook's rendering agrees.
         let cookbook = try Fixtures.object("rfc7520/curve25519/jws.json")

@@ -35,43 +35,82 @@ import Testing
     func token(chain: [Certificate], extra: JSONObject = [:]) throws -> UnverifiedJWS {
         var header = extra
         header["x5c"] = .array(chain.map { .string(Data($0.derEncoded).base64EncodedString()) })
-        let compact = try signer.sign(payload: Array(#"{"iss":"directory","software_id":"abc"}"#.utf8), extraHeader: header)
+        let compact = try signer.sign(
+            payload: Array(#"{"iss":"directory","software_id":"abc"}"#.utf8),
+            extraHeader: header
+        )
         return try UnverifiedJWS(compact: compact)
     }
 
     @Test func aChainToATrustedRootVerifies() throws {
         let jws = try token(chain: [leaf, intermediate])
-        let result = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        let result = try jws.verify(
+            usingCertificateChainTrustedBy: trustStore,
+            at: Self.validationTime,
+            allowedAlgorithms: [.es256]
+        )
         #expect(result.chain.count == 3)
         #expect(result.chain.first == leaf)
         #expect(try result.jws.claims().issuer == "directory")
     }
 
     @Test func aMatchingThumbprintHeaderIsAccepted() throws {
-        let jws = try token(chain: [leaf, intermediate], extra: ["x5t#S256": .string(Base64URL.encode(leaf.sha256Thumbprint))])
-        _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        let jws = try token(
+            chain: [leaf, intermediate],
+            extra: ["x5t#S256": .string(Base64URL.encode(leaf.sha256Thumbprint))]
+        )
+        _ = try jws.verify(
+            usingCertificateChainTrustedBy: trustStore,
+            at: Self.validationTime,
+            allowedAlgorithms: [.es256]
+        )
     }
 
     @Test func aChainThatIncludesItsRootVerifies() throws {
         let root = try Self.certificate("root-ca.pem")
         let jws = try token(chain: [leaf, intermediate, root])
-        let result = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+        let result = try jws.verify(
+            usingCertificateChainTrustedBy: trustStore,
+            at: Self.validationTime,
+            allowedAlgorithms: [.es256]
+        )
         #expect(result.chain.count == 3)
     }
 
     @Test func aMatchingSHA1ThumbprintHeaderIsAcceptedAndAWrongOneRefused() throws {
-        let good = try token(chain: [leaf, intermediate], extra: ["x5t": .string(Base64URL.encode(leaf.sha1ThumbprintForComparison))])
-        _ = try good.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
-        let bad = try token(chain: [leaf, intermediate], extra: ["x5t": .string(Base64URL.encode(intermediate.sha1ThumbprintForComparison))])
+        let good = try token(
+            chain: [leaf, intermediate],
+            extra: ["x5t": .string(Base64URL.encode(leaf.sha1ThumbprintForComparison))]
+        )
+        _ = try good.verify(
+            usingCertificateChainTrustedBy: trustStore,
+            at: Self.validationTime,
+            allowedAlgorithms: [.es256]
+        )
+        let bad = try token(
+            chain: [leaf, intermediate],
+            extra: ["x5t": .string(Base64URL.encode(intermediate.sha1ThumbprintForComparison))]
+        )
         expectJOSEError(.untrustedCertificateChain) {
-            _ = try bad.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try bad.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
     @Test func aWrongThumbprintHeaderIsRefused() throws {
-        let jws = try token(chain: [leaf, intermediate], extra: ["x5t#S256": .string(Base64URL.encode(intermediate.sha256Thumbprint))])
+        let jws = try token(
+            chain: [leaf, intermediate],
+            extra: ["x5t#S256": .string(Base64URL.encode(intermediate.sha256Thumbprint))]
+        )
         expectJOSEError(.untrustedCertificateChain) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
@@ -79,14 +118,22 @@ import Testing
         let jws = try token(chain: [leaf, intermediate])
         let otherStore = try CertificateTrustStore(pemBundle: Self.pem("untrusted-root-ca.pem"))
         expectChainRefused([.unableToGetIssuer, .untrustedRoot]) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: otherStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: otherStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
     @Test func aMissingIntermediateIsRefused() throws {
         let jws = try token(chain: [leaf])
         expectChainRefused([.unableToGetIssuer]) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
@@ -99,38 +146,62 @@ import Testing
     }
 
     @Test func anIntermediateThatIsNotACAIsRefused() throws {
-        let jws = try token(chain: [Self.certificate("leaf-under-non-ca.pem"), Self.certificate("non-ca-intermediate.pem"), intermediate])
+        let jws = try token(chain: [
+            Self.certificate("leaf-under-non-ca.pem"), Self.certificate("non-ca-intermediate.pem"), intermediate,
+        ])
         expectChainRefused([.invalidCA]) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
     @Test func aSelfSignedLeafPresentedAsChainIsRefused() throws {
         let jws = try token(chain: [Self.certificate("self-signed-leaf.pem")])
         expectChainRefused([.selfSignedLeafNotTrusted, .untrustedRoot, .unableToGetIssuer]) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
     @Test func aTrustedChainDoesNotMakeAnotherKeysSignatureValid() throws {
         // The chain is good but the token was signed by a different key.
         let other = try JWSSigner(key: PrivateKey.generate(.ec(.p256)), algorithm: .es256, keyID: nil)
-        let header: JSONObject = ["x5c": .array([leaf, intermediate].map { .string(Data($0.derEncoded).base64EncodedString()) })]
+        let header: JSONObject = [
+            "x5c": .array([leaf, intermediate].map { .string(Data($0.derEncoded).base64EncodedString()) })
+        ]
         let jws = try UnverifiedJWS(compact: other.sign(payload: Array("{}".utf8), extraHeader: header))
         expectJOSEError(.invalidSignature) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
     @Test func theAllowlistStillApplies() throws {
         let jws = try token(chain: [leaf, intermediate])
         expectJOSEError(.algorithmNotAllowed) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.ps256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.ps256]
+            )
         }
     }
 
     @discardableResult
-    func expectJOSEError(_ code: JOSEError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> JOSEError? {
+    func expectJOSEError(
+        _ code: JOSEError.Code,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () throws -> Void
+    ) -> JOSEError? {
         let error = #expect(throws: JOSEError.self, sourceLocation: sourceLocation) { try body() }
         #expect(error?.code == code, sourceLocation: sourceLocation)
         return error
@@ -138,12 +209,17 @@ import Testing
 
     /// Refused as an untrusted chain, for the given chain-verification reason(s).
     func expectChainRefused(
-        _ reasons: [CertificateVerificationError.Code], sourceLocation: SourceLocation = #_sourceLocation,
+        _ reasons: [CertificateVerificationError.Code],
+        sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () throws -> Void
     ) {
         let error = expectJOSEError(.untrustedCertificateChain, sourceLocation: sourceLocation, body)
         let reason = error?.certificateVerificationError?.code
-        #expect(reason.map(reasons.contains) == true, "reason \(String(describing: reason))", sourceLocation: sourceLocation)
+        #expect(
+            reason.map(reasons.contains) == true,
+            "reason \(String(describing: reason))",
+            sourceLocation: sourceLocation
+        )
     }
 
     @Test(arguments: [#"[]"#, #""MIIB""#, #"["not base64!"]"#, #"["AAAA"]"#, #"[1]"#])
@@ -151,14 +227,22 @@ import Testing
         let header = try JSONObject.parse(#"{"x5c":\#(x5c)}"#)
         let jws = try UnverifiedJWS(compact: signer.sign(payload: Array("{}".utf8), extraHeader: header))
         #expect(throws: JOSEError.self) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 
     @Test func noChainAtAllIsRefused() throws {
         let jws = try UnverifiedJWS(compact: signer.sign(payload: Array("{}".utf8)))
         expectJOSEError(.untrustedCertificateChain) {
-            _ = try jws.verify(usingCertificateChainTrustedBy: trustStore, at: Self.validationTime, allowedAlgorithms: [.es256])
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
         }
     }
 }

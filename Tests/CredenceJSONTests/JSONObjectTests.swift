@@ -30,7 +30,10 @@ struct JSONObjectTests {
         #expect(object.values == ["two", true])
     }
 
-    @Test("large objects keep lookups, updates and removals consistent", arguments: [5, JSONObject.indexThreshold, JSONObject.indexThreshold + 1, 40])
+    @Test(
+        "large objects keep lookups, updates and removals consistent",
+        arguments: [5, JSONObject.indexThreshold, JSONObject.indexThreshold + 1, 40]
+    )
     func largeObjects(_ size: Int) {
         var object = JSONObject()
         for i in 0..<size { object["k\(i)"] = .number(JSONNumber(i)) }

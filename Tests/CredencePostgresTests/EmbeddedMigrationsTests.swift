@@ -15,11 +15,13 @@ struct EmbeddedMigrationsTests {
         #expect(!folder.migrations.isEmpty)
         #expect(
             embedded.migrations.map(\.fileName) == folder.migrations.map(\.fileName),
-            "sql/ and EmbeddedMigrations.swift list different files: run scripts/embed-migrations.sh")
+            "sql/ and EmbeddedMigrations.swift list different files: run scripts/embed-migrations.sh"
+        )
         for (built, source) in zip(embedded.migrations, folder.migrations) {
             #expect(
                 built.sql == source.sql,
-                "\(source.fileName) differs from its embedded copy: run scripts/embed-migrations.sh")
+                "\(source.fileName) differs from its embedded copy: run scripts/embed-migrations.sh"
+            )
         }
     }
 

@@ -23,7 +23,8 @@ struct HealthCheckTests {
 
     @Test func unreachableDatabaseIsUnavailable() throws {
         let health = PostgresHealthCheck(
-            connection: PostgresConnection(conninfo: "host=127.0.0.1 port=1 dbname=credence user=credence"))
+            connection: PostgresConnection(conninfo: "host=127.0.0.1 port=1 dbname=credence user=credence")
+        )
         let error = #expect(throws: StoreError.self) { try health.check() }
         #expect(error?.code == .unavailable)
         #expect(!health.isReachable)

@@ -10,7 +10,8 @@ struct MigrationRunnerTests {
     private func tables(_ connection: PostgresConnection) throws -> Set<String> {
         try Set(
             connection.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-                .map { try $0.decode("tablename", as: String.self) })
+                .map { try $0.decode("tablename", as: String.self) }
+        )
     }
 
     private func recorded(_ connection: PostgresConnection) throws -> [Int] {
@@ -37,7 +38,8 @@ struct MigrationRunnerTests {
                 try tables(connection).isSuperset(of: [
                     "credence_schema_migrations", "signing_keys", "clients", "used_jtis", "revoked_tokens",
                     "audit_events",
-                ]))
+                ])
+            )
             #expect(try recorded(connection) == migrations.migrations.map(\.version))
 
             let again = try runner.migrate()
@@ -78,8 +80,10 @@ struct MigrationRunnerTests {
                 original.migrations.map { migration in
                     try Migration(
                         fileName: migration.fileName,
-                        sql: migration.version == 1 ? migration.sql + "\n-- edited\n" : migration.sql)
-                } + [next(after: original, "more", "CREATE TABLE more (id int);")])
+                        sql: migration.version == 1 ? migration.sql + "\n-- edited\n" : migration.sql
+                    )
+                } + [next(after: original, "more", "CREATE TABLE more (id int);")]
+            )
             let runner = MigrationRunner(connection: connection, migrations: edited)
             let error = #expect(throws: MigrationError.self) { try runner.migrate() }
             #expect(error?.code == .checksumMismatch)
@@ -96,7 +100,8 @@ struct MigrationRunnerTests {
             let connection = PostgresConnection(configuration: configuration)
             let embedded = try MigrationSet.embedded()
             let newer = try MigrationSet(
-                embedded.migrations + [next(after: embedded, "newer", "CREATE TABLE newer (id int);")])
+                embedded.migrations + [next(after: embedded, "newer", "CREATE TABLE newer (id int);")]
+            )
             try MigrationRunner(connection: connection, migrations: newer).migrate()
 
             let runner = MigrationRunner(connection: connection, migrations: embedded)
@@ -112,7 +117,8 @@ struct MigrationRunnerTests {
             let connection = PostgresConnection(configuration: configuration)
             let embedded = try MigrationSet.embedded()
             let broken = try MigrationSet(
-                embedded.migrations + [next(after: embedded, "broken", "CREATE TABLE half (id int); SELEC oops;")])
+                embedded.migrations + [next(after: embedded, "broken", "CREATE TABLE half (id int); SELEC oops;")]
+            )
             let error = #expect(throws: MigrationError.self) {
                 try MigrationRunner(connection: connection, migrations: broken).migrate()
             }

@@ -13,12 +13,15 @@ struct SigningKeyStoreTests {
 
     static func key(_ kid: String, _ state: SigningKeyState = .next, createdAt: Date = t0) -> SigningKeyRecord {
         SigningKeyRecord(
-            kid: kid, algorithm: "ES256", state: state,
+            kid: kid,
+            algorithm: "ES256",
+            state: state,
             publicJWK: #"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","#
                 + #""y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"\#(kid)","use":"sig","alg":"ES256"}"#,
             sealedPrivateKey: Array("sealed-\(kid)".utf8) + [0, 255],
             createdAt: createdAt,
-            activatedAt: state == .active ? createdAt : nil)
+            activatedAt: state == .active ? createdAt : nil
+        )
     }
 
     /// Runs `body` with a store over a migrated, empty schema.
@@ -130,7 +133,8 @@ struct SigningKeyStoreTests {
             try store.activate(kid: "k1", at: Self.t0, previousKeyPublishUntil: Self.t0)
             let update = #expect(throws: PostgresError.self) {
                 try connection.execute(
-                    "UPDATE signing_keys SET state = 'active', activated_at = now() WHERE kid = \("k2")")
+                    "UPDATE signing_keys SET state = 'active', activated_at = now() WHERE kid = \("k2")"
+                )
             }
             #expect(update?.sqlState == .uniqueViolation)
             let bad = #expect(throws: PostgresError.self) {

@@ -27,7 +27,8 @@ import Testing
           encryption_key_file: /etc/credence/kek
         """
 
-    func parse(_ text: String, environment: [String: String] = [:]) throws(ConfigurationError) -> CredenceConfiguration {
+    func parse(_ text: String, environment: [String: String] = [:]) throws(ConfigurationError) -> CredenceConfiguration
+    {
         try CredenceConfiguration.parse(yaml: text, environment: environment, readFile: { Self.files[$0] })
     }
 
@@ -78,7 +79,8 @@ import Testing
             mtls:
               alias_base_url: https://mtls.bank.example
               trusted_ca_file: /etc/credence/ca.pem
-            """)
+            """
+        )
         #expect(configuration.issuer.value == "https://as.bank.example")
         #expect(configuration.basePath == "/auth")
         #expect(configuration.listen == .tcp(host: "127.0.0.1", port: 9000))
@@ -102,37 +104,89 @@ import Testing
         let key = Data(repeating: 1, count: 32).base64EncodedString()
         let configuration = try parse(
             "issuer: https://as.example\n",
-            environment: ["CREDENCE_DATABASE_URL": "dbname=other", "CREDENCE_KEY_ENCRYPTION_KEY": key])
+            environment: ["CREDENCE_DATABASE_URL": "dbname=other", "CREDENCE_KEY_ENCRYPTION_KEY": key]
+        )
         #expect(configuration.database.url.revealed == "dbname=other")
         #expect(configuration.keys.encryptionKey?.revealed == [UInt8](repeating: 1, count: 32))
         #expect(configuration.keys.encryptionKeySource.contains("CREDENCE_KEY_ENCRYPTION_KEY"))
     }
 
     @Test(arguments: [
-        ("issuer: https://a.example\nissuerr: x\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuerr"),
-        ("issuer: https://a.example\ndatabase: {url: x, pasword: y}\nkeys: {encryption_key_file: /etc/credence/kek}", "database.pasword"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nworkers: many", "workers"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nworkers: 0", "workers"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nworkers: \"8\"", "workers"),
+        (
+            "issuer: https://a.example\nissuerr: x\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}",
+            "issuerr"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x, pasword: y}\nkeys: {encryption_key_file: /etc/credence/kek}",
+            "database.pasword"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nworkers: many",
+            "workers"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nworkers: 0",
+            "workers"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nworkers: \"8\"",
+            "workers"
+        ),
         ("database: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
         ("issuer: http://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
         ("issuer: https://a.example/\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmtls: {trusted_ca_file: /etc/credence/not-a-ca.pem}", "mtls.trusted_ca_file"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmax_header_bytes: 10", "max_header_bytes"),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmtls: {trusted_ca_file: /etc/credence/not-a-ca.pem}",
+            "mtls.trusted_ca_file"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmax_header_bytes: 10",
+            "max_header_bytes"
+        ),
         ("issuer: https://a.example?x=1\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
         ("issuer: [https://a.example]\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}", "issuer"),
         ("issuer: https://a.example\nkeys: {encryption_key_file: /etc/credence/kek}", "database.url"),
         ("issuer: https://a.example\ndatabase: {url: x}", "keys.encryption_key_file"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /missing}", "keys.encryption_key_file"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek-short}", "keys.encryption_key_file"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek, algorithm: HS256}", "keys.algorithm"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nlisten: /tmp/sock", "listen"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nlog_level: loud", "log_level"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nsocket_mode: 660", "socket_mode"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nbase_path: oauth/", "base_path"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmtls: {trusted_ca_file: /nope}", "mtls.trusted_ca_file"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmtls: {alias_base_url: ftp://x}", "mtls.alias_base_url"),
-        ("issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\ntokens: 5", "tokens"),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /missing}",
+            "keys.encryption_key_file"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek-short}",
+            "keys.encryption_key_file"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek, algorithm: HS256}",
+            "keys.algorithm"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nlisten: /tmp/sock",
+            "listen"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nlog_level: loud",
+            "log_level"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nsocket_mode: 660",
+            "socket_mode"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nbase_path: oauth/",
+            "base_path"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmtls: {trusted_ca_file: /nope}",
+            "mtls.trusted_ca_file"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\nmtls: {alias_base_url: ftp://x}",
+            "mtls.alias_base_url"
+        ),
+        (
+            "issuer: https://a.example\ndatabase: {url: x}\nkeys: {encryption_key_file: /etc/credence/kek}\ntokens: 5",
+            "tokens"
+        ),
     ])
     func problemIsNamedByKey(text: String, key: String) {
         let found = problems(text)
@@ -142,7 +196,9 @@ import Testing
     @Test func everyProblemIsReportedAtOnce() {
         let found = problems("workers: -1\nlisten: nowhere\ncolour: blue\n")
         let keys = Set(found.map(\.key))
-        #expect(keys.isSuperset(of: ["issuer", "workers", "listen", "colour", "database.url", "keys.encryption_key_file"]))
+        #expect(
+            keys.isSuperset(of: ["issuer", "workers", "listen", "colour", "database.url", "keys.encryption_key_file"])
+        )
     }
 
     @Test func problemsCarryLineNumbers() {
@@ -196,8 +252,10 @@ import Testing
             .appendingPathComponent("../../config/credence.example.yaml").standardized.path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let configuration = try CredenceConfiguration.parse(
-            yaml: text, environment: [:],
-            readFile: { $0.hasSuffix(".pem") ? ConfigurationTests.rootCA : Array(repeating: 5, count: 32) })
+            yaml: text,
+            environment: [:],
+            readFile: { $0.hasSuffix(".pem") ? ConfigurationTests.rootCA : Array(repeating: 5, count: 32) }
+        )
         #expect(configuration.issuer.value == "https://as.bank.example")
         #expect(configuration.mtls.aliasBaseURL?.value == "https://mtls.as.bank.example")
         #expect(configuration.workers == 32)

@@ -9,7 +9,9 @@ import Testing
                 "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": "3",
                 "HTTP_AUTHORIZATION": "Basic YTpi", "HTTP_X_FORWARDED_FOR": "1.2.3.4", "REMOTE_ADDR": "10.0.0.1",
                 "SSL_CLIENT_CERT": "-----BEGIN%20CERTIFICATE-----", "SSL_CLIENT_VERIFY": "GENEROUS",
-            ], body: Array("a=b".utf8))
+            ],
+            body: Array("a=b".utf8)
+        )
         #expect(request.method == "POST")
         #expect(request.path == "/oauth/token")
         #expect(request.query == "x=1")
@@ -26,22 +28,33 @@ import Testing
     @Test func aCertificateHeaderIsNotACertificate() {
         // A client can send `SSL-Client-Cert:`; it arrives as HTTP_SSL_CLIENT_CERT and must be ignored.
         let request = HTTPRequest(
-            cgiParameters: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/jwks", "HTTP_SSL_CLIENT_CERT": "forged", "SSL_CLIENT_CERT": ""],
-            body: [])
+            cgiParameters: [
+                "REQUEST_METHOD": "GET", "REQUEST_URI": "/jwks", "HTTP_SSL_CLIENT_CERT": "forged",
+                "SSL_CLIENT_CERT": "",
+            ],
+            body: []
+        )
         #expect(request.clientCertificate == nil)
         #expect(request.header("ssl-client-cert") == "forged")
     }
 
-    @Test(arguments: [
-        ("Bearer abc", "Bearer"), ("bearer abc", "Bearer"), ("Basic x", "Basic"), ("secret-token", "other"), ("", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("Bearer abc", "Bearer"), ("bearer abc", "Bearer"), ("Basic x", "Basic"), ("secret-token", "other"),
+            ("", nil),
+        ] as [(String, String?)]
+    )
     func authorizationSchemeNeverLeaksTheCredential(header: String, scheme: String?) {
         let request = HTTPRequest(method: "GET", path: "/", headers: ["authorization": header])
         #expect(request.authorizationScheme == scheme)
     }
 
     @Test func mediaTypeIgnoresParametersAndCase() {
-        let request = HTTPRequest(method: "POST", path: "/", headers: ["content-type": " Application/JSON ; charset=utf-8"])
+        let request = HTTPRequest(
+            method: "POST",
+            path: "/",
+            headers: ["content-type": " Application/JSON ; charset=utf-8"]
+        )
         #expect(request.mediaType == "application/json")
     }
 }

@@ -22,7 +22,8 @@ final class TestServices: WorkerServices {
         keys: {encryption_key_file: /kek, refresh_interval_seconds: 30}
         """
     /// RFC 7638 §3.1's example RSA public key.
-    static let publicJWK = #"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","kid":"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs","use":"sig","alg":"PS256"}"#
+    static let publicJWK =
+        #"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","kid":"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs","use":"sig","alg":"PS256"}"#
 
     let clock = FixedClock()
     let services = TestServices()
@@ -30,7 +31,10 @@ final class TestServices: WorkerServices {
 
     init() throws {
         let configuration = try CredenceConfiguration.parse(
-            yaml: Self.configurationText, environment: [:], readFile: { _ in Array(repeating: 1, count: 32) })
+            yaml: Self.configurationText,
+            environment: [:],
+            readFile: { _ in Array(repeating: 1, count: 32) }
+        )
         let application = CredenceApplication(configuration: configuration, clock: clock)
         responder = application.makeResponder(services: services, logger: Logger(label: "test"))
     }
@@ -43,10 +47,21 @@ final class TestServices: WorkerServices {
         try JSONValue.parse(response.body)
     }
 
-    func record(kid: String, state: SigningKeyState, jwk: String = ResponderTests.publicJWK, publishUntil: Date? = nil) -> SigningKeyRecord {
+    func record(
+        kid: String,
+        state: SigningKeyState,
+        jwk: String = ResponderTests.publicJWK,
+        publishUntil: Date? = nil
+    ) -> SigningKeyRecord {
         SigningKeyRecord(
-            kid: kid, algorithm: "PS256", state: state, publicJWK: jwk, sealedPrivateKey: [1, 2, 3],
-            createdAt: clock.now, publishUntil: publishUntil)
+            kid: kid,
+            algorithm: "PS256",
+            state: state,
+            publicJWK: jwk,
+            sealedPrivateKey: [1, 2, 3],
+            createdAt: clock.now,
+            publishUntil: publishUntil
+        )
     }
 
     @Test(arguments: [
@@ -119,7 +134,10 @@ final class TestServices: WorkerServices {
         #expect(down.header("Retry-After") == "5")
     }
 
-    @Test(arguments: ["/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/other", "/.well-known/openid-configuration/oauth"])
+    @Test(arguments: [
+        "/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/other",
+        "/.well-known/openid-configuration/oauth",
+    ])
     func metadataIsNotServedOutsideItsPlaces(path: String) {
         #expect(get(path).status == 404)
     }
@@ -145,14 +163,20 @@ final class TestServices: WorkerServices {
     }
 
     @Test func oversizeBodyIs413InvalidRequest() throws {
-        let response = responder.respond(toRejected: .bodyTooLarge(limit: 65_536), request: HTTPRequest(method: "POST", path: "/oauth/register"))
+        let response = responder.respond(
+            toRejected: .bodyTooLarge(limit: 65_536),
+            request: HTTPRequest(method: "POST", path: "/oauth/register")
+        )
         #expect(response.status == 413)
         #expect(response.header("Cache-Control") == "no-store")
         #expect(try json(response)["error"]?.stringValue == "invalid_request")
     }
 
     @Test func malformedTransportRequestIs400() throws {
-        let response = responder.respond(toRejected: .malformed(reason: "no REQUEST_METHOD"), request: HTTPRequest(method: "", path: ""))
+        let response = responder.respond(
+            toRejected: .malformed(reason: "no REQUEST_METHOD"),
+            request: HTTPRequest(method: "", path: "")
+        )
         #expect(response.status == 400)
         #expect(try json(response)["error"]?.stringValue == "invalid_request")
         #expect(!String(decoding: response.body, as: UTF8.self).contains("REQUEST_METHOD"))
@@ -172,7 +196,10 @@ final class TestServices: WorkerServices {
         let sink = LogfmtLogHandler.Sink(fileDescriptor: handle.fileDescriptor)
         let logger = Logger(label: "credence.access") { LogfmtLogHandler(label: $0, sink: sink) }
         let configuration = try CredenceConfiguration.parse(
-            yaml: ResponderTests.configurationText, environment: [:], readFile: { _ in Array(repeating: 1, count: 32) })
+            yaml: ResponderTests.configurationText,
+            environment: [:],
+            readFile: { _ in Array(repeating: 1, count: 32) }
+        )
         let responder = CredenceApplication(configuration: configuration, clock: FixedClock())
             .makeResponder(services: TestServices(), logger: logger)
         _ = responder.respond(to: request)
@@ -182,14 +209,21 @@ final class TestServices: WorkerServices {
 
     /// nginx's `$ssl_client_escaped_cert` form of a PEM file.
     static func nginxEscaped(_ pem: String) -> String {
-        pem.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"))!
+        pem.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet(
+                charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+            )
+        )!
     }
 
     @Test(arguments: [false, true])
     func presentedCertificateThumbprintIsLogged(nginxForm: Bool) throws {
         let pem = try String(contentsOf: Self.fixtures.appendingPathComponent("leaf-client.pem"), encoding: .utf8)
-        let hex = try String(contentsOf: Self.fixtures.appendingPathComponent("leaf-client.sha256.hex"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let hex = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("leaf-client.sha256.hex"),
+            encoding: .utf8
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         var digest: [UInt8] = []
         var index = hex.startIndex
         while index < hex.endIndex {
@@ -211,7 +245,11 @@ final class TestServices: WorkerServices {
 
     @Test func aBrokenCertificateParameterIsLoggedAsSuchWithoutAThumbprint() throws {
         let line = try respond(
-            HTTPRequest(cgiParameters: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/oauth/jwks", "SSL_CLIENT_CERT": "garbage"], body: []))
+            HTTPRequest(
+                cgiParameters: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/oauth/jwks", "SSL_CLIENT_CERT": "garbage"],
+                body: []
+            )
+        )
         #expect(!line.contains("tls.client_cert_sha256"))
         #expect(line.contains("tls.client_cert_error="))
     }

@@ -1,5 +1,6 @@
-@testable import CredenceServer
 import Testing
+
+@testable import CredenceServer
 
 @Suite struct RouterTests {
     func router(basePath: String = "") -> Router {
@@ -15,7 +16,8 @@ import Testing
 
     func outcome(_ router: Router, _ method: String, _ path: String) -> String {
         switch router.match(method: method, path: path) {
-        case .found(_, let parameters): "found \(parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))"
+        case .found(_, let parameters):
+            "found \(parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))"
         case .methodNotAllowed(let allowed): "405 \(allowed.joined(separator: ","))"
         case .notFound: "404"
         }

@@ -147,7 +147,11 @@ struct RequestDecodingTests {
     @Test(arguments: [101, 5000])
     func bodyWithoutALengthOverTheLimitIsTooLarge(length: Int) {
         let bytes = [UInt8](repeating: 7, count: length)
-        guard case .rejected(.bodyTooLarge(limit: 100), true) = reader.read(declaredLength: nil, from: ArrayBodySource(bytes))
+        guard
+            case .rejected(.bodyTooLarge(limit: 100), true) = reader.read(
+                declaredLength: nil,
+                from: ArrayBodySource(bytes)
+            )
         else {
             Issue.record("expected bodyTooLarge with a reusable connection")
             return

@@ -1,5 +1,5 @@
-import Testing
 import OpenSSLCrypto
+import Testing
 
 @Suite struct KeyEncryptionKeyTests {
     static let kid: [UInt8] = Array("key-2026-01".utf8)

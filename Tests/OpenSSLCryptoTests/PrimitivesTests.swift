@@ -1,5 +1,5 @@
-import Testing
 import OpenSSLCrypto
+import Testing
 
 @Suite struct DigestTests {
     /// FIPS 180-2 appendix examples for "abc".
@@ -8,7 +8,8 @@ import OpenSSLCrypto
         #expect(Digest.sha256(abc).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(
             Digest.sha384(abc).hex
-                == "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")
+                == "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"
+        )
         #expect(
             Digest.sha512(abc).hex
                 == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"

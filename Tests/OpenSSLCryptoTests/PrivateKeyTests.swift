@@ -1,5 +1,5 @@
-import Testing
 import OpenSSLCrypto
+import Testing
 
 @Suite struct PrivateKeyTests {
     @Test(arguments: [KeyKind.rsa(bits: 1024), .rsa(bits: 1536), .rsa(bits: 16384)])

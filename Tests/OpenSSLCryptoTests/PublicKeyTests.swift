@@ -1,5 +1,5 @@
-import Testing
 import OpenSSLCrypto
+import Testing
 
 @Suite struct PublicKeyTests {
     @Test func rsa1024IsRefusedFromPEM() throws {

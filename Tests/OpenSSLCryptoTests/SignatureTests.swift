@@ -1,5 +1,5 @@
-import Testing
 import OpenSSLCrypto
+import Testing
 
 @Suite struct SignatureTests {
     struct Pair: Sendable, CustomTestStringConvertible {
@@ -90,10 +90,14 @@ import OpenSSLCrypto
     @Test func rsaPKCS1IsDeterministicAndPSSIsNot() throws {
         let key = try PrivateKey.generate(.rsa(bits: 2048))
         let message: [UInt8] = Array("payload".utf8)
-        #expect(try key.sign(message: message, scheme: .rsaPKCS1v15(.sha256))
-            == key.sign(message: message, scheme: .rsaPKCS1v15(.sha256)))
-        #expect(try key.sign(message: message, scheme: .rsaPSS(.sha256))
-            != key.sign(message: message, scheme: .rsaPSS(.sha256)))
+        #expect(
+            try key.sign(message: message, scheme: .rsaPKCS1v15(.sha256))
+                == key.sign(message: message, scheme: .rsaPKCS1v15(.sha256))
+        )
+        #expect(
+            try key.sign(message: message, scheme: .rsaPSS(.sha256))
+                != key.sign(message: message, scheme: .rsaPSS(.sha256))
+        )
     }
 }
 
@@ -103,7 +107,8 @@ import OpenSSLCrypto
     static let orders: [EllipticCurve: String] = [
         .p256: "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
         .p384: "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
-        .p521: "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
+        .p521:
+            "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
     ]
 
     /// CVE-2022-21449 ("psychic signatures"): r = s = 0 verifies any message in a broken verifier.
@@ -183,9 +188,16 @@ import OpenSSLCrypto
                     var ok = true
                     for _ in 0..<50 {
                         ok = ok && key.publicKey.verify(signature: signature, message: message, scheme: .ecdsa(.sha256))
-                        ok = ok && !key.publicKey.verify(signature: signature, message: message + [UInt8(index)], scheme: .ecdsa(.sha256))
+                        ok =
+                            ok
+                            && !key.publicKey.verify(
+                                signature: signature,
+                                message: message + [UInt8(index)],
+                                scheme: .ecdsa(.sha256)
+                            )
                         let own = try key.sign(message: [UInt8(index)], scheme: .ecdsa(.sha256))
-                        ok = ok && key.publicKey.verify(signature: own, message: [UInt8(index)], scheme: .ecdsa(.sha256))
+                        ok =
+                            ok && key.publicKey.verify(signature: own, message: [UInt8(index)], scheme: .ecdsa(.sha256))
                     }
                     return ok
                 }

@@ -1,5 +1,5 @@
-import Testing
 import OpenSSLCrypto
+import Testing
 
 /// Every case of each Wycheproof file through `PublicKey.verify`: all `valid` accepted, all
 /// `invalid` refused.
@@ -32,7 +32,10 @@ import OpenSSLCrypto
             for test in group.tests {
                 ran += 1
                 let verified = key.verify(
-                    signature: [UInt8](hex: test.sig), message: [UInt8](hex: test.msg), scheme: testCase.scheme)
+                    signature: [UInt8](hex: test.sig),
+                    message: [UInt8](hex: test.msg),
+                    scheme: testCase.scheme
+                )
                 switch test.result {
                 case .valid:
                     #expect(verified, "valid case refused: \(test)")

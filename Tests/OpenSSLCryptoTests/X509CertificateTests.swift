@@ -54,7 +54,8 @@ struct X509CertificateTests {
                 .emailAddress("ops@tpp.example.com"),
                 .other,  // otherName (UPN)
                 .other,  // registeredID
-            ])
+            ]
+        )
         #expect(try X509Fixtures.certificate("root-ca").subjectAlternativeNames.isEmpty)
     }
 
@@ -154,9 +155,11 @@ struct X509CertificateTests {
         #expect(OpenSSLErrorQueue.isEmpty)
     }
 
-    @Test(arguments: [
-        ("TWFu", [0x4D, 0x61, 0x6E]), ("TWE=", [0x4D, 0x61]), ("TQ==", [0x4D]),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("TWFu", [0x4D, 0x61, 0x6E]), ("TWE=", [0x4D, 0x61]), ("TQ==", [0x4D]),
+        ] as [(String, [UInt8])]
+    )
     func base64Decodes(text: String, bytes: [UInt8]) {
         #expect(X509PEM.Base64.decode(Array(text.utf8)) == bytes)
     }

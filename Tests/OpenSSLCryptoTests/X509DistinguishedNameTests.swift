@@ -23,7 +23,9 @@ struct X509DistinguishedNameTests {
         let subject = try X509Fixtures.certificate("leaf-client").subject
         // Encoding order: DC=com first, emailAddress last; CN+UID is one RDN.
         #expect(subject.relativeDistinguishedNames.count == 10)
-        #expect(subject.relativeDistinguishedNames.first == RDN([Attribute(oid: "0.9.2342.19200300.100.1.25", text: "com")]))
+        #expect(
+            subject.relativeDistinguishedNames.first == RDN([Attribute(oid: "0.9.2342.19200300.100.1.25", text: "com")])
+        )
         #expect(subject.relativeDistinguishedNames[8].attributes.count == 2)
         #expect(subject.values(ofType: "2.5.4.11") == ["Payments, Cards + FX"])
         #expect(subject.values(ofType: "2.5.4.97") == ["PSDGB-OB-0015800001HQQrZAAX"])
@@ -178,7 +180,8 @@ struct X509DistinguishedNameTests {
                     RDN([Attribute(oid: "2.5.4.6", text: "GB")]),
                     RDN([Attribute(oid: "2.5.4.11", text: "x y"), Attribute(oid: "2.5.4.10", text: "B\u{E4}r")]),
                     RDN([Attribute(oid: "2.5.4.3", text: "Foo ")]),
-                ]))
+                ])
+        )
         #expect(try DistinguishedName(rfc4514: "").isEmpty)
         #expect(try DistinguishedName(rfc4514: "CN=Zo\u{EB}") == DistinguishedName(rfc4514: "CN=Zo\\C3\\AB"))
     }

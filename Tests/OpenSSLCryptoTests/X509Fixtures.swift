@@ -47,7 +47,9 @@ enum X509Fixtures {
     /// A store trusting only the test root.
     static func trustStore(crls: Bool = false) throws -> CertificateTrustStore {
         try CertificateTrustStore(
-            pemBundle: text("trusted-roots.pem"), crlPEM: crls ? text("crls.pem") : nil)
+            pemBundle: text("trusted-roots.pem"),
+            crlPEM: crls ? text("crls.pem") : nil
+        )
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -91,8 +91,11 @@ struct X509TrustStoreTests {
     func verification(_ testCase: Case) throws {
         let store = try X509Fixtures.trustStore()
         let result = store.verify(
-            leaf: try testCase.leafCertificate(), intermediates: try testCase.intermediateCertificates(),
-            at: X509Fixtures.validationTime, purpose: testCase.purpose)
+            leaf: try testCase.leafCertificate(),
+            intermediates: try testCase.intermediateCertificates(),
+            at: X509Fixtures.validationTime,
+            purpose: testCase.purpose
+        )
         switch result {
         case .success(let chain):
             #expect(testCase.expected == nil, "verified, expected \(String(describing: testCase.expected))")
@@ -108,13 +111,15 @@ struct X509TrustStoreTests {
         let chain = try X509Fixtures.trustStore().verify(
             leaf: X509Fixtures.certificate("leaf-client"),
             intermediates: [X509Fixtures.certificate("intermediate-ca")],
-            at: X509Fixtures.validationTime, purpose: .tlsClient
+            at: X509Fixtures.validationTime,
+            purpose: .tlsClient
         ).get()
         #expect(
             chain == [
                 try X509Fixtures.certificate("leaf-client"), try X509Fixtures.certificate("intermediate-ca"),
                 try X509Fixtures.certificate("root-ca"),
-            ])
+            ]
+        )
     }
 
     @Test func failuresCarryOpenSSLCodeAndDepth() throws {
@@ -122,7 +127,9 @@ struct X509TrustStoreTests {
         let expired = store.verify(
             leaf: try X509Fixtures.certificate("expired-leaf"),
             intermediates: [try X509Fixtures.certificate("intermediate-ca")],
-            at: X509Fixtures.validationTime, purpose: .tlsClient)
+            at: X509Fixtures.validationTime,
+            purpose: .tlsClient
+        )
         guard case .failure(let error) = expired else {
             Issue.record("expired leaf verified")
             return
@@ -131,8 +138,12 @@ struct X509TrustStoreTests {
         #expect(error.depth == 0)
         let nonCA = store.verify(
             leaf: try X509Fixtures.certificate("leaf-under-non-ca"),
-            intermediates: [try X509Fixtures.certificate("non-ca-intermediate"), try X509Fixtures.certificate("intermediate-ca")],
-            at: X509Fixtures.validationTime, purpose: .any)
+            intermediates: [
+                try X509Fixtures.certificate("non-ca-intermediate"), try X509Fixtures.certificate("intermediate-ca"),
+            ],
+            at: X509Fixtures.validationTime,
+            purpose: .any
+        )
         guard case .failure(let nonCAError) = nonCA else {
             Issue.record("leaf under a non-CA verified")
             return
@@ -152,7 +163,9 @@ struct X509TrustStoreTests {
         let result = try X509Fixtures.trustStore().verify(
             leaf: X509Fixtures.certificate("leaf-client"),
             intermediates: [X509Fixtures.certificate("intermediate-ca")],
-            at: Date(timeIntervalSince1970: seconds), purpose: .tlsClient)
+            at: Date(timeIntervalSince1970: seconds),
+            purpose: .tlsClient
+        )
         switch result {
         case .success: #expect(expected == nil)
         case .failure(let error): #expect(error.code == expected, "\(error.debugDescription)")
@@ -164,17 +177,26 @@ struct X509TrustStoreTests {
         #expect(store.checksRevocation)
         let intermediate = try X509Fixtures.certificate("intermediate-ca")
         let revoked = store.verify(
-            leaf: try X509Fixtures.certificate("revoked-leaf"), intermediates: [intermediate],
-            at: X509Fixtures.validationTime, purpose: .tlsClient)
+            leaf: try X509Fixtures.certificate("revoked-leaf"),
+            intermediates: [intermediate],
+            at: X509Fixtures.validationTime,
+            purpose: .tlsClient
+        )
         #expect(revoked.failureCode == .revoked)
         let good = store.verify(
-            leaf: try X509Fixtures.certificate("leaf-client"), intermediates: [intermediate],
-            at: X509Fixtures.validationTime, purpose: .tlsClient)
+            leaf: try X509Fixtures.certificate("leaf-client"),
+            intermediates: [intermediate],
+            at: X509Fixtures.validationTime,
+            purpose: .tlsClient
+        )
         #expect(good.failureCode == nil)
         // Before the CRL was issued (2025-01-01) there is no usable CRL: fail closed.
         let early = store.verify(
-            leaf: try X509Fixtures.certificate("leaf-client"), intermediates: [intermediate],
-            at: Date(timeIntervalSince1970: 1_700_000_000), purpose: .tlsClient)
+            leaf: try X509Fixtures.certificate("leaf-client"),
+            intermediates: [intermediate],
+            at: Date(timeIntervalSince1970: 1_700_000_000),
+            purpose: .tlsClient
+        )
         #expect(early.failureCode == .revocationStatusUnknown)
         #expect(OpenSSLErrorQueue.isEmpty)
     }
@@ -184,11 +206,15 @@ struct X509TrustStoreTests {
         let crls = try X509Fixtures.text("crls.pem")
         let rootCRL = try #require(crls.range(of: "-----BEGIN X509 CRL-----", options: .backwards))
         let store = try CertificateTrustStore(
-            pemBundle: X509Fixtures.text("trusted-roots.pem"), crlPEM: String(crls[rootCRL.lowerBound...]))
+            pemBundle: X509Fixtures.text("trusted-roots.pem"),
+            crlPEM: String(crls[rootCRL.lowerBound...])
+        )
         let result = store.verify(
             leaf: try X509Fixtures.certificate("leaf-client"),
             intermediates: [try X509Fixtures.certificate("intermediate-ca")],
-            at: X509Fixtures.validationTime, purpose: .tlsClient)
+            at: X509Fixtures.validationTime,
+            purpose: .tlsClient
+        )
         #expect(result.failureCode == .revocationStatusUnknown)
     }
 
@@ -214,14 +240,17 @@ struct X509TrustStoreTests {
         let result = try X509Fixtures.trustStore().verify(
             leaf: X509Fixtures.certificate("leaf-client"),
             intermediates: Array(repeating: intermediate, count: CertificateTrustStore.maximumIntermediates + 1),
-            at: X509Fixtures.validationTime, purpose: .tlsClient)
+            at: X509Fixtures.validationTime,
+            purpose: .tlsClient
+        )
         #expect(result.failureCode == .chainTooLong)
     }
 
     @Test func storeFromFiles() throws {
         let store = try CertificateTrustStore(
             contentsOfFile: X509Fixtures.url("trusted-roots.pem").path,
-            crlFile: X509Fixtures.url("crls.pem").path)
+            crlFile: X509Fixtures.url("crls.pem").path
+        )
         #expect(store.trustAnchors == [try X509Fixtures.certificate("root-ca")])
         #expect(store.checksRevocation)
         let plain = try CertificateTrustStore(contentsOfFile: X509Fixtures.url("trusted-roots.pem").path)
@@ -230,13 +259,23 @@ struct X509TrustStoreTests {
 
     @Test func badStoreInputs() throws {
         let roots = try X509Fixtures.text("trusted-roots.pem")
-        #expect(X509Fixtures.code { _ = try CertificateTrustStore(contentsOfFile: "/nonexistent/ca.pem") } == .fileUnreadable)
+        #expect(
+            X509Fixtures.code { _ = try CertificateTrustStore(contentsOfFile: "/nonexistent/ca.pem") }
+                == .fileUnreadable
+        )
         #expect(X509Fixtures.code { _ = try CertificateTrustStore(trustAnchors: []) } == .noCertificates)
         #expect(X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: "") } == .noCertificates)
-        #expect(X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: "no CRL here") } == .malformedCRL)
-        #expect(X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: roots) } == .unexpectedPEMLabel)
+        #expect(
+            X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: "no CRL here") }
+                == .malformedCRL
+        )
+        #expect(
+            X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: roots) } == .unexpectedPEMLabel
+        )
         let garbageCRL = "-----BEGIN X509 CRL-----\nAAAAAAAA\n-----END X509 CRL-----\n"
-        #expect(X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: garbageCRL) } == .malformedCRL)
+        #expect(
+            X509Fixtures.code { _ = try CertificateTrustStore(pemBundle: roots, crlPEM: garbageCRL) } == .malformedCRL
+        )
         #expect(OpenSSLErrorQueue.isEmpty)
     }
 
@@ -258,11 +297,15 @@ struct X509TrustStoreTests {
                 for round in 0..<rounds {
                     let (testCase, leaf, intermediates) = inputs[(thread + round) % inputs.count]
                     let code = store.verify(
-                        leaf: leaf, intermediates: intermediates, at: X509Fixtures.validationTime,
+                        leaf: leaf,
+                        intermediates: intermediates,
+                        at: X509Fixtures.validationTime,
                         purpose: testCase.purpose
                     ).failureCode
                     let revokedCode = store.verify(
-                        leaf: revoked, intermediates: [intermediate], at: X509Fixtures.validationTime,
+                        leaf: revoked,
+                        intermediates: [intermediate],
+                        at: X509Fixtures.validationTime,
                         purpose: .tlsClient
                     ).failureCode
                     tally.record(ok: code == testCase.expected && revokedCode == .revoked && OpenSSLErrorQueue.isEmpty)

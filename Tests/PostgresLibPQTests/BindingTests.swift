@@ -6,7 +6,9 @@ import Testing
 /// Every bindable type goes to the server as a parameter and comes back unchanged.
 @Suite("Binding round trips")
 struct BindingTests {
-    static let strings = ["", "plain", "quote ' and \" and \\", "émoji 🔑 and 中文", String(repeating: "x", count: 100_000)]
+    static let strings = [
+        "", "plain", "quote ' and \" and \\", "émoji 🔑 and 中文", String(repeating: "x", count: 100_000),
+    ]
 
     @Test(arguments: strings)
     func stringRoundTrips(_ value: String) throws {
@@ -92,7 +94,8 @@ struct BindingTests {
             let row = try #require(
                 try connection.query(
                     "SELECT to_char(\(date), 'YYYY-MM-DD HH24:MI:SS.US TZ') AS text, current_setting('TimeZone') AS zone"
-                ).first)
+                ).first
+            )
             #expect(try row.decode("text", as: String.self) == "2023-11-14 22:13:20.250000 UTC")
             #expect(try row.decode("zone", as: String.self) == "UTC")
         }
@@ -111,7 +114,8 @@ struct BindingTests {
                     SELECT \(none) AS s, pg_typeof(\(none))::text AS st, \(noDate) AS d,
                            pg_typeof(\(noDate))::text AS dt, \(noBytes) AS b, \(some) AS i
                     """
-                ).first)
+                ).first
+            )
             #expect(try row.decode("s", as: String?.self) == nil)
             #expect(try row.decode("st", as: String.self) == "text")
             #expect(try row.decode("d", as: Date?.self) == nil)
@@ -128,7 +132,8 @@ struct BindingTests {
             let row = try #require(
                 try connection.query(
                     "SELECT \(document) AS j, pg_typeof(\(document))::text AS t, \(document) ->> 'a' AS a"
-                ).first)
+                ).first
+            )
             #expect(try row.decode("t", as: String.self) == "jsonb")
             #expect(try row.decode("a", as: String.self) == "x")
             let back = try row.decode("j", as: PostgresJSON.self)
@@ -153,13 +158,15 @@ struct BindingTests {
                 """
                 CREATE TABLE things (s text, i bigint, n integer, b boolean, d double precision,
                                      y bytea, t timestamptz, j jsonb)
-                """)
+                """
+            )
             let date = Date(timeIntervalSince1970: 1_700_000_000)
             let inserted = try connection.execute(
                 """
                 INSERT INTO things VALUES (\("s"), \(Int64(42)), \(7), \(true), \(2.5), \([1, 2, 3] as [UInt8]),
                                            \(date), \(PostgresJSON("[1]")))
-                """)
+                """
+            )
             #expect(inserted == 1)
             let row = try #require(try connection.query("SELECT * FROM things").first)
             #expect(try row.decode("s", as: String.self) == "s")

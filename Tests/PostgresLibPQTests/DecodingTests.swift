@@ -10,7 +10,8 @@ struct DecodingTests {
         try TestDatabase.withSchema { configuration in
             let connection = PostgresConnection(configuration: configuration)
             let row = try #require(
-                try connection.query("SELECT 1::bigint AS i, 'x'::text AS s, now() AS t, '\\x00'::bytea AS b").first)
+                try connection.query("SELECT 1::bigint AS i, 'x'::text AS s, now() AS t, '\\x00'::bytea AS b").first
+            )
             #expect(throws: PostgresError.typeMismatch(column: "i", expected: "", actual: .int8)) {
                 try row.decode("i", as: String.self)
             }
@@ -63,7 +64,8 @@ struct DecodingTests {
         try TestDatabase.withSchema { configuration in
             let connection = PostgresConnection(configuration: configuration)
             let row = try #require(
-                try connection.query("SELECT (-2)::smallint AS a, 2147483647::integer AS b, 4294967295::oid AS c").first)
+                try connection.query("SELECT (-2)::smallint AS a, 2147483647::integer AS b, 4294967295::oid AS c").first
+            )
             #expect(try row.decode("a", as: Int64.self) == -2)
             #expect(try row.decode("b", as: Int.self) == 2_147_483_647)
             #expect(try row.decode("c", as: Int64.self) == 4_294_967_295)

@@ -49,7 +49,8 @@ struct InjectionTests {
             try connection.execute("CREATE TABLE victims (id int)")
             try connection.execute("CREATE TABLE \(identifier: name) (id int)")
             let rows = try connection.query(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+            )
             let names = try Set(rows.map { try $0.decode("tablename", as: String.self) })
             #expect(names == ["victims", name])
         }

@@ -88,7 +88,9 @@ struct TransactionTests {
                     try connection.execute("INSERT INTO entries VALUES (\(3))")
                 }
             }
-            let ids = try connection.query("SELECT id FROM entries ORDER BY id").map { try $0.decode("id", as: Int.self) }
+            let ids = try connection.query("SELECT id FROM entries ORDER BY id").map {
+                try $0.decode("id", as: Int.self)
+            }
             #expect(ids == [1, 3])
         }
     }

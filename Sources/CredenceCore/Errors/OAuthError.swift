@@ -19,8 +19,13 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible, Cu
 
     /// Creates an error; prefer the named factories.
     public init(
-        code: String, description: String?, status: Int, headers: [HTTPHeaderField] = [],
-        logDetail: String? = nil, file: String = #fileID, line: Int = #line
+        code: String,
+        description: String?,
+        status: Int,
+        headers: [HTTPHeaderField] = [],
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.errorDescription = description
@@ -53,14 +58,22 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible, Cu
     /// Returns a copy carrying one more response header.
     public func adding(header name: String, value: String) -> OAuthError {
         OAuthError(
-            code: code, description: errorDescription, status: status,
-            headers: headers + [HTTPHeaderField(name: name, value: value)], logDetail: logDetail,
-            location: location)
+            code: code,
+            description: errorDescription,
+            status: status,
+            headers: headers + [HTTPHeaderField(name: name, value: value)],
+            logDetail: logDetail,
+            location: location
+        )
     }
 
     private init(
-        code: String, description: String?, status: Int, headers: [HTTPHeaderField],
-        logDetail: String?, location: String
+        code: String,
+        description: String?,
+        status: Int,
+        headers: [HTTPHeaderField],
+        logDetail: String?,
+        location: String
     ) {
         self.code = code
         self.errorDescription = description
@@ -89,34 +102,81 @@ public struct HTTPHeaderField: Sendable, Hashable {
 extension OAuthError {
     /// RFC 6749 §5.2: the request is missing a parameter, repeats one, or is malformed.
     public static func invalidRequest(
-        _ description: String, logDetail: String? = nil, file: String = #fileID, line: Int = #line
+        _ description: String,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) -> OAuthError {
-        OAuthError(code: "invalid_request", description: description, status: 400, logDetail: logDetail, file: file, line: line)
+        OAuthError(
+            code: "invalid_request",
+            description: description,
+            status: 400,
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 6749 §5.2: client authentication failed (401).
     public static func invalidClient(
-        _ description: String, basicChallenge: Bool = false, logDetail: String? = nil,
-        file: String = #fileID, line: Int = #line
+        _ description: String,
+        basicChallenge: Bool = false,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) -> OAuthError {
         OAuthError(
-            code: "invalid_client", description: description, status: 401,
-            headers: basicChallenge ? [HTTPHeaderField(name: "WWW-Authenticate", value: "Basic realm=\"credence\"")] : [],
-            logDetail: logDetail, file: file, line: line)
+            code: "invalid_client",
+            description: description,
+            status: 401,
+            headers: basicChallenge
+                ? [HTTPHeaderField(name: "WWW-Authenticate", value: "Basic realm=\"credence\"")] : [],
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 6749 §5.2: the grant is invalid, expired or revoked.
-    public static func invalidGrant(_ description: String, logDetail: String? = nil, file: String = #fileID, line: Int = #line) -> OAuthError {
-        OAuthError(code: "invalid_grant", description: description, status: 400, logDetail: logDetail, file: file, line: line)
+    public static func invalidGrant(
+        _ description: String,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> OAuthError {
+        OAuthError(
+            code: "invalid_grant",
+            description: description,
+            status: 400,
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 6749 §5.2: the client may not use this grant type.
-    public static func unauthorizedClient(_ description: String, logDetail: String? = nil, file: String = #fileID, line: Int = #line) -> OAuthError {
-        OAuthError(code: "unauthorized_client", description: description, status: 400, logDetail: logDetail, file: file, line: line)
+    public static func unauthorizedClient(
+        _ description: String,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> OAuthError {
+        OAuthError(
+            code: "unauthorized_client",
+            description: description,
+            status: 400,
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 6749 §5.2: the server does not support this grant type.
-    public static func unsupportedGrantType(_ description: String, file: String = #fileID, line: Int = #line) -> OAuthError {
+    public static func unsupportedGrantType(
+        _ description: String,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> OAuthError {
         OAuthError(code: "unsupported_grant_type", description: description, status: 400, file: file, line: line)
     }
 
@@ -128,44 +188,102 @@ extension OAuthError {
     /// RFC 6750 §3.1: the bearer token is missing, expired, revoked or malformed (401).
     /// With `description == nil` (no token at all) the challenge carries no error, as §3.1 asks.
     public static func invalidToken(
-        _ description: String?, logDetail: String? = nil, file: String = #fileID, line: Int = #line
+        _ description: String?,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) -> OAuthError {
         let challenge =
             description == nil
             ? "Bearer realm=\"credence\""
             : "Bearer realm=\"credence\", error=\"invalid_token\""
         return OAuthError(
-            code: "invalid_token", description: description ?? "a bearer token is required", status: 401,
+            code: "invalid_token",
+            description: description ?? "a bearer token is required",
+            status: 401,
             headers: [HTTPHeaderField(name: "WWW-Authenticate", value: challenge)],
-            logDetail: logDetail, file: file, line: line)
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 6750 §3.1: the token lacks the scope the resource needs (403).
-    public static func insufficientScope(_ description: String, file: String = #fileID, line: Int = #line) -> OAuthError {
+    public static func insufficientScope(_ description: String, file: String = #fileID, line: Int = #line) -> OAuthError
+    {
         OAuthError(
-            code: "insufficient_scope", description: description, status: 403,
-            headers: [HTTPHeaderField(name: "WWW-Authenticate", value: "Bearer realm=\"credence\", error=\"insufficient_scope\"")],
-            file: file, line: line)
+            code: "insufficient_scope",
+            description: description,
+            status: 403,
+            headers: [
+                HTTPHeaderField(
+                    name: "WWW-Authenticate",
+                    value: "Bearer realm=\"credence\", error=\"insufficient_scope\""
+                )
+            ],
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 7591 §3.2.2: a metadata value is invalid.
-    public static func invalidClientMetadata(_ description: String, logDetail: String? = nil, file: String = #fileID, line: Int = #line) -> OAuthError {
-        OAuthError(code: "invalid_client_metadata", description: description, status: 400, logDetail: logDetail, file: file, line: line)
+    public static func invalidClientMetadata(
+        _ description: String,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> OAuthError {
+        OAuthError(
+            code: "invalid_client_metadata",
+            description: description,
+            status: 400,
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 7591 §3.2.2: a redirect URI is invalid.
-    public static func invalidRedirectURI(_ description: String, file: String = #fileID, line: Int = #line) -> OAuthError {
+    public static func invalidRedirectURI(
+        _ description: String,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> OAuthError {
         OAuthError(code: "invalid_redirect_uri", description: description, status: 400, file: file, line: line)
     }
 
     /// RFC 7591 §3.2.2: the software statement is invalid.
-    public static func invalidSoftwareStatement(_ description: String, logDetail: String? = nil, file: String = #fileID, line: Int = #line) -> OAuthError {
-        OAuthError(code: "invalid_software_statement", description: description, status: 400, logDetail: logDetail, file: file, line: line)
+    public static func invalidSoftwareStatement(
+        _ description: String,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> OAuthError {
+        OAuthError(
+            code: "invalid_software_statement",
+            description: description,
+            status: 400,
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// RFC 7591 §3.2.2: the software statement is valid but not approved here.
-    public static func unapprovedSoftwareStatement(_ description: String, logDetail: String? = nil, file: String = #fileID, line: Int = #line) -> OAuthError {
-        OAuthError(code: "unapproved_software_statement", description: description, status: 400, logDetail: logDetail, file: file, line: line)
+    public static func unapprovedSoftwareStatement(
+        _ description: String,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> OAuthError {
+        OAuthError(
+            code: "unapproved_software_statement",
+            description: description,
+            status: 400,
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// The path names no endpoint (404, JSON like every answer).
@@ -176,28 +294,53 @@ extension OAuthError {
     /// The endpoint exists but not for this method (405 with `Allow`).
     public static func methodNotAllowed(allowed: [String], file: String = #fileID, line: Int = #line) -> OAuthError {
         OAuthError(
-            code: "method_not_allowed", description: "method not allowed; allowed: \(allowed.joined(separator: ", "))",
-            status: 405, headers: [HTTPHeaderField(name: "Allow", value: allowed.joined(separator: ", "))],
-            file: file, line: line)
+            code: "method_not_allowed",
+            description: "method not allowed; allowed: \(allowed.joined(separator: ", "))",
+            status: 405,
+            headers: [HTTPHeaderField(name: "Allow", value: allowed.joined(separator: ", "))],
+            file: file,
+            line: line
+        )
     }
 
     /// The body is larger than the configured limit (413, `invalid_request`).
     public static func requestTooLarge(limit: Int, file: String = #fileID, line: Int = #line) -> OAuthError {
-        OAuthError(code: "invalid_request", description: "request body larger than \(limit) bytes", status: 413, file: file, line: line)
+        OAuthError(
+            code: "invalid_request",
+            description: "request body larger than \(limit) bytes",
+            status: 413,
+            file: file,
+            line: line
+        )
     }
 
     /// The database is unreachable; the client may retry (503 with `Retry-After`).
     public static func temporarilyUnavailable(
-        retryAfterSeconds: Int = 5, logDetail: String? = nil, file: String = #fileID, line: Int = #line
+        retryAfterSeconds: Int = 5,
+        logDetail: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) -> OAuthError {
         OAuthError(
-            code: "temporarily_unavailable", description: "the service is temporarily unavailable; retry later",
-            status: 503, headers: [HTTPHeaderField(name: "Retry-After", value: String(retryAfterSeconds))],
-            logDetail: logDetail, file: file, line: line)
+            code: "temporarily_unavailable",
+            description: "the service is temporarily unavailable; retry later",
+            status: 503,
+            headers: [HTTPHeaderField(name: "Retry-After", value: String(retryAfterSeconds))],
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 
     /// Anything unexpected: nothing internal reaches the body, the detail goes to the log.
     public static func serverError(logDetail: String, file: String = #fileID, line: Int = #line) -> OAuthError {
-        OAuthError(code: "server_error", description: "internal error", status: 500, logDetail: logDetail, file: file, line: line)
+        OAuthError(
+            code: "server_error",
+            description: "internal error",
+            status: 500,
+            logDetail: logDetail,
+            file: file,
+            line: line
+        )
     }
 }

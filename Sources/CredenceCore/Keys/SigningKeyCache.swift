@@ -35,7 +35,10 @@ public final class SigningKeyCache: Sendable {
     /// reloading through `store` when the snapshot is older than the refresh
     /// interval. Throws the store's error only when no usable snapshot exists.
     public func publishedKeys(using store: any SigningKeyStore, now: Date) throws -> [SigningKeyRecord] {
-        enum Plan { case use([SigningKeyRecord]), reload(stale: [SigningKeyRecord]?) }
+        enum Plan {
+            case use([SigningKeyRecord])
+            case reload(stale: [SigningKeyRecord]?)
+        }
         let plan: Plan = state.withLock { state in
             if let records = state.records, now.timeIntervalSince(state.loadedAt) < refreshInterval {
                 return .use(records)

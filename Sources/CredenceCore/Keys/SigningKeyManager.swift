@@ -42,12 +42,21 @@ public struct SigningKeyManager {
         let jwk = JWK(publicKey: privateKey.publicKey, keyID: kid, use: "sig", algorithm: algorithm)
         let sealed = try encryptionKey.seal(privateKey, associatedData: Array(kid.utf8))
         var record = SigningKeyRecord(
-            kid: kid, algorithm: algorithm.rawValue, state: .next,
-            publicJWK: JSONValue.object(jwk.jsonObject).serializedString(), sealedPrivateKey: sealed, createdAt: now)
+            kid: kid,
+            algorithm: algorithm.rawValue,
+            state: .next,
+            publicJWK: JSONValue.object(jwk.jsonObject).serializedString(),
+            sealedPrivateKey: sealed,
+            createdAt: now
+        )
         try store.insert(record)
         let hasActive = try store.allKeys().contains { $0.state == .active && $0.kid != kid }
         if activate || !hasActive {
-            try store.activate(kid: kid, at: now, previousKeyPublishUntil: now.addingTimeInterval(retiredKeyPublication))
+            try store.activate(
+                kid: kid,
+                at: now,
+                previousKeyPublishUntil: now.addingTimeInterval(retiredKeyPublication)
+            )
             record.state = .active
             record.activatedAt = now
         }
@@ -62,7 +71,10 @@ public struct SigningKeyManager {
     /// Returns the new active key and the retired one's `kid`.
     @discardableResult
     public func rotate(
-        algorithm: JWSAlgorithm, now: Date, prePublication: TimeInterval, force: Bool = false
+        algorithm: JWSAlgorithm,
+        now: Date,
+        prePublication: TimeInterval,
+        force: Bool = false
     ) throws -> (active: SigningKeyRecord, retiredKID: String?) {
         let keys = try store.allKeys()
         let previous = keys.first { $0.state == .active }?.kid
@@ -75,7 +87,11 @@ public struct SigningKeyManager {
         if publishedFor < prePublication && !force {
             throw KeyManagementError.nextKeyTooNew(kid: candidate.kid, wait: prePublication - publishedFor)
         }
-        try store.activate(kid: candidate.kid, at: now, previousKeyPublishUntil: now.addingTimeInterval(retiredKeyPublication))
+        try store.activate(
+            kid: candidate.kid,
+            at: now,
+            previousKeyPublishUntil: now.addingTimeInterval(retiredKeyPublication)
+        )
         var active = candidate
         active.state = .active
         active.activatedAt = now
@@ -95,7 +111,8 @@ public struct SigningKeyManager {
     /// Opens a stored key into a signer. Fails when the key-encryption key is
     /// not the one the key was sealed with, or the record was tampered with.
     public func signer(for record: SigningKeyRecord) throws -> JWSSigner {
-        guard let algorithm = JWSAlgorithm(rawValue: record.algorithm), Self.supportedAlgorithms.contains(algorithm) else {
+        guard let algorithm = JWSAlgorithm(rawValue: record.algorithm), Self.supportedAlgorithms.contains(algorithm)
+        else {
             throw KeyManagementError.unsupportedAlgorithm(record.algorithm)
         }
         let privateKey = try encryptionKey.unseal(record.sealedPrivateKey, associatedData: Array(record.kid.utf8))
@@ -110,16 +127,25 @@ public struct KeyManagementError: Error, Sendable, CustomStringConvertible {
 
     /// `rotate` found no `next` key to activate.
     public static func noNextKey(prePublication: TimeInterval) -> KeyManagementError {
-        KeyManagementError(description: "no next key to activate: run `credence keys generate`, wait \(Int(prePublication.rounded(.up))) s so that every JWKS cache has it, then rotate (or rotate --force to activate a new key at once)")
+        KeyManagementError(
+            description:
+                "no next key to activate: run `credence keys generate`, wait \(Int(prePublication.rounded(.up))) s so that every JWKS cache has it, then rotate (or rotate --force to activate a new key at once)"
+        )
     }
 
     /// `rotate` found a `next` key published too recently for caches to know it.
     public static func nextKeyTooNew(kid: String, wait: TimeInterval) -> KeyManagementError {
-        KeyManagementError(description: "the next key \(kid) was published too recently for every JWKS cache to know it; rotate again in \(Int(wait.rounded(.up))) s (or with --force)")
+        KeyManagementError(
+            description:
+                "the next key \(kid) was published too recently for every JWKS cache to know it; rotate again in \(Int(wait.rounded(.up))) s (or with --force)"
+        )
     }
 
     /// The algorithm is not one the server signs with.
     public static func unsupportedAlgorithm(_ name: String) -> KeyManagementError {
-        KeyManagementError(description: "unsupported signing algorithm \(name); use one of \(SigningKeyManager.supportedAlgorithms.map(\.rawValue).joined(separator: ", "))")
+        KeyManagementError(
+            description:
+                "unsupported signing algorithm \(name); use one of \(SigningKeyManager.supportedAlgorithms.map(\.rawValue).joined(separator: ", "))"
+        )
     }
 }

@@ -38,9 +38,15 @@ public struct SigningKeyRecord: Sendable, Hashable {
 
     /// Creates a record; used by key management and by stores decoding rows.
     public init(
-        kid: String, algorithm: String, state: SigningKeyState, publicJWK: String,
-        sealedPrivateKey: [UInt8], createdAt: Date, activatedAt: Date? = nil,
-        retiredAt: Date? = nil, publishUntil: Date? = nil
+        kid: String,
+        algorithm: String,
+        state: SigningKeyState,
+        publicJWK: String,
+        sealedPrivateKey: [UInt8],
+        createdAt: Date,
+        activatedAt: Date? = nil,
+        retiredAt: Date? = nil,
+        publishUntil: Date? = nil
     ) {
         self.kid = kid
         self.algorithm = algorithm

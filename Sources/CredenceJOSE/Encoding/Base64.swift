@@ -5,7 +5,8 @@
 /// no whitespace or line breaks, and the unused bits before the padding are zero.
 public enum Base64 {
     private static let reverse: [UInt8] = Base64URL.reverseTable(
-        Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8))
+        Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    )
 
     /// Decodes padded standard base64 strictly; anything else throws
     /// ``JOSEError/Code/invalidBase64``.

@@ -4,7 +4,9 @@
 /// lone character (length ≡ 1 mod 4), and the unused low bits of the last character must be zero
 /// (RFC 4648 §3.5), so every byte string has exactly one accepted encoding.
 public enum Base64URL {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8
+    )
 
     /// 0...63 for alphabet characters, 0xFF for everything else.
     private static let reverse: [UInt8] = reverseTable(alphabet)
@@ -23,7 +25,8 @@ public enum Base64URL {
     /// The unpadded base64url of `bytes`, as ASCII bytes (to assemble a compact JWS without
     /// intermediate strings).
     public static func encodeToBytes(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        bytes.withContiguousStorageIfAvailable { encodeBytes($0) } ?? Array(bytes).withUnsafeBufferPointer { encodeBytes($0) }
+        bytes.withContiguousStorageIfAvailable { encodeBytes($0) }
+            ?? Array(bytes).withUnsafeBufferPointer { encodeBytes($0) }
     }
 
     static func encodeBytes(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
@@ -35,7 +38,9 @@ public enum Base64URL {
                 var o = 0
                 var i = 0
                 for _ in 0..<fullGroups {
-                    let b0 = Int(input[i]), b1 = Int(input[i + 1]), b2 = Int(input[i + 2])
+                    let b0 = Int(input[i])
+                    let b1 = Int(input[i + 1])
+                    let b2 = Int(input[i + 2])
                     output[o] = table[b0 >> 2]
                     output[o + 1] = table[((b0 & 0x03) << 4) | (b1 >> 4)]
                     output[o + 2] = table[((b1 & 0x0F) << 2) | (b2 >> 6)]
@@ -48,7 +53,8 @@ public enum Base64URL {
                     output[o] = table[b0 >> 2]
                     output[o + 1] = table[(b0 & 0x03) << 4]
                 } else if remainder == 2 {
-                    let b0 = Int(input[i]), b1 = Int(input[i + 1])
+                    let b0 = Int(input[i])
+                    let b1 = Int(input[i + 1])
                     output[o] = table[b0 >> 2]
                     output[o + 1] = table[((b0 & 0x03) << 4) | (b1 >> 4)]
                     output[o + 2] = table[(b1 & 0x0F) << 2]
@@ -70,7 +76,9 @@ public enum Base64URL {
 
     /// Decodes base64url given as ASCII bytes (a segment of a compact JWS).
     public static func decode(bytes: some Collection<UInt8>) throws(JOSEError) -> [UInt8] {
-        let result = bytes.withContiguousStorageIfAvailable { decodeBytes($0) } ?? Array(bytes).withUnsafeBufferPointer { decodeBytes($0) }
+        let result =
+            bytes.withContiguousStorageIfAvailable { decodeBytes($0) }
+            ?? Array(bytes).withUnsafeBufferPointer { decodeBytes($0) }
         guard let result else { throw invalid }
         return result
     }
@@ -97,8 +105,10 @@ public enum Base64URL {
                 var bad: UInt8 = 0
                 let fullGroups = input.count / 4
                 for _ in 0..<fullGroups {
-                    let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
-                    let c2 = table[Int(input[i + 2])], c3 = table[Int(input[i + 3])]
+                    let c0 = table[Int(input[i])]
+                    let c1 = table[Int(input[i + 1])]
+                    let c2 = table[Int(input[i + 2])]
+                    let c3 = table[Int(input[i + 3])]
                     bad |= (c0 | c1 | c2 | c3) & 0xC0
                     output[o] = (c0 << 2) | (c1 >> 4)
                     output[o + 1] = (c1 << 4) | (c2 >> 2)
@@ -107,12 +117,15 @@ public enum Base64URL {
                     o += 3
                 }
                 if remainder == 2 {
-                    let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
+                    let c0 = table[Int(input[i])]
+                    let c1 = table[Int(input[i + 1])]
                     bad |= (c0 | c1) & 0xC0
                     if c1 & 0x0F != 0 { bad = 0xFF }  // non-canonical trailing bits
                     output[o] = (c0 << 2) | (c1 >> 4)
                 } else if remainder == 3 {
-                    let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])], c2 = table[Int(input[i + 2])]
+                    let c0 = table[Int(input[i])]
+                    let c1 = table[Int(input[i + 1])]
+                    let c2 = table[Int(input[i + 2])]
                     bad |= (c0 | c1 | c2) & 0xC0
                     if c2 & 0x03 != 0 { bad = 0xFF }
                     output[o] = (c0 << 2) | (c1 >> 4)

@@ -89,8 +89,12 @@ public struct JOSEError: Error, Sendable, Equatable, CustomStringConvertible, Cu
     let line: Int
 
     init(
-        _ code: Code, _ reason: String, detail: String = "",
-        certificateVerificationError: CertificateVerificationError? = nil, file: String = #fileID, line: Int = #line
+        _ code: Code,
+        _ reason: String,
+        detail: String = "",
+        certificateVerificationError: CertificateVerificationError? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.reason = reason
@@ -128,8 +132,13 @@ extension JOSEError {
             case .tooLarge: .tooLarge
             default: .invalidJSON
             }
-        return JOSEError(code, "the \(part) is not acceptable JSON (\(error.code))", detail: error.debugDescription,
-            file: file, line: line)
+        return JOSEError(
+            code,
+            "the \(part) is not acceptable JSON (\(error.code))",
+            detail: error.debugDescription,
+            file: file,
+            line: line
+        )
     }
 
     /// Wraps a key policy or decoding failure from OpenSSLCrypto.

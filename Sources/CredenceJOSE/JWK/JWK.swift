@@ -28,7 +28,10 @@ public struct JWK: Sendable {
 
     /// A JWK for a key this process holds, to publish in a JWKS.
     public init(
-        publicKey: PublicKey, keyID: String?, use: String? = "sig", algorithm: JWSAlgorithm? = nil,
+        publicKey: PublicKey,
+        keyID: String?,
+        use: String? = "sig",
+        algorithm: JWSAlgorithm? = nil,
         keyOperations: [String]? = nil
     ) {
         self.publicKey = publicKey
@@ -63,7 +66,9 @@ public struct JWK: Sendable {
             switch kty {
             case "RSA":
                 key = try PublicKey(
-                    rsaModulus: try Self.bytes("n", in: object), exponent: try Self.bytes("e", in: object))
+                    rsaModulus: try Self.bytes("n", in: object),
+                    exponent: try Self.bytes("e", in: object)
+                )
             case "EC":
                 let curve: EllipticCurve
                 switch try Self.string("crv", in: object, required: true) {
@@ -72,7 +77,11 @@ public struct JWK: Sendable {
                 case "P-521": curve = .p521
                 default: throw JOSEError.make(.invalidKey, "EC curve not supported (P-256, P-384, P-521 only)")
                 }
-                key = try PublicKey(curve: curve, x: try Self.bytes("x", in: object), y: try Self.bytes("y", in: object))
+                key = try PublicKey(
+                    curve: curve,
+                    x: try Self.bytes("x", in: object),
+                    y: try Self.bytes("y", in: object)
+                )
             case "OKP":
                 guard try Self.string("crv", in: object, required: true) == "Ed25519" else {
                     throw JOSEError.make(.invalidKey, "OKP curve not supported (Ed25519 only)")
@@ -178,7 +187,11 @@ public struct JWK: Sendable {
 
     // MARK: Member readers
 
-    private static func string(_ name: String, in object: JSONObject, required: Bool = false) throws(JOSEError) -> String? {
+    private static func string(
+        _ name: String,
+        in object: JSONObject,
+        required: Bool = false
+    ) throws(JOSEError) -> String? {
         guard let value = object[name] else {
             if required { throw .make(.invalidKey, "the JWK has no \"\(name)\"") }
             return nil
@@ -198,7 +211,9 @@ public struct JWK: Sendable {
 
     private static func strings(_ name: String, in object: JSONObject, unique: Bool) throws(JOSEError) -> [String]? {
         guard let value = object[name] else { return nil }
-        guard case .array(let elements) = value else { throw .make(.invalidKey, "the JWK's \"\(name)\" is not an array") }
+        guard case .array(let elements) = value else {
+            throw .make(.invalidKey, "the JWK's \"\(name)\" is not an array")
+        }
         var result: [String] = []
         for element in elements {
             guard case .string(let text) = element else {

@@ -52,7 +52,7 @@ public struct JWKSet: Sendable {
             guard case .object(let member) = entry else { throw .make(.invalidKey, "a JWK Set entry is not an object") }
             do {
                 keys.append(try JWK(json: member))
-            } catch where error.code == .privateKeyMaterial {
+            } catch  where error.code == .privateKeyMaterial {
                 throw error
             } catch {
                 let keyID: String? = if case .string(let kid)? = member["kid"] { kid } else { nil }
@@ -107,7 +107,10 @@ public struct JWKSet: Sendable {
     /// when the set holds exactly one entry in all, and that key fits `algorithm`.
     public func soleKey(algorithm: JWSAlgorithm) throws(JOSEError) -> JWK {
         guard keys.count + skipped.count == 1, let only = keys.first else {
-            throw .make(.ambiguousKey, "the set holds \(keys.count + skipped.count) entries, not exactly one usable key")
+            throw .make(
+                .ambiguousKey,
+                "the set holds \(keys.count + skipped.count) entries, not exactly one usable key"
+            )
         }
         try only.check(algorithm)
         return only

@@ -61,7 +61,9 @@ public enum JWSAlgorithm: String, Sendable, Hashable, CaseIterable, CustomString
 
     /// An `alg` value fit for a log line: short and printable.
     static func printable(_ value: String) -> String {
-        let clipped = value.unicodeScalars.prefix(16).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
+        let clipped = value.unicodeScalars.prefix(16).map {
+            $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?"
+        }
         return "\"" + String(clipped) + (value.unicodeScalars.count > 16 ? "…" : "") + "\""
     }
 }

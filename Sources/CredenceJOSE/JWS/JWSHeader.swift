@@ -85,7 +85,10 @@ public struct JWSHeader: Sendable {
                 throw .make(.invalidHeader, "\"crit\" lists a registered header name")
             }
             guard understoodCriticalHeaders.contains(name) else {
-                throw .make(.unknownCriticalHeader, "critical header extension \(JWSAlgorithm.printable(name)) is not understood")
+                throw .make(
+                    .unknownCriticalHeader,
+                    "critical header extension \(JWSAlgorithm.printable(name)) is not understood"
+                )
             }
             guard object[name] != nil else {
                 throw .make(.invalidHeader, "\"crit\" lists a member the header does not have")

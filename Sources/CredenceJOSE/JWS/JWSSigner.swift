@@ -27,7 +27,12 @@ public struct JWSSigner: Sendable {
     }
 
     /// `BASE64URL(UTF8(header))`, or `nil` if `extra` tries to set `alg`, `kid`, `typ` or `crit`.
-    private static func encodedHeader(algorithm: JWSAlgorithm, keyID: String?, type: String?, extra: JSONObject) -> [UInt8]? {
+    private static func encodedHeader(
+        algorithm: JWSAlgorithm,
+        keyID: String?,
+        type: String?,
+        extra: JSONObject
+    ) -> [UInt8]? {
         var header: JSONObject = ["alg": .string(algorithm.rawValue)]
         if let keyID { header["kid"] = .string(keyID) }
         if let type { header["typ"] = .string(type) }
@@ -45,12 +50,17 @@ public struct JWSSigner: Sendable {
 
     /// Signs `payload` with a header of `alg`, `kid`, `typ` (when given) and `extraHeader`
     /// members (which may not set `alg`, `kid`, `typ` or `crit`), returning the compact form.
-    public func sign(payload: [UInt8], type: String? = nil, extraHeader: JSONObject = JSONObject()) throws(JOSEError) -> String {
+    public func sign(
+        payload: [UInt8],
+        type: String? = nil,
+        extraHeader: JSONObject = JSONObject()
+    ) throws(JOSEError) -> String {
         var output: [UInt8]
         if extraHeader.isEmpty, let common = commonHeaders.first(where: { $0.type == type }) {
             output = common.encoded
         } else {
-            guard let encoded = Self.encodedHeader(algorithm: algorithm, keyID: keyID, type: type, extra: extraHeader) else {
+            guard let encoded = Self.encodedHeader(algorithm: algorithm, keyID: keyID, type: type, extra: extraHeader)
+            else {
                 throw .make(.invalidHeader, "extra header members may not set alg, kid, typ or crit")
             }
             output = encoded
@@ -71,7 +81,11 @@ public struct JWSSigner: Sendable {
 
     /// Signs a claims set as a JWT, with `typ` (`JWT` by default, `at+jwt` for RFC 9068 access
     /// tokens).
-    public func sign(claims: JWTClaims, type: String? = "JWT", extraHeader: JSONObject = JSONObject()) throws(JOSEError) -> String {
+    public func sign(
+        claims: JWTClaims,
+        type: String? = "JWT",
+        extraHeader: JSONObject = JSONObject()
+    ) throws(JOSEError) -> String {
         try sign(payload: claims.serialized(), type: type, extraHeader: extraHeader)
     }
 }

@@ -10,8 +10,10 @@ extension UnverifiedJWS {
     /// directory's certificate is trusted through the directory's CA bundle. Returns the
     /// verified JWS and the verified chain (leaf → root).
     public func verify(
-        usingCertificateChainTrustedBy trustStore: CertificateTrustStore, at time: Date,
-        purpose: CertificatePurpose = .signing, allowedAlgorithms: Set<JWSAlgorithm>
+        usingCertificateChainTrustedBy trustStore: CertificateTrustStore,
+        at time: Date,
+        purpose: CertificatePurpose = .signing,
+        allowedAlgorithms: Set<JWSAlgorithm>
     ) throws(JOSEError) -> (jws: VerifiedJWS, chain: [Certificate]) {
         try checkAllowed(allowedAlgorithms)
         guard let encoded = try header.certificateChainDER() else {
@@ -25,7 +27,11 @@ extension UnverifiedJWS {
             do {
                 certificates.append(try Certificate(derEncoded: der))
             } catch {
-                throw JOSEError(.untrustedCertificateChain, "an \"x5c\" entry is not a DER certificate", detail: "\(error)")
+                throw JOSEError(
+                    .untrustedCertificateChain,
+                    "an \"x5c\" entry is not a DER certificate",
+                    detail: "\(error)"
+                )
             }
         }
         let leaf = certificates[0]
@@ -53,8 +59,11 @@ extension UnverifiedJWS {
             chain = verified
         case .failure(let failure):
             throw JOSEError(
-                .untrustedCertificateChain, "the \"x5c\" chain does not verify: \(failure.description)",
-                detail: failure.debugDescription, certificateVerificationError: failure)
+                .untrustedCertificateChain,
+                "the \"x5c\" chain does not verify: \(failure.description)",
+                detail: failure.debugDescription,
+                certificateVerificationError: failure
+            )
         }
         let key: PublicKey
         do {

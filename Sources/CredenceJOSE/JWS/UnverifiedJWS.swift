@@ -61,7 +61,10 @@ public struct UnverifiedJWS: Sendable {
             index += 1
         }
         guard dots <= 2 else {
-            throw .make(.malformedJWS, "a compact JWS has exactly three parts (a JWE or JSON serialization is not accepted)")
+            throw .make(
+                .malformedJWS,
+                "a compact JWS has exactly three parts (a JWE or JSON serialization is not accepted)"
+            )
         }
         guard second > 0 else {
             throw .make(.malformedJWS, "a compact JWS has three parts separated by dots")

@@ -1,4 +1,5 @@
 public import CredenceJSON
+
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
 #else
@@ -62,8 +63,14 @@ public struct JWTClaims: Sendable {
     /// Builds a claims set to sign (an access token, a test assertion); `other` members come
     /// after the registered ones and may not repeat them.
     public init(
-        issuer: String? = nil, subject: String? = nil, audience: [String] = [], expiresAt: Int64? = nil,
-        notBefore: Int64? = nil, issuedAt: Int64? = nil, jwtID: String? = nil, other: JSONObject = JSONObject()
+        issuer: String? = nil,
+        subject: String? = nil,
+        audience: [String] = [],
+        expiresAt: Int64? = nil,
+        notBefore: Int64? = nil,
+        issuedAt: Int64? = nil,
+        jwtID: String? = nil,
+        other: JSONObject = JSONObject()
     ) throws(JOSEError) {
         var object = JSONObject()
         if let issuer { object["iss"] = .string(issuer) }
@@ -88,7 +95,10 @@ public struct JWTClaims: Sendable {
     init(payload: [UInt8], maxDepth: Int) throws(JOSEError) {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(payload, limits: JSONLimits(maxBytes: max(payload.count, 1), maxDepth: maxDepth))
+            value = try JSONValue.parse(
+                payload,
+                limits: JSONLimits(maxBytes: max(payload.count, 1), maxDepth: maxDepth)
+            )
         } catch {
             throw .json(error, in: "claims set")
         }
@@ -168,7 +178,10 @@ extension JWTClaims {
             }
         }
         if let expected = rules.expectedIssuer, issuer != expected {
-            throw .make(.issuerMismatch, issuer == nil ? "the token has no issuer" : "the token's issuer is not the expected one")
+            throw .make(
+                .issuerMismatch,
+                issuer == nil ? "the token has no issuer" : "the token's issuer is not the expected one"
+            )
         }
         if let accepted = rules.acceptedAudiences {
             // RFC 7519 §4.1.3: the recipient must identify itself with a value in the claim.

@@ -14,8 +14,11 @@ public struct JWTValidationRules: Sendable {
 
     /// Rules with `exp` required and a 60-second skew by default.
     public init(
-        expectedIssuer: String? = nil, acceptedAudiences: Set<String>? = nil, requiredClaims: Set<String> = ["exp"],
-        clockSkew: Int64 = 60, maximumLifetime: Int64? = nil
+        expectedIssuer: String? = nil,
+        acceptedAudiences: Set<String>? = nil,
+        requiredClaims: Set<String> = ["exp"],
+        clockSkew: Int64 = 60,
+        maximumLifetime: Int64? = nil
     ) {
         self.expectedIssuer = expectedIssuer
         self.acceptedAudiences = acceptedAudiences

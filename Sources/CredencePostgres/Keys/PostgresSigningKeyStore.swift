@@ -21,7 +21,8 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
                 SELECT kid, algorithm, state, public_jwk, sealed_private_key,
                        created_at, activated_at, retired_at, publish_until
                 FROM signing_keys ORDER BY created_at, kid
-                """, idempotent: true
+                """,
+                idempotent: true
             ).map(SigningKeyRecord.init(row:))
         }
     }
@@ -35,7 +36,8 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
                 FROM signing_keys
                 WHERE state IN ('next', 'active') OR (state = 'retired' AND publish_until > \(now))
                 ORDER BY created_at, kid
-                """, idempotent: true
+                """,
+                idempotent: true
             ).map(SigningKeyRecord.init(row:))
         }
     }
@@ -49,7 +51,8 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
                 VALUES (\(key.kid), \(key.algorithm), \(key.state.rawValue), \(PostgresJSON(key.publicJWK)),
                         \(key.sealedPrivateKey), \(key.createdAt), \(key.activatedAt), \(key.retiredAt),
                         \(key.publishUntil))
-                """)
+                """
+            )
         }
     }
 
@@ -74,9 +77,11 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
                     UPDATE signing_keys
                     SET state = 'retired', retired_at = \(now), publish_until = \(previousKeyPublishUntil)
                     WHERE state = 'active'
-                    """)
+                    """
+                )
                 try connection.execute(
-                    "UPDATE signing_keys SET state = 'active', activated_at = \(now) WHERE kid = \(kid)")
+                    "UPDATE signing_keys SET state = 'active', activated_at = \(now) WHERE kid = \(kid)"
+                )
             }
         }
     }
@@ -84,7 +89,8 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
     public func removeExpiredKeys(at now: Date) throws(StoreError) -> Int {
         try storeOperation("remove expired signing keys") {
             try connection.execute(
-                "DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= \(now)")
+                "DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= \(now)"
+            )
         }
     }
 }
@@ -102,6 +108,7 @@ extension SigningKeyRecord {
             createdAt: try row.decode("created_at"),
             activatedAt: try row.decode("activated_at"),
             retiredAt: try row.decode("retired_at"),
-            publishUntil: try row.decode("publish_until"))
+            publishUntil: try row.decode("publish_until")
+        )
     }
 }

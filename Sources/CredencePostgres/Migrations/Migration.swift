@@ -20,10 +20,12 @@ public struct Migration: Sendable, Hashable {
         }
         let digits = stem[..<separator]
         let name = stem[stem.index(after: separator)...]
-        let nameIsValid = !name.isEmpty && name.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
-        }
+        let nameIsValid =
+            !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+            }
         guard digits.count >= 4, digits.count <= 9, digits.utf8.allSatisfy({ (48...57).contains($0) }),
             let version = Int(digits), version > 0, nameIsValid
         else {

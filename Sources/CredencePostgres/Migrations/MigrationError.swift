@@ -54,29 +54,43 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible, CustomDe
 
     /// The migration files are not a valid set.
     public static func invalidMigrationSet(
-        _ reason: String, file: String = #fileID, line: Int = #line
+        _ reason: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> MigrationError {
         MigrationError(code: .invalidMigrationSet, reason: reason, underlying: nil, file: file, line: line)
     }
     /// An applied migration's file changed.
     public static func checksumMismatch(
-        _ reason: String, file: String = #fileID, line: Int = #line
+        _ reason: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> MigrationError {
         MigrationError(code: .checksumMismatch, reason: reason, underlying: nil, file: file, line: line)
     }
     /// The database is ahead of this binary.
     public static func unknownAppliedMigration(
-        _ reason: String, file: String = #fileID, line: Int = #line
+        _ reason: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> MigrationError {
         MigrationError(code: .unknownAppliedMigration, reason: reason, underlying: nil, file: file, line: line)
     }
     /// A database error while migrating, classified.
     public static func database(
-        _ reason: String, _ error: PostgresError, file: String = #fileID, line: Int = #line
+        _ reason: String,
+        _ error: PostgresError,
+        file: String = #fileID,
+        line: Int = #line
     ) -> MigrationError {
         let unavailable = error.code == .connectionFailure || error.sqlState == .lockNotAvailable
         return MigrationError(
-            code: unavailable ? .unavailable : .failed, reason: reason, underlying: error, file: file, line: line)
+            code: unavailable ? .unavailable : .failed,
+            reason: reason,
+            underlying: error,
+            file: file,
+            line: line
+        )
     }
 
     public var description: String { "migration \(code): \(reason)" }

@@ -68,7 +68,8 @@ public struct MigrationRunner {
         for migration in migrations.migrations {
             let state: MigrationStatus.State
             if let record = applied[migration.version] {
-                state = record.checksum == sums[migration.version]
+                state =
+                    record.checksum == sums[migration.version]
                     ? .applied(at: record.appliedAt) : .checksumMismatch(appliedAt: record.appliedAt)
             } else {
                 state = .pending
@@ -79,8 +80,11 @@ public struct MigrationRunner {
         for record in applied.values.sorted(by: { $0.version < $1.version }) where !known.contains(record.version) {
             entries.append(
                 MigrationStatus.Entry(
-                    version: record.version, name: record.name,
-                    state: .unknownToThisBinary(appliedAt: record.appliedAt)))
+                    version: record.version,
+                    name: record.name,
+                    state: .unknownToThisBinary(appliedAt: record.appliedAt)
+                )
+            )
         }
         return MigrationStatus(entries: entries)
     }
@@ -106,16 +110,22 @@ public struct MigrationRunner {
 
     private func appliedMigrations(_ connection: PostgresConnection) throws(PostgresError) -> [Int: AppliedMigration] {
         let present = try connection.query(
-            "SELECT to_regclass('credence_schema_migrations') IS NOT NULL AS present", idempotent: true)
+            "SELECT to_regclass('credence_schema_migrations') IS NOT NULL AS present",
+            idempotent: true
+        )
         guard try present.first?.decode("present", as: Bool.self) == true else { return [:] }
         let rows = try connection.query(
             "SELECT version, name, checksum, applied_at FROM credence_schema_migrations ORDER BY version",
-            idempotent: true)
+            idempotent: true
+        )
         var applied: [Int: AppliedMigration] = [:]
         for row in rows {
             let record = AppliedMigration(
-                version: try row.decode("version"), name: try row.decode("name"),
-                checksum: try row.decode("checksum"), appliedAt: try row.decode("applied_at"))
+                version: try row.decode("version"),
+                name: try row.decode("name"),
+                checksum: try row.decode("checksum"),
+                appliedAt: try row.decode("applied_at")
+            )
             applied[record.version] = record
         }
         return applied
@@ -127,7 +137,9 @@ public struct MigrationRunner {
         var sums: [Int: String] = [:]
         for migration in migrations.migrations {
             let rows = try connection.query(
-                "SELECT encode(sha256(\(Array(migration.sql.utf8))), 'hex') AS checksum", idempotent: true)
+                "SELECT encode(sha256(\(Array(migration.sql.utf8))), 'hex') AS checksum",
+                idempotent: true
+            )
             sums[migration.version] = try rows.first?.decode("checksum", as: String.self)
         }
         return sums
@@ -139,12 +151,14 @@ public struct MigrationRunner {
             guard let migration = known[record.version] else {
                 throw .unknownAppliedMigration(
                     "the database has migration \(record.version) (\(record.name)), which this binary does not know; "
-                        + "run a newer credence")
+                        + "run a newer credence"
+                )
             }
             guard checksums[record.version] == record.checksum else {
                 throw .checksumMismatch(
                     "migration \(migration.fileName) was changed after it was applied "
-                        + "(recorded sha256 \(record.checksum)); restore the file and add a new migration instead")
+                        + "(recorded sha256 \(record.checksum)); restore the file and add a new migration instead"
+                )
             }
         }
     }
@@ -159,6 +173,7 @@ public struct MigrationRunner {
             """
             INSERT INTO credence_schema_migrations (version, name, checksum, applied_at)
             VALUES (\(migration.version), \(migration.name), encode(sha256(\(Array(migration.sql.utf8))), 'hex'), now())
-            """)
+            """
+        )
     }
 }

@@ -80,7 +80,8 @@ public struct CredenceConfiguration: Sendable {
 
     /// Reads and validates a configuration file.
     public static func load(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> CredenceConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(problems: [.init(key: "(file)", message: "cannot read \(path)")])
@@ -88,12 +89,18 @@ public struct CredenceConfiguration: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(problems: [.init(key: "(file)", message: "\(path) is not UTF-8 text")])
         }
-        return try parse(yaml: text, environment: environment, readFile: { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } })
+        return try parse(
+            yaml: text,
+            environment: environment,
+            readFile: { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } }
+        )
     }
 
     /// Parses and validates configuration text; `readFile` reads referenced files (key-encryption key).
     public static func parse(
-        yaml text: String, environment: [String: String], readFile: (String) -> [UInt8]?
+        yaml text: String,
+        environment: [String: String],
+        readFile: (String) -> [UInt8]?
     ) throws(ConfigurationError) -> CredenceConfiguration {
         var problems: [ConfigurationProblem] = []
         let root: Node?
@@ -114,7 +121,8 @@ public struct CredenceConfiguration: Sendable {
         if let text = top.string("issuer", problems: &problems) {
             switch IssuerURL.parse(text) {
             case .success(let value): issuer = value
-            case .failure(let reason): problems.append(.init(key: "issuer", message: reason.reason, line: top.line(of: "issuer")))
+            case .failure(let reason):
+                problems.append(.init(key: "issuer", message: reason.reason, line: top.line(of: "issuer")))
             }
         } else if !problems.contains(where: { $0.key == "issuer" }) {
             problems.append(.init(key: "issuer", message: "required: the https URL clients know this server by"))
@@ -122,10 +130,18 @@ public struct CredenceConfiguration: Sendable {
 
         var basePath = issuer?.path ?? ""
         if let text = top.string("base_path", problems: &problems) {
-            if text.isEmpty || (text.hasPrefix("/") && !text.hasSuffix("/") && !text.contains("?") && !text.contains("//")) {
+            if text.isEmpty
+                || (text.hasPrefix("/") && !text.hasSuffix("/") && !text.contains("?") && !text.contains("//"))
+            {
                 basePath = text
             } else {
-                problems.append(.init(key: "base_path", message: "must be empty or a path like /oauth (leading slash, no trailing slash)", line: top.line(of: "base_path")))
+                problems.append(
+                    .init(
+                        key: "base_path",
+                        message: "must be empty or a path like /oauth (leading slash, no trailing slash)",
+                        line: top.line(of: "base_path")
+                    )
+                )
             }
         }
 
@@ -134,7 +150,13 @@ public struct CredenceConfiguration: Sendable {
             if let parsed = ListenAddress(parsing: text) {
                 listen = parsed
             } else {
-                problems.append(.init(key: "listen", message: "must be unix:/absolute/path, tcp:HOST:PORT or fd:0", line: top.line(of: "listen")))
+                problems.append(
+                    .init(
+                        key: "listen",
+                        message: "must be unix:/absolute/path, tcp:HOST:PORT or fd:0",
+                        line: top.line(of: "listen")
+                    )
+                )
             }
         }
 
@@ -143,7 +165,13 @@ public struct CredenceConfiguration: Sendable {
             if text.hasPrefix("0"), text.count == 4, let mode = UInt16(text, radix: 8), mode <= 0o777 {
                 socketMode = mode
             } else {
-                problems.append(.init(key: "socket_mode", message: "must be an octal mode in quotes, like \"0660\"", line: top.line(of: "socket_mode")))
+                problems.append(
+                    .init(
+                        key: "socket_mode",
+                        message: "must be an octal mode in quotes, like \"0660\"",
+                        line: top.line(of: "socket_mode")
+                    )
+                )
             }
         }
 
@@ -158,7 +186,13 @@ public struct CredenceConfiguration: Sendable {
             if let level = Logger.Level(rawValue: text) {
                 logLevel = level
             } else {
-                problems.append(.init(key: "log_level", message: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))", line: top.line(of: "log_level")))
+                problems.append(
+                    .init(
+                        key: "log_level",
+                        message: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))",
+                        line: top.line(of: "log_level")
+                    )
+                )
             }
         }
 
@@ -169,7 +203,12 @@ public struct CredenceConfiguration: Sendable {
             databaseURL = fromEnvironment
         }
         if databaseURL == nil || databaseURL?.isEmpty == true {
-            problems.append(.init(key: "database.url", message: "required (a libpq conninfo or postgresql:// URI), or set \(databaseURLVariable)"))
+            problems.append(
+                .init(
+                    key: "database.url",
+                    message: "required (a libpq conninfo or postgresql:// URI), or set \(databaseURLVariable)"
+                )
+            )
         }
         let connectTimeout = databaseSection.integer("connect_timeout_seconds", in: 1...60, problems: &problems) ?? 3
         databaseSection.reportUnknownKeys(problems: &problems)
@@ -183,20 +222,43 @@ public struct CredenceConfiguration: Sendable {
             encryptionKeySource = "environment variable \(keyEncryptionKeyVariable)"
             encryptionKey = KeyEncryptionKeyText.decode(Array(fromEnvironment.utf8))
             if encryptionKey == nil {
-                problems.append(.init(key: "keys.encryption_key_file", message: "\(keyEncryptionKeyVariable) must hold 32 bytes in base64 (openssl rand -base64 32)"))
+                problems.append(
+                    .init(
+                        key: "keys.encryption_key_file",
+                        message: "\(keyEncryptionKeyVariable) must hold 32 bytes in base64 (openssl rand -base64 32)"
+                    )
+                )
             }
         } else if let keyFile {
             encryptionKeySource = "file \(keyFile)"
             if let bytes = readFile(keyFile) {
                 encryptionKey = KeyEncryptionKeyText.decode(bytes)
                 if encryptionKey == nil {
-                    problems.append(.init(key: "keys.encryption_key_file", message: "\(keyFile) must hold 32 raw bytes or their base64 (openssl rand -base64 32)", line: keysSection.line(of: "encryption_key_file")))
+                    problems.append(
+                        .init(
+                            key: "keys.encryption_key_file",
+                            message: "\(keyFile) must hold 32 raw bytes or their base64 (openssl rand -base64 32)",
+                            line: keysSection.line(of: "encryption_key_file")
+                        )
+                    )
                 }
             } else {
-                problems.append(.init(key: "keys.encryption_key_file", message: "cannot read \(keyFile)", line: keysSection.line(of: "encryption_key_file")))
+                problems.append(
+                    .init(
+                        key: "keys.encryption_key_file",
+                        message: "cannot read \(keyFile)",
+                        line: keysSection.line(of: "encryption_key_file")
+                    )
+                )
             }
         } else {
-            problems.append(.init(key: "keys.encryption_key_file", message: "required (a file with 32 random bytes in base64: openssl rand -base64 32), or set \(keyEncryptionKeyVariable)"))
+            problems.append(
+                .init(
+                    key: "keys.encryption_key_file",
+                    message:
+                        "required (a file with 32 random bytes in base64: openssl rand -base64 32), or set \(keyEncryptionKeyVariable)"
+                )
+            )
         }
         let refreshInterval = keysSection.integer("refresh_interval_seconds", in: 1...3600, problems: &problems) ?? 30
         var defaultAlgorithm = "ES256"
@@ -204,14 +266,21 @@ public struct CredenceConfiguration: Sendable {
             if signingAlgorithms.contains(text) {
                 defaultAlgorithm = text
             } else {
-                problems.append(.init(key: "keys.algorithm", message: "must be one of \(signingAlgorithms.joined(separator: ", "))", line: keysSection.line(of: "algorithm")))
+                problems.append(
+                    .init(
+                        key: "keys.algorithm",
+                        message: "must be one of \(signingAlgorithms.joined(separator: ", "))",
+                        line: keysSection.line(of: "algorithm")
+                    )
+                )
             }
         }
         keysSection.reportUnknownKeys(problems: &problems)
 
         // tokens
         var tokensSection = top.section("tokens", problems: &problems)
-        let lifetime = tokensSection.integer("access_token_lifetime_seconds", in: 30...86_400, problems: &problems) ?? 300
+        let lifetime =
+            tokensSection.integer("access_token_lifetime_seconds", in: 30...86_400, problems: &problems) ?? 300
         tokensSection.reportUnknownKeys(problems: &problems)
 
         // mtls
@@ -220,7 +289,14 @@ public struct CredenceConfiguration: Sendable {
         if let text = mtlsSection.string("alias_base_url", problems: &problems) {
             switch IssuerURL.parse(text) {
             case .success(let value): aliasBaseURL = value
-            case .failure(let reason): problems.append(.init(key: "mtls.alias_base_url", message: reason.reason, line: mtlsSection.line(of: "alias_base_url")))
+            case .failure(let reason):
+                problems.append(
+                    .init(
+                        key: "mtls.alias_base_url",
+                        message: reason.reason,
+                        line: mtlsSection.line(of: "alias_base_url")
+                    )
+                )
             }
         }
         let trustedCAFile = mtlsSection.string("trusted_ca_file", problems: &problems)
@@ -229,10 +305,22 @@ public struct CredenceConfiguration: Sendable {
                 do {
                     _ = try CertificateTrustStore(pemBundle: String(decoding: bytes, as: UTF8.self))
                 } catch {
-                    problems.append(.init(key: "mtls.trusted_ca_file", message: "\(trustedCAFile) is not a usable PEM bundle of CA certificates: \(error)", line: mtlsSection.line(of: "trusted_ca_file")))
+                    problems.append(
+                        .init(
+                            key: "mtls.trusted_ca_file",
+                            message: "\(trustedCAFile) is not a usable PEM bundle of CA certificates: \(error)",
+                            line: mtlsSection.line(of: "trusted_ca_file")
+                        )
+                    )
                 }
             } else {
-                problems.append(.init(key: "mtls.trusted_ca_file", message: "cannot read \(trustedCAFile)", line: mtlsSection.line(of: "trusted_ca_file")))
+                problems.append(
+                    .init(
+                        key: "mtls.trusted_ca_file",
+                        message: "cannot read \(trustedCAFile)",
+                        line: mtlsSection.line(of: "trusted_ca_file")
+                    )
+                )
             }
         }
         mtlsSection.reportUnknownKeys(problems: &problems)
@@ -240,18 +328,31 @@ public struct CredenceConfiguration: Sendable {
         top.reportUnknownKeys(problems: &problems)
 
         guard problems.isEmpty, let issuer, let databaseURL else {
-            throw ConfigurationError(problems: problems.sorted { ($0.line ?? Int.max, $0.key) < ($1.line ?? Int.max, $1.key) })
+            throw ConfigurationError(
+                problems: problems.sorted { ($0.line ?? Int.max, $0.key) < ($1.line ?? Int.max, $1.key) }
+            )
         }
         return CredenceConfiguration(
-            issuer: issuer, basePath: basePath, listen: listen, socketMode: socketMode, workers: workers,
-            maxBodyBytes: maxBodyBytes, maxHeaderBytes: maxHeaderBytes, shutdownGraceSeconds: shutdownGrace, logLevel: logLevel,
+            issuer: issuer,
+            basePath: basePath,
+            listen: listen,
+            socketMode: socketMode,
+            workers: workers,
+            maxBodyBytes: maxBodyBytes,
+            maxHeaderBytes: maxHeaderBytes,
+            shutdownGraceSeconds: shutdownGrace,
+            logLevel: logLevel,
             database: DatabaseSettings(url: Secret(databaseURL), connectTimeoutSeconds: connectTimeout),
             keys: KeySettings(
-                encryptionKey: encryptionKey.map(Secret.init), encryptionKeySource: encryptionKeySource,
-                refreshIntervalSeconds: refreshInterval, defaultAlgorithm: defaultAlgorithm),
+                encryptionKey: encryptionKey.map(Secret.init),
+                encryptionKeySource: encryptionKeySource,
+                refreshIntervalSeconds: refreshInterval,
+                defaultAlgorithm: defaultAlgorithm
+            ),
             tokens: TokenSettings(accessTokenLifetimeSeconds: lifetime),
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
-            clockSkewSeconds: clockSkew)
+            clockSkewSeconds: clockSkew
+        )
     }
 }
 

@@ -1,6 +1,8 @@
 /// A configuration value that must never appear in a log line, an error
 /// message or `dump` output (a database password, the key-encryption key).
-public struct Secret<Value: Sendable & Hashable>: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct Secret<Value: Sendable & Hashable>: Sendable, Hashable, CustomStringConvertible,
+    CustomDebugStringConvertible, CustomReflectable
+{
     /// The secret itself; read it only where it is used.
     public let revealed: Value
 

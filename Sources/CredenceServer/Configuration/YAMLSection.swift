@@ -20,17 +20,27 @@ struct YAMLSection {
         self.path = path
         guard let node else { return }
         guard case .mapping(let mapping) = node else {
-            problems.append(.init(key: path.isEmpty ? "(file)" : path, message: "must be a mapping of keys to values", line: node.mark?.line))
+            problems.append(
+                .init(
+                    key: path.isEmpty ? "(file)" : path,
+                    message: "must be a mapping of keys to values",
+                    line: node.mark?.line
+                )
+            )
             return
         }
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let scalar) = keyNode else {
-                problems.append(.init(key: Self.join(path, "?"), message: "keys must be plain strings", line: keyNode.mark?.line))
+                problems.append(
+                    .init(key: Self.join(path, "?"), message: "keys must be plain strings", line: keyNode.mark?.line)
+                )
                 continue
             }
             let key = scalar.string
             if entries[key] != nil {
-                problems.append(.init(key: Self.join(path, key), message: "appears more than once", line: keyNode.mark?.line))
+                problems.append(
+                    .init(key: Self.join(path, key), message: "appears more than once", line: keyNode.mark?.line)
+                )
                 continue
             }
             entries[key] = Entry(node: valueNode, line: keyNode.mark?.line)
@@ -49,7 +59,10 @@ struct YAMLSection {
     /// Whether the key is present (and not YAML null).
     func contains(_ key: String) -> Bool {
         guard let entry = entries[key] else { return false }
-        if case .scalar(let scalar) = entry.node, scalar.tag == Tag(.null) || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)) {
+        if case .scalar(let scalar) = entry.node,
+            scalar.tag == Tag(.null)
+                || (scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string))
+        {
             return false
         }
         return true
@@ -82,7 +95,13 @@ struct YAMLSection {
             return nil
         }
         guard range.contains(value) else {
-            problems.append(.init(key: keyPath(key), message: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)", line: entry.line))
+            problems.append(
+                .init(
+                    key: keyPath(key),
+                    message: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)",
+                    line: entry.line
+                )
+            )
             return nil
         }
         return value
@@ -116,7 +135,9 @@ struct YAMLSection {
         var values: [String] = []
         for (index, item) in sequence.enumerated() {
             guard case .scalar(let scalar) = item else {
-                problems.append(.init(key: "\(keyPath(key))[\(index)]", message: "must be a string", line: item.mark?.line))
+                problems.append(
+                    .init(key: "\(keyPath(key))[\(index)]", message: "must be a string", line: item.mark?.line)
+                )
                 continue
             }
             values.append(scalar.string)

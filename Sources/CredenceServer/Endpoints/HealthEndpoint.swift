@@ -9,7 +9,9 @@ enum HealthEndpoint {
             return .json(["status": "ok", "database": "reachable"])
         }
         return .json(
-            ["status": "unavailable", "database": "unreachable"], status: 503,
-            headers: [HTTPHeaderField(name: "Retry-After", value: "5")])
+            ["status": "unavailable", "database": "unreachable"],
+            status: 503,
+            headers: [HTTPHeaderField(name: "Retry-After", value: "5")]
+        )
     }
 }

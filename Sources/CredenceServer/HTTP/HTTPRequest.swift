@@ -19,8 +19,13 @@ public struct HTTPRequest: Sendable {
 
     /// Creates a request value directly (tests, other transports).
     public init(
-        method: String, path: String, query: String = "", headers: [String: String] = [:], body: [UInt8] = [],
-        clientCertificate: ClientCertificateParameter? = nil, remoteAddress: String? = nil
+        method: String,
+        path: String,
+        query: String = "",
+        headers: [String: String] = [:],
+        body: [UInt8] = [],
+        clientCertificate: ClientCertificateParameter? = nil,
+        remoteAddress: String? = nil
     ) {
         self.method = method
         self.path = path
@@ -51,11 +56,15 @@ public struct HTTPRequest: Sendable {
             headers[String(name.dropFirst(5)).lowercased().replacingUnderscores()] = value
         }
         if let contentType = parameters["CONTENT_TYPE"], !contentType.isEmpty { headers["content-type"] = contentType }
-        if let contentLength = parameters["CONTENT_LENGTH"], !contentLength.isEmpty { headers["content-length"] = contentLength }
+        if let contentLength = parameters["CONTENT_LENGTH"], !contentLength.isEmpty {
+            headers["content-length"] = contentLength
+        }
         self.headers = headers
         self.body = body
         self.clientCertificate = ClientCertificateParameter(
-            certificate: parameters["SSL_CLIENT_CERT"], verify: parameters["SSL_CLIENT_VERIFY"])
+            certificate: parameters["SSL_CLIENT_CERT"],
+            verify: parameters["SSL_CLIENT_VERIFY"]
+        )
         self.remoteAddress = parameters["REMOTE_ADDR"]
     }
 

@@ -6,7 +6,10 @@ extension HTTPResponse {
     /// `Pragma: no-cache` (RFC 6749 §5.1), required on anything carrying a
     /// secret or a token.
     public static func json(
-        _ value: JSONValue, status: Int = 200, noStore: Bool = true, contentType: String = "application/json",
+        _ value: JSONValue,
+        status: Int = 200,
+        noStore: Bool = true,
+        contentType: String = "application/json",
         headers extra: [HTTPHeaderField] = []
     ) -> HTTPResponse {
         var headers = [HTTPHeaderField(name: "Content-Type", value: contentType)]

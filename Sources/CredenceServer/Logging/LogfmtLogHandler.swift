@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Logging
 
 /// A swift-log handler that writes one logfmt line per event to standard
 /// error (`ts=… level=info logger=credence.access msg=request http.status=200`),
@@ -35,7 +36,9 @@ public struct LogfmtLogHandler: LogHandler {
             lock.withLock {
                 var offset = 0
                 while offset < bytes.count {
-                    let written = bytes[offset...].withUnsafeBytes { Glibc.write(fileDescriptor, $0.baseAddress, $0.count) }
+                    let written = bytes[offset...].withUnsafeBytes {
+                        Glibc.write(fileDescriptor, $0.baseAddress, $0.count)
+                    }
                     if written <= 0 {
                         if written < 0 && errno == EINTR { continue }
                         return
@@ -66,7 +69,8 @@ public struct LogfmtLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var text = "ts=\(Self.timestamp()) level=\(event.level.rawValue) logger=\(Self.quoted(label)) msg=\(Self.quoted(event.message.description))"
+        var text =
+            "ts=\(Self.timestamp()) level=\(event.level.rawValue) logger=\(Self.quoted(label)) msg=\(Self.quoted(event.message.description))"
         var merged = metadata
         if let explicit = event.metadata { merged.merge(explicit) { $1 } }
         for key in merged.keys.sorted() {
@@ -81,7 +85,8 @@ public struct LogfmtLogHandler: LogHandler {
         case .string(let string): string
         case .stringConvertible(let convertible): convertible.description
         case .array(let array): array.map(render).joined(separator: ",")
-        case .dictionary(let dictionary): dictionary.keys.sorted().map { "\($0):\(render(dictionary[$0]!))" }.joined(separator: ",")
+        case .dictionary(let dictionary):
+            dictionary.keys.sorted().map { "\($0):\(render(dictionary[$0]!))" }.joined(separator: ",")
         }
     }
 
@@ -89,7 +94,11 @@ public struct LogfmtLogHandler: LogHandler {
     /// character, escaping `"`, `\` and control characters, so a value can never
     /// start a new field or a new line.
     static func quoted(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }
+        let needsQuotes =
+            value.isEmpty
+            || value.unicodeScalars.contains {
+                $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F
+            }
         guard needsQuotes else { return value }
         var out = "\""
         for scalar in value.unicodeScalars {
@@ -111,7 +120,11 @@ public struct LogfmtLogHandler: LogHandler {
     }
 
     static func sanitizedKey(_ key: String) -> String {
-        String(key.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-" }.map(Character.init))
+        String(
+            key.unicodeScalars.filter {
+                $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
+            }.map(Character.init)
+        )
     }
 
     /// RFC 3339 UTC with milliseconds, without Foundation's formatter cost.
@@ -125,7 +138,8 @@ public struct LogfmtLogHandler: LogHandler {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(spec.tv_nsec / 1_000_000), 3))Z"
+        return
+            "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(spec.tv_nsec / 1_000_000), 3))Z"
     }
 }
 

@@ -61,7 +61,11 @@ public final class CredenceResponder {
         case .bodyTooLarge(let limit):
             error = .requestTooLarge(limit: limit)
         case .parametersTooLarge(let limit):
-            error = OAuthError(code: "invalid_request", description: "request headers larger than \(limit) bytes", status: 431)
+            error = OAuthError(
+                code: "invalid_request",
+                description: "request headers larger than \(limit) bytes",
+                status: 431
+            )
         case .malformed(let reason):
             error = .invalidRequest("malformed request", logDetail: reason)
         }
@@ -85,7 +89,9 @@ public final class CredenceResponder {
             if let certificate = context.clientCertificate {
                 metadata["tls.client_cert_sha256"] = .string(Base64URL.encode(certificate.sha256Thumbprint))
             } else {
-                metadata["tls.client_cert_error"] = .string(context.clientCertificateError.map { "\($0.code)" } ?? "undecodable")
+                metadata["tls.client_cert_error"] = .string(
+                    context.clientCertificateError.map { "\($0.code)" } ?? "undecodable"
+                )
             }
         }
         if let error {

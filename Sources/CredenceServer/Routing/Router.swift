@@ -39,7 +39,8 @@ public struct Router {
 
     /// Adds a route; `pattern` is relative to the base path, with `{name}` for a parameter segment.
     public mutating func add(_ method: String, _ pattern: String, handler: @escaping Handler) {
-        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part -> Segment in
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             return .literal(String(part))
         }
@@ -49,7 +50,9 @@ public struct Router {
     /// Adds a route at an absolute path, outside the base path (RFC 8414 §3 puts the metadata
     /// of an issuer with a path at `/.well-known/oauth-authorization-server/{path}`).
     public mutating func addAbsolute(_ method: String, _ path: String, handler: @escaping Handler) {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { Segment.literal(String($0)) }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            Segment.literal(String($0))
+        }
         absoluteRoutes.append(Route(method: method, segments: Array(segments), handler: handler))
     }
 
@@ -127,7 +130,9 @@ enum PercentDecoding {
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
                 output.append(high << 4 | low)
             case UInt8(ascii: "+") where plusAsSpace:
                 output.append(UInt8(ascii: " "))

@@ -85,7 +85,9 @@ struct Worker {
                 // connection closed mid-record, or simply the end of a kept-alive connection.
                 // A connection that never carried a request is worth a line in the log.
                 if requestsOnConnection == 0 {
-                    logger.notice("closed a FastCGI connection that carried no valid request (garbage, abort or early close)")
+                    logger.notice(
+                        "closed a FastCGI connection that carried no valid request (garbage, abort or early close)"
+                    )
                 }
                 continue
             }

@@ -37,8 +37,13 @@ public enum Digest: Sendable, Hashable, CaseIterable {
         let ok = bytes.withUnsafeBytes { input in
             out.withUnsafeMutableBytes { output in
                 EVP_Digest(
-                    input.baseAddress, input.count,
-                    output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, evpMD, nil)
+                    input.baseAddress,
+                    input.count,
+                    output.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    &length,
+                    evpMD,
+                    nil
+                )
             }
         }
         // EVP_Digest over a built-in SHA-2 cannot fail short of memory exhaustion; a failure

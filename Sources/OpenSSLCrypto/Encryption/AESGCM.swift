@@ -8,7 +8,10 @@ enum AESGCM {
 
     /// Returns `ciphertext || tag`.
     static func seal(
-        key: SecretBytes, nonce: [UInt8], plaintext: UnsafeBufferPointer<UInt8>, associatedData: [UInt8]
+        key: SecretBytes,
+        nonce: [UInt8],
+        plaintext: UnsafeBufferPointer<UInt8>,
+        associatedData: [UInt8]
     ) throws(CryptoError) -> [UInt8] {
         guard let context = EVP_CIPHER_CTX_new() else { throw .internalFailure("out of memory") }
         defer { EVP_CIPHER_CTX_free(context) }
@@ -35,7 +38,11 @@ enum AESGCM {
                     Int(written + final) == plaintext.count
                 else { return false }
                 return EVP_CIPHER_CTX_ctrl(
-                    context, EVP_CTRL_GCM_GET_TAG, Int32(tagByteCount), base + plaintext.count) == 1
+                    context,
+                    EVP_CTRL_GCM_GET_TAG,
+                    Int32(tagByteCount),
+                    base + plaintext.count
+                ) == 1
             }
         }
         guard ok else { throw .internalFailure("AES-256-GCM encryption failed") }
@@ -44,7 +51,10 @@ enum AESGCM {
 
     /// Decrypts `ciphertext || tag` into secret memory, or throws ``CryptoError/Code/authenticationFailed``.
     static func open(
-        key: SecretBytes, nonce: ArraySlice<UInt8>, sealed: ArraySlice<UInt8>, associatedData: [UInt8]
+        key: SecretBytes,
+        nonce: ArraySlice<UInt8>,
+        sealed: ArraySlice<UInt8>,
+        associatedData: [UInt8]
     ) throws(CryptoError) -> SecretBytes {
         guard sealed.count >= tagByteCount else { throw .malformedSealedData("sealed data too short") }
         let ciphertext = Array(sealed.dropLast(tagByteCount))
@@ -67,7 +77,8 @@ enum AESGCM {
                 var scratch: UInt8 = 0
                 var written: Int32 = 0
                 if !ciphertext.isEmpty {
-                    guard EVP_DecryptUpdate(context, out.baseAddress, &written, ciphertext, Int32(ciphertext.count)) == 1
+                    guard
+                        EVP_DecryptUpdate(context, out.baseAddress, &written, ciphertext, Int32(ciphertext.count)) == 1
                     else { return false }
                 }
                 guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(tagByteCount), &tag) == 1

@@ -54,12 +54,20 @@ public struct KeyEncryptionKey: Sendable {
         return plaintext.withBytes { Array($0) }
     }
 
-    private func seal(version: UInt8, plaintext: UnsafeBufferPointer<UInt8>, associatedData: [UInt8])
+    private func seal(
+        version: UInt8,
+        plaintext: UnsafeBufferPointer<UInt8>,
+        associatedData: [UInt8]
+    )
         throws(CryptoError) -> [UInt8]
     {
         let nonce = try SecureRandom.bytes(count: AESGCM.nonceByteCount)
         let body = try AESGCM.seal(
-            key: secret, nonce: nonce, plaintext: plaintext, associatedData: [version] + associatedData)
+            key: secret,
+            nonce: nonce,
+            plaintext: plaintext,
+            associatedData: [version] + associatedData
+        )
         return [version] + nonce + body
     }
 

@@ -72,8 +72,12 @@ extension CryptoError {
     }
     static func authenticationFailed(file: String = #fileID, line: Int = #line) -> CryptoError {
         CryptoError(
-            .authenticationFailed, "authenticated decryption failed (wrong key, tampered data or wrong associated data)",
-            detail: OpenSSLErrorQueue.drain(), file: file, line: line)
+            .authenticationFailed,
+            "authenticated decryption failed (wrong key, tampered data or wrong associated data)",
+            detail: OpenSSLErrorQueue.drain(),
+            file: file,
+            line: line
+        )
     }
     static func malformedSealedData(_ reason: String, file: String = #fileID, line: Int = #line) -> CryptoError {
         CryptoError(.malformedSealedData, reason, file: file, line: line)

@@ -58,7 +58,9 @@ struct KeyBuilder: ~Copyable {
     /// Builds a public key of `type` ("RSA", "EC") from the parameters `fill` pushes; with
     /// `check`, runs OpenSSL's full public key validation (point on the curve, right order).
     static func publicKey(
-        type: String, check: Bool = false, _ fill: (inout KeyBuilder) throws(CryptoError) -> Void
+        type: String,
+        check: Bool = false,
+        _ fill: (inout KeyBuilder) throws(CryptoError) -> Void
     ) throws(CryptoError) -> EVPKey {
         guard let raw = OSSL_PARAM_BLD_new() else { throw .internalFailure("out of memory") }
         var builder = KeyBuilder(builder: raw)

@@ -81,10 +81,12 @@ public struct PublicKey: Sendable {
             throw .invalidKey("RSA exponent empty, with a leading zero byte, or longer than 64 bits")
         }
         guard last & 1 == 1, exponent != [1] else { throw .invalidKey("RSA exponent must be odd and greater than 1") }
-        try self.init(handle: try KeyBuilder.publicKey(type: "RSA") { (builder: inout KeyBuilder) throws(CryptoError) in
-            try builder.pushBigNumber("n", modulus)
-            try builder.pushBigNumber("e", exponent)
-        })
+        try self.init(
+            handle: try KeyBuilder.publicKey(type: "RSA") { (builder: inout KeyBuilder) throws(CryptoError) in
+                try builder.pushBigNumber("n", modulus)
+                try builder.pushBigNumber("e", exponent)
+            }
+        )
     }
 
     /// Builds an EC public key from its affine coordinates, each exactly the curve's coordinate
@@ -95,16 +97,21 @@ public struct PublicKey: Sendable {
             throw .invalidKey("EC coordinates must be exactly \(width) bytes for \(curve.groupName)")
         }
         let point = [0x04] + x + y
-        try self.init(handle: try KeyBuilder.publicKey(type: "EC", check: true) { (builder: inout KeyBuilder) throws(CryptoError) in
-            try builder.pushString("group", curve.groupName)
-            try builder.pushOctets("pub", point)
-        })
+        try self.init(
+            handle: try KeyBuilder.publicKey(type: "EC", check: true) {
+                (builder: inout KeyBuilder) throws(CryptoError) in
+                try builder.pushString("group", curve.groupName)
+                try builder.pushOctets("pub", point)
+            }
+        )
     }
 
     /// Builds an Ed25519 public key from its 32-byte encoding (RFC 8037 §2: JWK `x`).
     public init(ed25519 x: [UInt8]) throws(CryptoError) {
         guard x.count == 32 else { throw .invalidKey("an Ed25519 public key is 32 bytes") }
-        let pointer = x.withUnsafeBufferPointer { EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32) }
+        let pointer = x.withUnsafeBufferPointer {
+            EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+        }
         guard let pointer else { throw .invalidKey("not an Ed25519 public key") }
         try self.init(handle: EVPKey(taking: pointer))
     }
@@ -147,7 +154,11 @@ public struct PublicKey: Sendable {
             return false
         }
         return SignatureOperation.verify(
-            key: handle, scheme: scheme, signature: signatureBytes, message: message)
+            key: handle,
+            scheme: scheme,
+            signature: signatureBytes,
+            message: message
+        )
     }
 }
 

@@ -71,12 +71,20 @@ extension Certificate {
         }
         let keyUsage = flags & UInt32(EXFLAG_KUSAGE) != 0 ? X509_get_key_usage(x509) : nil
         return Storage(
-            handle: handle, der: der, sha256: sha256, subject: subject, issuer: issuer,
-            serialNumber: serialNumber, notValidBefore: notBefore, notValidAfter: notAfter,
+            handle: handle,
+            der: der,
+            sha256: sha256,
+            subject: subject,
+            issuer: issuer,
+            serialNumber: serialNumber,
+            notValidBefore: notBefore,
+            notValidAfter: notAfter,
             subjectAlternativeNames: try subjectAlternativeNames(x509),
             isSelfIssued: X509_NAME_cmp(subjectName, issuerName) == 0,
             isCA: flags & UInt32(EXFLAG_CA) != 0,
-            subjectPublicKeyInfo: spki, keyUsage: keyUsage)
+            subjectPublicKeyInfo: spki,
+            keyUsage: keyUsage
+        )
     }
 
     /// An ASN1_TIME (UTCTime or GeneralizedTime) as a Date, through `ASN1_TIME_diff` from the epoch.
@@ -117,7 +125,8 @@ extension Certificate {
             case GEN_URI:
                 result.append(
                     ia5Text(name.pointee.d.uniformResourceIdentifier).map(GeneralName.uniformResourceIdentifier)
-                        ?? .other)
+                        ?? .other
+                )
             case GEN_EMAIL:
                 result.append(ia5Text(name.pointee.d.rfc822Name).map(GeneralName.emailAddress) ?? .other)
             case GEN_IPADD:

@@ -10,8 +10,13 @@ extension Certificate {
         let ok = der.withUnsafeBytes { input in
             out.withUnsafeMutableBytes { output in
                 EVP_Digest(
-                    input.baseAddress, input.count, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length,
-                    EVP_sha1(), nil)
+                    input.baseAddress,
+                    input.count,
+                    output.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    &length,
+                    EVP_sha1(),
+                    nil
+                )
             }
         }
         guard ok == 1, length == 20 else {

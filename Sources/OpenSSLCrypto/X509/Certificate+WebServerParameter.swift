@@ -28,7 +28,9 @@ extension Certificate {
         let raw = Array(value.utf8)
         guard raw.count <= Self.maximumWebServerParameterLength else {
             throw CertificateError.make(
-                .tooLarge, "certificate parameter larger than \(Self.maximumWebServerParameterLength) bytes")
+                .tooLarge,
+                "certificate parameter larger than \(Self.maximumWebServerParameterLength) bytes"
+            )
         }
         guard !raw.allSatisfy(Self.isWhitespace) else {
             throw CertificateError.make(.empty, "no client certificate")
@@ -53,7 +55,10 @@ extension Certificate {
                 let low = hexDigit(bytes[index + 2])
             else {
                 throw CertificateError.make(
-                    .invalidPercentEncoding, "'%' not followed by two hex digits", detail: "at byte offset \(index)")
+                    .invalidPercentEncoding,
+                    "'%' not followed by two hex digits",
+                    detail: "at byte offset \(index)"
+                )
             }
             out.append(high << 4 | low)
             index += 3

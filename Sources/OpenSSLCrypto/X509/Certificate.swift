@@ -90,10 +90,19 @@ extension Certificate {
         let keyUsage: UInt32?
 
         init(
-            handle: X509Handle, der: [UInt8], sha256: [UInt8], subject: DistinguishedName,
-            issuer: DistinguishedName, serialNumber: String, notValidBefore: Date,
-            notValidAfter: Date, subjectAlternativeNames: [GeneralName], isSelfIssued: Bool,
-            isCA: Bool, subjectPublicKeyInfo: [UInt8], keyUsage: UInt32?
+            handle: X509Handle,
+            der: [UInt8],
+            sha256: [UInt8],
+            subject: DistinguishedName,
+            issuer: DistinguishedName,
+            serialNumber: String,
+            notValidBefore: Date,
+            notValidAfter: Date,
+            subjectAlternativeNames: [GeneralName],
+            isSelfIssued: Bool,
+            isCA: Bool,
+            subjectPublicKeyInfo: [UInt8],
+            keyUsage: UInt32?
         ) {
             self.handle = handle
             self.der = der

@@ -88,7 +88,10 @@ public struct CertificateError: Error, Hashable, Sendable, CustomStringConvertib
     // MARK: Factories (internal: only this module raises these errors)
 
     static func make(
-        _ code: Code, _ reason: String, detail: String = "", file: String = #fileID,
+        _ code: Code,
+        _ reason: String,
+        detail: String = "",
+        file: String = #fileID,
         line: UInt = #line
     ) -> CertificateError {
         CertificateError(code, reason: reason, detail: detail, file: file, line: line)
@@ -96,7 +99,10 @@ public struct CertificateError: Error, Hashable, Sendable, CustomStringConvertib
 
     /// An error for a failed OpenSSL call: drains the thread's error queue into the detail.
     static func openSSL(
-        _ code: Code, _ reason: String, file: String = #fileID, line: UInt = #line
+        _ code: Code,
+        _ reason: String,
+        file: String = #fileID,
+        line: UInt = #line
     ) -> CertificateError {
         CertificateError(code, reason: reason, detail: OpenSSLErrorQueue.drain(), file: file, line: line)
     }

@@ -94,7 +94,10 @@ public struct CertificateTrustStore: Sendable {
     ///
     /// - Returns: the verified chain, leaf first and trust anchor last, or the reason it failed.
     public func verify(
-        leaf: Certificate, intermediates: [Certificate] = [], at time: Date, purpose: CertificatePurpose
+        leaf: Certificate,
+        intermediates: [Certificate] = [],
+        at time: Date,
+        purpose: CertificatePurpose
     ) -> Result<[Certificate], CertificateVerificationError> {
         let interval = time.timeIntervalSince1970.rounded(.down)
         guard interval.isFinite, let seconds = Int(exactly: interval) else {
@@ -112,7 +115,10 @@ public struct CertificateTrustStore: Sendable {
     }
 
     private func verifyRetained(
-        leaf: Certificate, intermediates: [Certificate], at seconds: Int, purpose: CertificatePurpose
+        leaf: Certificate,
+        intermediates: [Certificate],
+        at seconds: Int,
+        purpose: CertificatePurpose
     ) -> Result<[Certificate], CertificateVerificationError> {
         guard let context = X509_STORE_CTX_new() else {
             OpenSSLErrorQueue.drain()
@@ -163,7 +169,9 @@ public struct CertificateTrustStore: Sendable {
 
     /// Credence's rules on top of OpenSSL's: no anchor as leaf, no CA as leaf, digitalSignature.
     private static func applyPolicy(
-        chain: [Certificate], anchors: [Certificate], purpose: CertificatePurpose
+        chain: [Certificate],
+        anchors: [Certificate],
+        purpose: CertificatePurpose
     ) -> Result<[Certificate], CertificateVerificationError> {
         guard let leaf = chain.first, chain.count >= 2, !anchors.contains(leaf) else {
             return .failure(.init(code: .leafIsTrustAnchor, depth: 0, reason: "the leaf is a trust anchor"))
@@ -175,7 +183,8 @@ public struct CertificateTrustStore: Sendable {
             }
             if let keyUsage = leaf.storage.keyUsage, keyUsage & UInt32(KU_DIGITAL_SIGNATURE) == 0 {
                 return .failure(
-                    .init(code: .purposeMismatch, depth: 0, reason: "keyUsage does not allow digitalSignature"))
+                    .init(code: .purposeMismatch, depth: 0, reason: "keyUsage does not allow digitalSignature")
+                )
             }
         case .any:
             break
@@ -201,7 +210,12 @@ public struct CertificateTrustStore: Sendable {
         if !queue.isEmpty { detail += "; \(queue)" }
         let code = CertificateVerificationError.code(forOpenSSLError: error)
         return CertificateVerificationError(
-            code: code, openSSLCode: Int(error), depth: depth, reason: Self.reason(for: code), detail: detail)
+            code: code,
+            openSSLCode: Int(error),
+            depth: depth,
+            reason: Self.reason(for: code),
+            detail: detail
+        )
     }
 
     private static func reason(for code: CertificateVerificationError.Code) -> String {
@@ -225,7 +239,11 @@ public struct CertificateTrustStore: Sendable {
 
     /// The verified chain as values, leaf first; the same values that were passed in
     /// or stored where OpenSSL used them.
-    private func chain(of context: OpaquePointer, leaf: Certificate, intermediates: [Certificate])
+    private func chain(
+        of context: OpaquePointer,
+        leaf: Certificate,
+        intermediates: [Certificate]
+    )
         -> [Certificate]?
     {
         guard let stack = X509_STORE_CTX_get1_chain(context) else { return nil }

@@ -32,7 +32,8 @@ extension DistinguishedName {
         ]
 
         private static let byOID: [String: String] = Dictionary(
-            uniqueKeysWithValues: table.map { ($0.oid, $0.name) })
+            uniqueKeysWithValues: table.map { ($0.oid, $0.name) }
+        )
 
         private static let byLowercasedName: [String: String] = {
             var map: [String: String] = [:]

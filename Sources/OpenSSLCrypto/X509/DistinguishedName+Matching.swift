@@ -39,7 +39,9 @@ extension DistinguishedName {
                 switch attribute.value {
                 case .text(let text):
                     guard let prepared = X509StringPrep.prepare(text) else { return nil }
-                    attributes.append(NormalizedAttribute(oid: attribute.oid, isText: true, value: Array(prepared.utf8)))
+                    attributes.append(
+                        NormalizedAttribute(oid: attribute.oid, isText: true, value: Array(prepared.utf8))
+                    )
                 case .ber(let ber):
                     attributes.append(NormalizedAttribute(oid: attribute.oid, isText: false, value: ber))
                 }

@@ -117,8 +117,10 @@ private struct RFC4514Parser {
         }
         guard let oid = DistinguishedName.AttributeType.oid(forName: name) else {
             throw CertificateError.make(
-                .unknownAttributeType, "unknown attribute type name; use a dotted OID",
-                detail: "type \(name.prefix(64))")
+                .unknownAttributeType,
+                "unknown attribute type name; use a dotted OID",
+                detail: "type \(name.prefix(64))"
+            )
         }
         return oid
     }
@@ -210,7 +212,10 @@ private struct RFC4514Parser {
         return try finishString(out, trimmingFrom: trailingSpacesStart)
     }
 
-    private func finishString(_ bytes: [UInt8], trimmingFrom trim: Int?) throws
+    private func finishString(
+        _ bytes: [UInt8],
+        trimmingFrom trim: Int?
+    ) throws
         -> DistinguishedName.Attribute.Value
     {
         let kept = trim.map { Array(bytes[..<$0]) } ?? bytes

@@ -40,7 +40,9 @@ extension PostgresConnection {
             // A statement failed and the caller went on: COMMIT would only roll back.
             rollbackIfOpen()
             throw .queryFailure(
-                "a statement in the transaction failed; it was rolled back", sqlState: .inFailedTransaction)
+                "a statement in the transaction failed; it was rolled back",
+                sqlState: .inFailedTransaction
+            )
         }
         let result = try simple("COMMIT", what: "COMMIT")
         guard result.commandStatus == "COMMIT" else {

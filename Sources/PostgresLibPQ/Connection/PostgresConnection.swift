@@ -122,7 +122,7 @@ public final class PostgresConnection {
         let result = execPrepared(name, bindings: query.bindings, on: connection)
         do throws(PostgresError) {
             return try check(result, on: connection, what: "statement")
-        } catch where error.code == .queryFailure && Self.isStalePreparedStatement(error) {
+        } catch  where error.code == .queryFailure && Self.isStalePreparedStatement(error) {
             // The session lost its prepared statement (DEALLOCATE, DISCARD), or a
             // migration changed a table under it: the statement did not run, so
             // prepare it again and run it once more.
@@ -161,7 +161,9 @@ public final class PostgresConnection {
     }
 
     private func execPrepared(
-        _ name: String, bindings: [PostgresBinding], on connection: ConnectionHandle
+        _ name: String,
+        bindings: [PostgresBinding],
+        on connection: ConnectionHandle
     ) -> OpaquePointer? {
         // One buffer for all values; a leading byte so it is never empty and a
         // zero-length value still gets a non-NULL pointer (NULL means SQL NULL).
@@ -198,7 +200,9 @@ public final class PostgresConnection {
     /// Turns a libpq result into a handle or the right error, dropping the
     /// session when the failure means it is gone.
     private func check(
-        _ pointer: OpaquePointer?, on connection: ConnectionHandle, what: String
+        _ pointer: OpaquePointer?,
+        on connection: ConnectionHandle,
+        what: String
     ) throws(PostgresError) -> ResultHandle {
         guard let pointer else {
             let message = connection.errorMessage
@@ -215,7 +219,10 @@ public final class PostgresConnection {
             let message = result.safeErrorMessage.isEmpty ? connection.errorMessage : result.safeErrorMessage
             dropSession()
             throw .connectionFailure(
-                "the connection to the database was lost", sqlState: state, serverMessage: message)
+                "the connection to the database was lost",
+                sqlState: state,
+                serverMessage: message
+            )
         }
         throw .queryFailure("\(what) failed", sqlState: state, serverMessage: result.safeErrorMessage)
     }

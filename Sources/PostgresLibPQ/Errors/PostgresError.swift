@@ -55,8 +55,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public let location: String
 
     private init(
-        code: Code, sqlState: SQLState? = nil, reason: String, serverMessage: String? = nil,
-        file: String, line: Int
+        code: Code,
+        sqlState: SQLState? = nil,
+        reason: String,
+        serverMessage: String? = nil,
+        file: String,
+        line: Int
     ) {
         self.code = code
         self.sqlState = sqlState
@@ -67,59 +71,89 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// The database could not be reached or the session was lost.
     public static func connectionFailure(
-        _ reason: String, sqlState: SQLState? = nil, serverMessage: String? = nil,
-        file: String = #fileID, line: Int = #line
+        _ reason: String,
+        sqlState: SQLState? = nil,
+        serverMessage: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PostgresError {
         PostgresError(
-            code: .connectionFailure, sqlState: sqlState, reason: reason,
-            serverMessage: serverMessage, file: file, line: line)
+            code: .connectionFailure,
+            sqlState: sqlState,
+            reason: reason,
+            serverMessage: serverMessage,
+            file: file,
+            line: line
+        )
     }
 
     /// The server refused the statement with `sqlState`.
     public static func queryFailure(
-        _ reason: String, sqlState: SQLState?, serverMessage: String? = nil,
-        file: String = #fileID, line: Int = #line
+        _ reason: String,
+        sqlState: SQLState?,
+        serverMessage: String? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PostgresError {
         PostgresError(
-            code: .queryFailure, sqlState: sqlState, reason: reason,
-            serverMessage: serverMessage, file: file, line: line)
+            code: .queryFailure,
+            sqlState: sqlState,
+            reason: reason,
+            serverMessage: serverMessage,
+            file: file,
+            line: line
+        )
     }
 
     /// Column `column` holds `actual`, which cannot be read as `expected`.
     public static func typeMismatch(
-        column: String, expected: String, actual: PostgresDataType,
-        file: String = #fileID, line: Int = #line
+        column: String,
+        expected: String,
+        actual: PostgresDataType,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PostgresError {
         PostgresError(
             code: .typeMismatch,
             reason: "column \(column) has type \(actual), cannot be read as \(expected)",
-            file: file, line: line)
+            file: file,
+            line: line
+        )
     }
 
     /// Column `column` is NULL where a value was required.
     public static func unexpectedNull(
-        column: String, file: String = #fileID, line: Int = #line
+        column: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PostgresError {
         PostgresError(code: .unexpectedNull, reason: "column \(column) is NULL", file: file, line: line)
     }
 
     /// The result has no column `column`.
     public static func missingColumn(
-        _ column: String, file: String = #fileID, line: Int = #line
+        _ column: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PostgresError {
         PostgresError(code: .missingColumn, reason: "no column \(column) in the result", file: file, line: line)
     }
 
     /// Column `column` holds bytes that are not a valid value of its type.
     public static func invalidValue(
-        column: String, _ reason: String, file: String = #fileID, line: Int = #line
+        column: String,
+        _ reason: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PostgresError {
         PostgresError(code: .invalidValue, reason: "column \(column): \(reason)", file: file, line: line)
     }
 
     /// The query was refused before it reached the server.
     public static func invalidQuery(
-        _ reason: String, file: String = #fileID, line: Int = #line
+        _ reason: String,
+        file: String = #fileID,
+        line: Int = #line
     ) -> PostgresError {
         PostgresError(code: .invalidQuery, reason: reason, file: file, line: line)
     }

@@ -28,7 +28,8 @@ public struct PostgresRow: Sendable, Hashable {
     /// Column `column` read as `type`; throws `missingColumn`, `typeMismatch`,
     /// `unexpectedNull` (ask for an Optional to accept NULL) or `invalidValue`.
     public func decode<Value: PostgresDecodable>(
-        _ column: String, as type: Value.Type = Value.self
+        _ column: String,
+        as type: Value.Type = Value.self
     ) throws(PostgresError) -> Value {
         try Value(postgresValue: value(column))
     }

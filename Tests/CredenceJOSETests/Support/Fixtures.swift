@@ -78,4 +78,5 @@ enum TestKeys {
     }
 }
 
-let claimsJSON = #"{"iss":"https://issuer.example","sub":"client-1","aud":"https://as.example","exp":2000000000,"iat":1999999000,"jti":"abc"}"#
+let claimsJSON =
+    #"{"iss":"https://issuer.example","sub":"client-1","aud":"https://as.example","exp":2000000000,"iat":1999999000,"jti":"abc"}"#
