@@ -30,67 +30,34 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-me=$(basename "$0")
+# shellcheck source=SCRIPTDIR/lib/webserver.sh
+source "$repo/scripts/lib/webserver.sh"
 
-die() {
-    echo "$me: $*" >&2
-    exit 1
-}
+# What lib/webserver.sh needs to know (see its header).
+server=nginx
+server_comm=nginx
+config_delimiters='{}'
+# Ports that answer while no nginx is in the pid file are someone else's: give up at once.
+wait_for_pidfile=""
 
-usage() {
-    sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' >&2
-    exit 2
-}
-
-[[ $# -ge 2 ]] || usage
-action=$1
-rundir=$2
-shift 2
-case "$action" in start | stop | reload | status) ;; *) usage ;; esac
-
-tls_dir=$repo/var/pki
-socket=$repo/var/run/credence.sock
-address=127.0.0.1
-port=8443
-mtls_port=8444
-server_name=localhost
-mtls_server_name=localhost
 worker_processes=2
 responder_workers=32
 keepalive=""
 unsafe_keepalive=""
 
-while [[ $# -gt 0 ]]; do
+# The options only nginx has (see server_option in lib/webserver.sh).
+server_option() {
     case "$1" in
-    --tls-dir) tls_dir=$2; shift 2 ;;
-    --socket) socket=$2; shift 2 ;;
-    --address) address=$2; shift 2 ;;
-    --port) port=$2; shift 2 ;;
-    --mtls-port) mtls_port=$2; shift 2 ;;
-    --server-name) server_name=$2; shift 2 ;;
-    --mtls-server-name) mtls_server_name=$2; shift 2 ;;
-    --worker-processes) worker_processes=$2; shift 2 ;;
-    --responder-workers) responder_workers=$2; shift 2 ;;
-    --keepalive) keepalive=$2; shift 2 ;;
-    --unsafe-keepalive) unsafe_keepalive=1; shift ;;
-    *) die "unknown option: $1 (see $0 without arguments)" ;;
+    --worker-processes) worker_processes=$2; option_words=2 ;;
+    --responder-workers) responder_workers=$2; option_words=2 ;;
+    --keepalive) keepalive=$2; option_words=2 ;;
+    --unsafe-keepalive) unsafe_keepalive=1; option_words=1 ;;
+    *) return 1 ;;
     esac
-done
-
-mkdir -p "$rundir"
-rundir=$(cd "$rundir" && pwd)
-pidfile=$rundir/nginx.pid
-conf=$rundir/nginx.conf
-
-running_pid() {
-    local pid
-    [[ -s $pidfile ]] || return 1
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    grep -q nginx "/proc/$pid/comm" 2>/dev/null || return 1
-    echo "$pid"
 }
+
+parse_arguments 8443 8444 "$@"
+use_rundir nginx.pid nginx.conf
 
 nginx_args=(-p "$rundir/" -c "$conf")
 if [[ $(id -u) -eq 0 ]]; then
@@ -102,18 +69,8 @@ if [[ $(id -u) -eq 0 ]]; then
     fi
 fi
 
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
-
-# A value going into the configuration: no characters that would end a
-# directive or escape the sed substitution.
-check_value() {
-    [[ -n "$2" && "$2" != *[\;\{\}\|\&\\\"\'\ \#]* && "$2" != *$'\n'* ]] ||
-        die "$1: unusable value '$2'"
-}
-
 render() {
-    is_uint "$port" && is_uint "$mtls_port" || die "ports must be numbers"
-    [[ "$port" != "$mtls_port" ]] || die "--port and --mtls-port must differ"
+    validate_ports
     is_uint "$worker_processes" && [[ $worker_processes -ge 1 ]] || die "--worker-processes must be ≥ 1"
     is_uint "$responder_workers" && [[ $responder_workers -ge 1 ]] || die "--responder-workers must be ≥ 1"
     if [[ -z "$keepalive" ]]; then
@@ -126,109 +83,30 @@ render() {
             "responder's $responder_workers workers (idle kept connections each hold a responder" \
             "thread); give the responder more workers or nginx fewer processes"
     fi
-    [[ "$socket" == /* ]] || socket=$(pwd)/$socket
-    [[ "$tls_dir" == /* ]] || tls_dir=$(pwd)/$tls_dir
-    [[ -s "$tls_dir/server-chain.pem" && -s "$tls_dir/server.key" ]] ||
-        die "no server-chain.pem/server.key in $tls_dir (create them with scripts/pki.sh $tls_dir)"
-    local name
-    for name in socket tls_dir address server_name mtls_server_name; do
-        check_value "--${name//_/-}" "${!name}"
-    done
-    local listen=$address:$port mtls_listen=$address:$mtls_port
-    [[ "$address" == *:* ]] && listen="[$address]:$port" && mtls_listen="[$address]:$mtls_port"
+    validate_paths_and_names
 
     mkdir -p "$rundir/logs" "$rundir/tmp"
-    sed -e "/^[[:space:]]*#/!s|@WORKER_PROCESSES@|$worker_processes|g" \
-        "$repo/nginx/nginx.conf" >"$conf.new"
-    sed -e "/^[[:space:]]*#/!s|@CREDENCE_SOCKET@|$socket|g" \
-        -e "/^[[:space:]]*#/!s|@KEEPALIVE@|$keepalive|g" \
-        -e "/^[[:space:]]*#/!s|@LISTEN@|$listen|g" \
-        -e "/^[[:space:]]*#/!s|@SERVER_NAME@|$server_name|g" \
-        -e "/^[[:space:]]*#/!s|@MTLS_LISTEN@|$mtls_listen|g" \
-        -e "/^[[:space:]]*#/!s|@MTLS_SERVER_NAME@|$mtls_server_name|g" \
-        -e "/^[[:space:]]*#/!s|@TLS_DIR@|$tls_dir|g" \
-        "$repo/nginx/credence.conf" >"$rundir/credence.conf.new"
-    if sed 's/#.*//' "$conf.new" "$rundir/credence.conf.new" | grep '@[A-Z_]*@'; then
-        die "placeholders left unreplaced (above)"
-    fi
-    mv "$conf.new" "$conf"
-    mv "$rundir/credence.conf.new" "$rundir/credence.conf"
+    render_template "$repo/nginx/nginx.conf" "$conf" WORKER_PROCESSES="$worker_processes"
+    render_template "$repo/nginx/credence.conf" "$rundir/credence.conf" \
+        CREDENCE_SOCKET="$socket" KEEPALIVE="$keepalive" LISTEN="$listen" \
+        SERVER_NAME="$server_name" MTLS_LISTEN="$mtls_listen" \
+        MTLS_SERVER_NAME="$mtls_server_name" TLS_DIR="$tls_dir"
+    install_rendered "$conf" "$rundir/credence.conf"
 }
 
-check_config() {
-    local out
-    if ! out=$(nginx -t -q "${nginx_args[@]}" 2>&1); then
-        echo "$out" >&2
-        die "nginx -t failed for $conf"
-    fi
-}
-
-port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+check_config() { test_config nginx -q "${nginx_args[@]}"; }
 
 case "$action" in
-status)
-    if pid=$(running_pid); then
-        echo "nginx running (pid $pid) in $rundir"
-    else
-        echo "nginx not running in $rundir"
-        exit 1
-    fi
-    ;;
+status) report_status ;;
 start)
-    if pid=$(running_pid); then
-        die "already running (pid $pid) in $rundir; use reload or stop"
-    fi
-    rm -f "$pidfile"
-    render
-    check_config
-    : >"$rundir/logs/error.log"
-    if ! out=$(nginx "${nginx_args[@]}" 2>&1); then
-        if [[ -n "$out" ]]; then
-            echo "$out" | tail -n 20 >&2
-        else
-            tail -n 20 "$rundir/logs/error.log" >&2 || true
-        fi
-        die "nginx did not start (logs: $rundir/logs)"
-    fi
-    connect=$address
-    [[ "$address" == 0.0.0.0 ]] && connect=127.0.0.1
-    [[ "$address" == :: ]] && connect=::1
-    for _ in $(seq 1 100); do
-        if port_open "$connect" "$port" && port_open "$connect" "$mtls_port"; then
-            pid=$(running_pid) || break
-            echo "nginx running (pid $pid): https://$server_name:$port (issuer host)," \
-                "https://$mtls_server_name:$mtls_port (mTLS alias), keepalive $keepalive ×" \
-                "$worker_processes workers, logs in $rundir/logs"
-            exit 0
-        fi
-        sleep 0.1
-    done
-    tail -n 20 "$rundir/logs/error.log" >&2 || true
-    die "nginx is not answering on $connect:$port and $connect:$mtls_port"
+    start_server nginx "${nginx_args[@]}"
+    echo "nginx running (pid $pid): https://$server_name:$port (issuer host)," \
+        "https://$mtls_server_name:$mtls_port (mTLS alias), keepalive $keepalive ×" \
+        "$worker_processes workers, logs in $rundir/logs"
     ;;
 reload)
-    pid=$(running_pid) || die "not running in $rundir"
-    render
-    check_config
-    kill -HUP "$pid"
+    reload_server HUP
     echo "nginx (pid $pid) reloading $conf"
     ;;
-stop)
-    if ! pid=$(running_pid); then
-        echo "nginx not running in $rundir"
-        exit 0
-    fi
-    kill -QUIT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || { echo "nginx (pid $pid) stopped"; exit 0; }
-        sleep 0.1
-    done
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || { echo "nginx (pid $pid) stopped (SIGTERM)"; exit 0; }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    die "nginx (pid $pid) did not stop gracefully; killed"
-    ;;
+stop) stop_server QUIT TERM ;;
 esac
