@@ -117,14 +117,8 @@ public struct CredenceConfiguration: Sendable {
         }
         var top = YAMLSection(node: root, path: "", problems: &problems)
 
-        var issuer: IssuerURL?
-        if let text = top.string("issuer", problems: &problems) {
-            switch IssuerURL.parse(text) {
-            case .success(let value): issuer = value
-            case .failure(let reason):
-                problems.append(.init(key: "issuer", message: reason.reason, line: top.line(of: "issuer")))
-            }
-        } else if !problems.contains(where: { $0.key == "issuer" }) {
+        let issuer = top.issuerURL("issuer", problems: &problems)
+        if issuer == nil && !problems.contains(where: { $0.key == "issuer" }) {
             problems.append(.init(key: "issuer", message: "required: the https URL clients know this server by"))
         }
 
@@ -136,11 +130,7 @@ public struct CredenceConfiguration: Sendable {
                 basePath = text
             } else {
                 problems.append(
-                    .init(
-                        key: "base_path",
-                        message: "must be empty or a path like /oauth (leading slash, no trailing slash)",
-                        line: top.line(of: "base_path")
-                    )
+                    top.problem("base_path", "must be empty or a path like /oauth (leading slash, no trailing slash)")
                 )
             }
         }
@@ -150,13 +140,7 @@ public struct CredenceConfiguration: Sendable {
             if let parsed = ListenAddress(parsing: text) {
                 listen = parsed
             } else {
-                problems.append(
-                    .init(
-                        key: "listen",
-                        message: "must be unix:/absolute/path, tcp:HOST:PORT or fd:0",
-                        line: top.line(of: "listen")
-                    )
-                )
+                problems.append(top.problem("listen", "must be unix:/absolute/path, tcp:HOST:PORT or fd:0"))
             }
         }
 
@@ -165,13 +149,7 @@ public struct CredenceConfiguration: Sendable {
             if text.hasPrefix("0"), text.count == 4, let mode = UInt16(text, radix: 8), mode <= 0o777 {
                 socketMode = mode
             } else {
-                problems.append(
-                    .init(
-                        key: "socket_mode",
-                        message: "must be an octal mode in quotes, like \"0660\"",
-                        line: top.line(of: "socket_mode")
-                    )
-                )
+                problems.append(top.problem("socket_mode", "must be an octal mode in quotes, like \"0660\""))
             }
         }
 
@@ -187,10 +165,9 @@ public struct CredenceConfiguration: Sendable {
                 logLevel = level
             } else {
                 problems.append(
-                    .init(
-                        key: "log_level",
-                        message: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))",
-                        line: top.line(of: "log_level")
+                    top.problem(
+                        "log_level",
+                        "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
                     )
                 )
             }
@@ -235,21 +212,14 @@ public struct CredenceConfiguration: Sendable {
                 encryptionKey = KeyEncryptionKeyText.decode(bytes)
                 if encryptionKey == nil {
                     problems.append(
-                        .init(
-                            key: "keys.encryption_key_file",
-                            message: "\(keyFile) must hold 32 raw bytes or their base64 (openssl rand -base64 32)",
-                            line: keysSection.line(of: "encryption_key_file")
+                        keysSection.problem(
+                            "encryption_key_file",
+                            "\(keyFile) must hold 32 raw bytes or their base64 (openssl rand -base64 32)"
                         )
                     )
                 }
             } else {
-                problems.append(
-                    .init(
-                        key: "keys.encryption_key_file",
-                        message: "cannot read \(keyFile)",
-                        line: keysSection.line(of: "encryption_key_file")
-                    )
-                )
+                problems.append(keysSection.problem("encryption_key_file", "cannot read \(keyFile)"))
             }
         } else {
             problems.append(
@@ -267,11 +237,7 @@ public struct CredenceConfiguration: Sendable {
                 defaultAlgorithm = text
             } else {
                 problems.append(
-                    .init(
-                        key: "keys.algorithm",
-                        message: "must be one of \(signingAlgorithms.joined(separator: ", "))",
-                        line: keysSection.line(of: "algorithm")
-                    )
+                    keysSection.problem("algorithm", "must be one of \(signingAlgorithms.joined(separator: ", "))")
                 )
             }
         }
@@ -285,20 +251,7 @@ public struct CredenceConfiguration: Sendable {
 
         // mtls
         var mtlsSection = top.section("mtls", problems: &problems)
-        var aliasBaseURL: IssuerURL?
-        if let text = mtlsSection.string("alias_base_url", problems: &problems) {
-            switch IssuerURL.parse(text) {
-            case .success(let value): aliasBaseURL = value
-            case .failure(let reason):
-                problems.append(
-                    .init(
-                        key: "mtls.alias_base_url",
-                        message: reason.reason,
-                        line: mtlsSection.line(of: "alias_base_url")
-                    )
-                )
-            }
-        }
+        let aliasBaseURL = mtlsSection.issuerURL("alias_base_url", problems: &problems)
         let trustedCAFile = mtlsSection.string("trusted_ca_file", problems: &problems)
         if let trustedCAFile {
             if let bytes = readFile(trustedCAFile) {
@@ -306,21 +259,14 @@ public struct CredenceConfiguration: Sendable {
                     _ = try CertificateTrustStore(pemBundle: String(decoding: bytes, as: UTF8.self))
                 } catch {
                     problems.append(
-                        .init(
-                            key: "mtls.trusted_ca_file",
-                            message: "\(trustedCAFile) is not a usable PEM bundle of CA certificates: \(error)",
-                            line: mtlsSection.line(of: "trusted_ca_file")
+                        mtlsSection.problem(
+                            "trusted_ca_file",
+                            "\(trustedCAFile) is not a usable PEM bundle of CA certificates: \(error)"
                         )
                     )
                 }
             } else {
-                problems.append(
-                    .init(
-                        key: "mtls.trusted_ca_file",
-                        message: "cannot read \(trustedCAFile)",
-                        line: mtlsSection.line(of: "trusted_ca_file")
-                    )
-                )
+                problems.append(mtlsSection.problem("trusted_ca_file", "cannot read \(trustedCAFile)"))
             }
         }
         mtlsSection.reportUnknownKeys(problems: &problems)

@@ -156,6 +156,22 @@ struct YAMLSection {
         return Array(sequence)
     }
 
+    /// A problem with the value of `key`, with its full path and line.
+    func problem(_ key: String, _ message: String) -> ConfigurationProblem {
+        ConfigurationProblem(key: keyPath(key), message: message, line: line(of: key))
+    }
+
+    /// An https URL usable as an issuer or base URL (RFC 8414 §2 rules).
+    mutating func issuerURL(_ key: String, problems: inout [ConfigurationProblem]) -> IssuerURL? {
+        guard let text = string(key, problems: &problems) else { return nil }
+        switch IssuerURL.parse(text) {
+        case .success(let value): return value
+        case .failure(let invalid):
+            problems.append(problem(key, invalid.reason))
+            return nil
+        }
+    }
+
     /// Records every key present that no reader asked for.
     func reportUnknownKeys(problems: inout [ConfigurationProblem]) {
         for key in order where !consumed.contains(key) {
