@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ public struct LogfmtLogHandler: LogHandler {
     /// Where lines go; shared by every handler of the process.
     public final class Sink: @unchecked Sendable {
         private let fileDescriptor: Int32
-        private let lock = Lock()
+        private let lock = Mutex(())
 
         /// Standard error, the default.
         public static let standardError = Sink(fileDescriptor: 2)
@@ -33,7 +34,7 @@ public struct LogfmtLogHandler: LogHandler {
         func write(_ line: String) {
             var bytes = Array(line.utf8)
             bytes.append(UInt8(ascii: "\n"))
-            lock.withLock {
+            lock.withLock { _ in
                 var offset = 0
                 while offset < bytes.count {
                     let written = bytes[offset...].withUnsafeBytes {
@@ -140,19 +141,5 @@ public struct LogfmtLogHandler: LogHandler {
         }
         return
             "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(spec.tv_nsec / 1_000_000), 3))Z"
-    }
-}
-
-/// A minimal mutex for the log sink (pthread, so it works on every Linux).
-final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }
