@@ -6,7 +6,7 @@
 /// also authenticated. Version `0x01` holds a PKCS#8 private key, `0x02` arbitrary bytes, so
 /// one can never be opened as the other.
 public struct KeyEncryptionKey: Sendable {
-    private let secret: SecretBytes
+    let secret: SecretBytes
 
     static let privateKeyVersion: UInt8 = 0x01
     static let bytesVersion: UInt8 = 0x02

@@ -1,0 +1,74 @@
+public import CredenceJOSE
+public import CredenceJSON
+public import Foundation
+
+/// Checks that a string is a live access token of this server: an RFC 9068 JWT (`typ`
+/// `at+jwt`) signed with one of the published keys by an allowed algorithm, with this
+/// issuer, unexpired, and not revoked. Used by introspection, revocation and the
+/// registration endpoint's initial access token.
+public struct AccessTokenValidator: Sendable {
+    /// The issuer every token must carry.
+    public let issuer: String
+    /// Tolerance for `exp`/`iat`/`nbf`.
+    public let clockSkewSeconds: Int
+    /// Algorithms the server signs with; nothing else verifies.
+    public static let algorithms: Set<JWSAlgorithm> = [.es256, .ps256]
+
+    /// Creates a validator.
+    public init(issuer: String, clockSkewSeconds: Int) {
+        self.issuer = issuer
+        self.clockSkewSeconds = clockSkewSeconds
+    }
+
+    /// The token's claims when it is signed by a key in `keys` and its claims hold at
+    /// `now`; `nil` for anything else (malformed, foreign, forged, expired), never an error:
+    /// callers answer "inactive" or `invalid_token` without saying why.
+    public func validate(_ token: String, keys: JWKSet, now: Date) -> ValidatedAccessToken? {
+        guard token.utf8.count <= 8192,
+            let jws = try? UnverifiedJWS(compact: token),
+            jws.header.type.map({ $0.lowercased() == "at+jwt" || $0.lowercased() == "application/at+jwt" }) == true,
+            let verified = try? jws.verify(using: keys, allowedAlgorithms: Self.algorithms),
+            let claims = try? verified.claims()
+        else { return nil }
+        let rules = JWTValidationRules(
+            expectedIssuer: issuer,
+            requiredClaims: ["exp", "iat", "jti", "client_id", "sub"],
+            clockSkew: Int64(clockSkewSeconds)
+        )
+        guard (try? claims.validate(now: now, rules: rules)) != nil,
+            let clientID = claims["client_id"]?.stringValue, let jti = claims.jwtID, let expiresAt = claims.expiresAt
+        else { return nil }
+        return ValidatedAccessToken(claims: claims, clientID: clientID, jti: jti, expiresAt: expiresAt)
+    }
+}
+
+/// An access token whose signature, issuer and lifetime have been checked (revocation is
+/// the caller's next question).
+public struct ValidatedAccessToken: Sendable {
+    /// Every claim.
+    public let claims: JWTClaims
+    /// `client_id`.
+    public let clientID: String
+    /// `jti`.
+    public let jti: String
+    /// `exp`, seconds since the epoch.
+    public let expiresAt: Int64
+
+    /// The granted scopes.
+    public var scopes: [String] {
+        (claims["scope"]?.stringValue ?? "").split(separator: " ").map(String.init)
+    }
+
+    /// The RFC 7662 §2.2 introspection answer for this (active) token.
+    public var introspectionJSON: JSONObject {
+        var object: JSONObject = ["active": .bool(true)]
+        for name in ["scope", "client_id"] {
+            if let value = claims[name] { object[name] = value }
+        }
+        object["token_type"] = .string("Bearer")
+        for name in ["exp", "iat", "nbf", "sub", "aud", "iss", "jti", "cnf"] {
+            if let value = claims[name] { object[name] = value }
+        }
+        return object
+    }
+}
