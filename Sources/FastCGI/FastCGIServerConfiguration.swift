@@ -19,8 +19,10 @@
 ///   `max` connections per worker (`max` defaults to `ThreadsPerChild`), so the sum over
 ///   children is the bound; set `max` explicitly and small.
 ///
-/// The server logs the count at start and warns when every worker is occupied while some
-/// hold idle kept-alive connections.
+/// The server logs the count at start (a warning only for a single worker, see
+/// ``WorkerSizing``), and warns when more than half of the workers hold idle kept-alive
+/// connections for several seconds, and when a connection waits while every worker is
+/// occupied.
 public struct FastCGIServerConfiguration: Sendable {
     /// The default number of worker threads: safe with the shipped nginx configuration
     /// (2 workers × keepalive 8 = 16 idle connections) with 16 workers to spare.
