@@ -84,8 +84,9 @@ struct RequestHeadReader {
     func read(from channel: inout some RecordChannel) -> Outcome {
         var header = [UInt8](repeating: 0, count: 8)
         var headerPending = true
-        // The largest record: 65535 content bytes, 255 padding bytes, and the next header.
-        var scratch = [UInt8](repeating: 0, count: 65_535 + 255 + 8)
+        // Grown to the largest record seen (at most 65535 content bytes, 255 padding bytes
+        // and the next header); nginx's parameters fit the first size.
+        var scratch = [UInt8](repeating: 0, count: 4096)
         var begun: (id: UInt16, role: UInt16, keep: Bool)?
         var stream = ParameterStream(maximumBytes: maximumParameterBytes)
 
@@ -102,6 +103,7 @@ struct RequestHeadReader {
 
         func fill(_ count: Int, into buffer: inout [UInt8]) -> Failure? {
             guard count > 0 else { return nil }
+            if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
             let result = buffer.withUnsafeMutableBytes { channel.readExactly(.init(rebasing: $0[..<count])) }
             switch result {
             case .complete: return nil
