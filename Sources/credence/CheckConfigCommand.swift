@@ -23,6 +23,8 @@ struct CheckConfigCommand: ParsableCommand {
         print("  issuer:          \(configuration.issuer)")
         print("  base path:       \(configuration.basePath.isEmpty ? "/" : configuration.basePath)")
         print("  listen:          \(configuration.listen) (\(configuration.workers) workers)")
+        print("  FastCGI peers:   \(Self.peerSummary(configuration))")
+        print("  request timeout: \(configuration.fastCGIPeers.requestTimeoutSeconds) s for parameters and body")
         print("  max body:        \(configuration.maxBodyBytes) bytes")
         print("  key encryption:  \(configuration.keys.encryptionKeySource)")
         if let alias = configuration.mtls.aliasBaseURL { print("  mTLS alias:      \(alias)") }
@@ -41,6 +43,24 @@ struct CheckConfigCommand: ParsableCommand {
         } catch let error as MigrationError {
             printError(error.description)
             throw ExitCode(69)
+        }
+    }
+
+    /// Who can reach the FastCGI socket. A reachable TCP address without `allowed_peers`
+    /// never gets here: loading the file refuses it.
+    static func peerSummary(_ configuration: CredenceConfiguration) -> String {
+        let peers = configuration.fastCGIPeers.allowedPeers
+        let listed = peers.isEmpty ? "" : "; only from \(peers.joined(separator: ", ")) (allowed_peers)"
+        switch configuration.listen {
+        case .unixSocket:
+            return "whoever may open the unix socket (socket_mode \(String(configuration.socketMode, radix: 8)))"
+        case .tcp(let host, _) where FastCGIPeerSettings.isLoopback(host: host):
+            return "this host only (loopback)" + listed
+        case .tcp:
+            return "only from \(peers.joined(separator: ", ")) (allowed_peers)"
+        case .inheritedStandardInput:
+            return "inherited socket"
+                + (peers.isEmpty ? "; serve refuses it if other hosts can reach it (set allowed_peers)" : listed)
         }
     }
 }

@@ -62,7 +62,9 @@ struct ServeCommand: ParsableCommand {
             workerCount: configuration.workers,
             maxParametersBytes: configuration.maxHeaderBytes,
             maxBodyBytes: configuration.maxBodyBytes,
-            shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds)
+            shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds),
+            requestTimeout: .seconds(configuration.fastCGIPeers.requestTimeoutSeconds),
+            allowedPeers: configuration.fastCGIPeers.allowedPeers
         )
         let server: FastCGIServer
         do {

@@ -261,3 +261,69 @@ import Testing
         #expect(configuration.workers == 32)
     }
 }
+
+/// `allowed_peers` and `request_timeout_seconds`: FastCGI over TCP has no authentication,
+/// so an address other hosts can reach needs the web servers listed in the file.
+@Suite struct FastCGIPeerConfigurationTests {
+    private func parse(_ extra: String) throws(ConfigurationError) -> CredenceConfiguration {
+        try CredenceConfiguration.parse(
+            yaml: ConfigurationTests.minimal + "\n" + extra,
+            environment: [:],
+            readFile: { ConfigurationTests.files[$0] }
+        )
+    }
+
+    private func problemKeys(_ extra: String) -> [String] {
+        do {
+            _ = try parse(extra)
+            return []
+        } catch {
+            return error.problems.map(\.key)
+        }
+    }
+
+    @Test(arguments: ["tcp:0.0.0.0:9000", "tcp:[::]:9000", "tcp:192.0.2.10:9000", "tcp:web.internal:9000"])
+    func aReachableTCPAddressWithoutAllowedPeersIsRefused(listen: String) {
+        #expect(problemKeys("listen: \(listen)\n") == ["allowed_peers"])
+    }
+
+    @Test func anEnvironmentVariableAloneDoesNotCount() {
+        let keys: [String]
+        do {
+            _ = try CredenceConfiguration.parse(
+                yaml: ConfigurationTests.minimal + "\nlisten: tcp:0.0.0.0:9000\n",
+                environment: ["FCGI_WEB_SERVER_ADDRS": "192.0.2.1"],
+                readFile: { ConfigurationTests.files[$0] }
+            )
+            keys = []
+        } catch {
+            keys = error.problems.map(\.key)
+        }
+        #expect(keys == ["allowed_peers"])
+    }
+
+    @Test(arguments: [
+        "tcp:127.0.0.1:9000", "tcp:127.0.0.53:9000", "tcp:[::1]:9000", "tcp:localhost:9000", "unix:/run/c.sock", "fd:0",
+    ])
+    func loopbackAndUnixSocketsNeedNoList(listen: String) throws {
+        let configuration = try parse("listen: \(listen)\n")
+        #expect(configuration.fastCGIPeers.allowedPeers.isEmpty)
+    }
+
+    @Test func listedPeersAreKept() throws {
+        let configuration = try parse("listen: tcp:0.0.0.0:9000\nallowed_peers: [192.0.2.10, \"2001:db8::5\"]\n")
+        #expect(configuration.fastCGIPeers.allowedPeers == ["192.0.2.10", "2001:db8::5"])
+    }
+
+    @Test(arguments: ["web1.bank.example", "192.0.2.0/24", "192.0.2", ""])
+    func peersMustBeNumericAddresses(peer: String) {
+        #expect(problemKeys("listen: tcp:0.0.0.0:9000\nallowed_peers: [\"\(peer)\"]\n") == ["allowed_peers[0]"])
+    }
+
+    @Test func requestTimeoutHasADefaultAndARange() throws {
+        #expect(try parse("").fastCGIPeers.requestTimeoutSeconds == 10)
+        #expect(try parse("request_timeout_seconds: 3\n").fastCGIPeers.requestTimeoutSeconds == 3)
+        #expect(problemKeys("request_timeout_seconds: 0\n") == ["request_timeout_seconds"])
+        #expect(problemKeys("request_timeout_seconds: 301\n") == ["request_timeout_seconds"])
+    }
+}

@@ -36,6 +36,8 @@ public struct CredenceConfiguration: Sendable {
     public var mtls: MTLSSettings
     /// Tolerance for clock differences when checking `exp`, `nbf` and `iat`.
     public var clockSkewSeconds: Int
+    /// Who may connect to the FastCGI socket over TCP, and the request deadline.
+    public var fastCGIPeers: FastCGIPeerSettings
 
     /// PostgreSQL connection settings.
     public struct DatabaseSettings: Sendable {
@@ -307,6 +309,9 @@ public struct CredenceConfiguration: Sendable {
         }
         mtlsSection.reportUnknownKeys(problems: &problems)
 
+        // FastCGI peers and request deadline
+        let fastCGIPeers = FastCGIPeerSettings.parse(&top, listen: listen, problems: &problems)
+
         top.reportUnknownKeys(problems: &problems)
 
         guard problems.isEmpty, let issuer, let databaseURL else {
@@ -341,7 +346,8 @@ public struct CredenceConfiguration: Sendable {
                 resourceServers: resourceServers
             ),
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
-            clockSkewSeconds: clockSkew
+            clockSkewSeconds: clockSkew,
+            fastCGIPeers: fastCGIPeers
         )
     }
 }
