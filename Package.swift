@@ -90,7 +90,7 @@ let package = Package(
             name: "credence",
             dependencies: [
                 "FastCGI", "CredenceServer", "CredencePostgres", "PostgresLibPQ", "CredenceCore", "CredenceJOSE",
-                "OpenSSLCrypto",
+                "OpenSSLCrypto", "CredenceCurl", "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

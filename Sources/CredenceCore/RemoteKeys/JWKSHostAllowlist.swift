@@ -6,7 +6,7 @@
 /// An entry is a host name (`keystore.directory.example`), which allows port 443 only, or
 /// `host:port` for another port; no wildcards, schemes or paths. Hosts compare
 /// case-insensitively; IPv6 literals are written in brackets (`[::1]:8443`).
-public struct JWKSHostAllowlist: Sendable, Hashable {
+public struct JWKSHostAllowlist: Sendable, Hashable, CustomStringConvertible {
     private struct Entry: Hashable {
         var host: String
         var port: Int
@@ -45,6 +45,11 @@ public struct JWKSHostAllowlist: Sendable, Hashable {
 
     /// Whether no host at all is allowed.
     public var isEmpty: Bool { entries.isEmpty }
+
+    /// The entries, sorted, as an operator writes them (`host` for port 443, else `host:port`).
+    public var description: String {
+        entries.map { $0.port == 443 ? $0.host : "\($0.host):\($0.port)" }.sorted().joined(separator: ", ")
+    }
 
     /// Whether `url`'s host and port are listed.
     public func allows(_ url: RemoteJWKSURL) -> Bool {

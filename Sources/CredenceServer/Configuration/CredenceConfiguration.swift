@@ -36,6 +36,8 @@ public struct CredenceConfiguration: Sendable {
     public var mtls: MTLSSettings
     /// Tolerance for clock differences when checking `exp`, `nbf` and `iat`.
     public var clockSkewSeconds: Int
+    /// Fetching remote JWK Sets (`jwks_uri`): allowlist, limits, cache.
+    public var jwksFetch: JWKSFetchSettings = .defaults
 
     /// PostgreSQL connection settings.
     public struct DatabaseSettings: Sendable {
@@ -271,6 +273,9 @@ public struct CredenceConfiguration: Sendable {
         }
         mtlsSection.reportUnknownKeys(problems: &problems)
 
+        var jwksFetchSection = top.section("jwks_fetch", problems: &problems)
+        let jwksFetch = parseJWKSFetch(&jwksFetchSection, readFile: readFile, problems: &problems)
+
         top.reportUnknownKeys(problems: &problems)
 
         guard problems.isEmpty, let issuer, let databaseURL else {
@@ -297,7 +302,8 @@ public struct CredenceConfiguration: Sendable {
             ),
             tokens: TokenSettings(accessTokenLifetimeSeconds: lifetime),
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
-            clockSkewSeconds: clockSkew
+            clockSkewSeconds: clockSkew,
+            jwksFetch: jwksFetch
         )
     }
 }
