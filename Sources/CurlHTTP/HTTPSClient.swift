@@ -48,9 +48,7 @@ public struct HTTPSClient: Sendable {
         guard let handle = EasyHandle() else {
             throw HTTPSClientError(.transferFailure, "curl_easy_init failed")
         }
-        var lines = ["Expect:"]  // never wait for 100-continue (a GET has no body anyway)
-        if let accept { lines.append("Accept: \(accept)") }
-        let headers = HeaderList(lines)
+        let headers = HeaderList(accept.map { ["Accept: \($0)"] } ?? [])
         let sink = ResponseSink(limit: configuration.maxBodyBytes)
 
         try configure(handle, url: url, headers: headers, sink: sink)

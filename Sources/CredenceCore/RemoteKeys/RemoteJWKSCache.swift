@@ -96,7 +96,8 @@ public final class RemoteJWKSCache: Sendable {
 
     /// The keys at `uri`, fetched again first (within the same rate limit as an unknown `kid`)
     /// if `isKnown` says the cached set lacks the key the caller looks for, e.g. the public key
-    /// of a `self_signed_tls_client_auth` certificate, which has no `kid`.
+    /// of a `self_signed_tls_client_auth` certificate, which has no `kid`. `isKnown` runs under
+    /// the cache's lock: keep it to a lookup, and never call the cache from it.
     public func keys(
         for uri: String,
         refreshingUnless isKnown: (JWKSet) -> Bool,
