@@ -28,6 +28,10 @@ struct CheckConfigCommand: ParsableCommand {
         print("  max body:        \(configuration.maxBodyBytes) bytes")
         print("  key encryption:  \(configuration.keys.encryptionKeySource)")
         if let alias = configuration.mtls.aliasBaseURL { print("  mTLS alias:      \(alias)") }
+        let jwksHosts = configuration.jwksFetch.allowedHosts
+        print(
+            "  jwks_uri hosts:  \(jwksHosts.isEmpty ? "none (clients with a jwks_uri are refused)" : jwksHosts.description)"
+        )
         guard database else { return }
         let connection = try configuration.connectForCommand()
         do {

@@ -38,6 +38,8 @@ public struct CredenceConfiguration: Sendable {
     public var clockSkewSeconds: Int
     /// Who may connect to the FastCGI socket over TCP, and the request deadline.
     public var fastCGIPeers: FastCGIPeerSettings
+    /// Fetching remote JWK Sets (`jwks_uri`): allowlist, limits, cache.
+    public var jwksFetch: JWKSFetchSettings = .defaults
 
     /// PostgreSQL connection settings.
     public struct DatabaseSettings: Sendable {
@@ -311,6 +313,8 @@ public struct CredenceConfiguration: Sendable {
 
         // FastCGI peers and request deadline
         let fastCGIPeers = FastCGIPeerSettings.parse(&top, listen: listen, problems: &problems)
+        var jwksFetchSection = top.section("jwks_fetch", problems: &problems)
+        let jwksFetch = parseJWKSFetch(&jwksFetchSection, readFile: readFile, problems: &problems)
 
         top.reportUnknownKeys(problems: &problems)
 
@@ -347,7 +351,8 @@ public struct CredenceConfiguration: Sendable {
             ),
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
             clockSkewSeconds: clockSkew,
-            fastCGIPeers: fastCGIPeers
+            fastCGIPeers: fastCGIPeers,
+            jwksFetch: jwksFetch
         )
     }
 }
