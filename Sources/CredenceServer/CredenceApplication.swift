@@ -19,7 +19,10 @@ public final class CredenceApplication: Sendable {
     public init(configuration: CredenceConfiguration, clock: any Clock = SystemClock()) {
         self.configuration = configuration
         self.clock = clock
-        self.signingKeys = SigningKeyCache(refreshInterval: TimeInterval(configuration.keys.refreshIntervalSeconds))
+        self.signingKeys = SigningKeyCache(
+            refreshInterval: TimeInterval(configuration.keys.refreshIntervalSeconds),
+            integrity: SigningKeyIntegrity(encryptionKey: configuration.keys.encryptionKey)
+        )
         self.metadata = ServerMetadata(configuration: configuration)
     }
 
