@@ -26,15 +26,23 @@ struct CheckConfigCommand: ParsableCommand {
         print("  max body:        \(configuration.maxBodyBytes) bytes")
         print("  key encryption:  \(configuration.keys.encryptionKeySource)")
         if let alias = configuration.mtls.aliasBaseURL { print("  mTLS alias:      \(alias)") }
+        let security = configuration.databaseTransportSecurity
+        print(
+            "  database:        \(security.map { "\($0.transport.rawValue), sslmode=\($0.sslmode)" } ?? "connection string not understood")"
+        )
+        if let reason = configuration.database.sslmodeRequireReason, security?.sslmode != "verify-full" {
+            print("  sslmode reason:  \(reason)")
+        }
+        if let warning = configuration.databaseTransportWarning { printError("warning: \(warning)") }
         guard database else { return }
         let connection = try configuration.connectForCommand()
         do {
             let status = try MigrationRunner(connection: connection, migrations: .embedded()).status()
             if status.isUpToDate {
-                print("database reachable, schema up to date (\(status.entries.count) migrations)")
+                print("database reachable, schema up to date (\(plural(status.entries.count, "migration")))")
             } else {
                 printError(
-                    "database reachable but the schema is not up to date: \(status.pending.count) pending; run `credence migrate`"
+                    "database reachable but the schema is not up to date: \(plural(status.pending.count, "migration")) pending; run `credence migrate`"
                 )
                 throw ExitCode(69)
             }
