@@ -58,8 +58,3 @@ enum LoggingSetup {
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("credence: \(message)\n".utf8))
 }
-
-/// "1 migration", "2 migrations": a count with its noun in the right number.
-func plural(_ count: Int, _ noun: String) -> String {
-    "\(count) \(noun)\(count == 1 ? "" : "s")"
-}

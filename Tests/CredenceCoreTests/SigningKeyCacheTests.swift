@@ -87,7 +87,9 @@ import Testing
         try store.insert(other)
         var key = try record("k", .retired, publishUntil: clock.now.addingTimeInterval(10))
         try store.insert(key)
-        #expect(try cache(refreshInterval: 30).publishedKeys(using: store, now: clock.now).map(\.kid) == ["other", "k"])
+        #expect(
+            try cache(refreshInterval: 30).publishedKeys(using: store, now: clock.now).map(\.kid) == ["other", "k"]
+        )
 
         switch tampering {
         case .swappedPublicJWK: key.publicJWK = other.publicJWK
@@ -115,4 +117,3 @@ import Testing
         #expect(try cache.publishedKeys(using: store, now: clock.now).isEmpty)
     }
 }
-

@@ -87,8 +87,12 @@ final class TestServices: WorkerServices {
 
     @Test func jwksPublishesStoredPublicKeys() throws {
         try services.store.insert(try record(kid: "k1", state: .active))
-        try services.store.insert(try record(kid: "k2", state: .retired, publishUntil: clock.now.addingTimeInterval(60)))
-        try services.store.insert(try record(kid: "k3", state: .retired, publishUntil: clock.now.addingTimeInterval(-1)))
+        try services.store.insert(
+            try record(kid: "k2", state: .retired, publishUntil: clock.now.addingTimeInterval(60))
+        )
+        try services.store.insert(
+            try record(kid: "k3", state: .retired, publishUntil: clock.now.addingTimeInterval(-1))
+        )
         let response = get("/oauth/jwks")
         #expect(response.status == 200)
         let keys = try #require(try json(response)["keys"]?.arrayValue)

@@ -65,7 +65,9 @@ public struct SigningKeyIntegrity: Sendable {
         var message: [UInt8] = []
         func append(_ field: [UInt8]) {
             let length = UInt32(field.count)
-            message += [UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)]
+            message += [
+                UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF),
+            ]
             message += field
         }
         func append(_ date: Date?) {

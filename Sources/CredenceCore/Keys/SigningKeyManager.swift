@@ -82,7 +82,9 @@ public struct SigningKeyManager {
             try store.activate(
                 kid: kid,
                 at: now,
-                previousKeyPublishUntil: SigningKeyIntegrity.storedPrecision(now.addingTimeInterval(retiredKeyPublication)),
+                previousKeyPublishUntil: SigningKeyIntegrity.storedPrecision(
+                    now.addingTimeInterval(retiredKeyPublication)
+                ),
                 retag: retag
             )
             record.state = .active
@@ -253,7 +255,7 @@ public struct KeyManagementError: Error, Sendable, CustomStringConvertible {
         case .verified, .mismatch:
             KeyManagementError(
                 description:
-                    "signing key \(kid) fails its integrity check: its row was changed outside `credence keys` (or tagged under another key-encryption key); it is neither published nor used"
+                    "signing key \(kid) fails its integrity check: its row was changed outside `credence keys` (or tagged under another key-encryption key); it is neither published nor used to sign. Delete that row from signing_keys and generate a new key"
             )
         }
     }

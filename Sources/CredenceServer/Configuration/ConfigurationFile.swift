@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A file the configuration names (the configuration itself, the key-encryption key, the CA
@@ -81,9 +81,9 @@ public enum ConfigurationFiles {
 
     private static func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
         #if canImport(Glibc)
-            Glibc.read(descriptor, buffer, count)
+        Glibc.read(descriptor, buffer, count)
         #else
-            Darwin.read(descriptor, buffer, count)
+        Darwin.read(descriptor, buffer, count)
         #endif
     }
 

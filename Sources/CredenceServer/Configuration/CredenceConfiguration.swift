@@ -242,7 +242,9 @@ public struct CredenceConfiguration: Sendable {
                 encryptionKey = try KeyEncryptionKey.decode(material: &material)
                 encryptionKeySource = "environment variable \(keyEncryptionKeyVariable)"
             } catch {
-                problems.append(.init(key: "keys.encryption_key_file", message: "\(keyEncryptionKeyVariable): \(error)"))
+                problems.append(
+                    .init(key: "keys.encryption_key_file", message: "\(keyEncryptionKeyVariable): \(error)")
+                )
             }
         } else if let keyFile {
             encryptionKeySource = "file \(keyFile)"
