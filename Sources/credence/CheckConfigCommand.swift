@@ -32,15 +32,23 @@ struct CheckConfigCommand: ParsableCommand {
         print(
             "  jwks_uri hosts:  \(jwksHosts.isEmpty ? "none (clients with a jwks_uri are refused)" : jwksHosts.description)"
         )
+        let security = configuration.databaseTransportSecurity
+        print(
+            "  database:        \(security.map { "\($0.transport.rawValue), sslmode=\($0.sslmode)" } ?? "connection string not understood")"
+        )
+        if let reason = configuration.database.sslmodeRequireReason, security?.sslmode != "verify-full" {
+            print("  sslmode reason:  \(reason)")
+        }
+        if let warning = configuration.databaseTransportWarning { printError("warning: \(warning)") }
         guard database else { return }
         let connection = try configuration.connectForCommand()
         do {
             let status = try MigrationRunner(connection: connection, migrations: .embedded()).status()
             if status.isUpToDate {
-                print("database reachable, schema up to date (\(status.entries.count) migrations)")
+                print("database reachable, schema up to date (\(plural(status.entries.count, "migration")))")
             } else {
                 printError(
-                    "database reachable but the schema is not up to date: \(status.pending.count) pending; run `credence migrate`"
+                    "database reachable but the schema is not up to date: \(plural(status.pending.count, "migration")) pending; run `credence migrate`"
                 )
                 throw ExitCode(69)
             }

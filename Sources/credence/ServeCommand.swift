@@ -46,6 +46,7 @@ struct ServeCommand: ParsableCommand {
             configuration.workers = workers
         }
         let logger = LoggingSetup.bootstrap(level: configuration.logLevel)
+        if let warning = configuration.databaseTransportWarning { logger.warning("\(warning)") }
         try Self.checkSchema(configuration, logger: logger)
 
         let settings = configuration
@@ -110,7 +111,7 @@ struct ServeCommand: ParsableCommand {
             let status = try MigrationRunner(connection: probe.connection, migrations: .embedded()).status()
             if !status.pending.isEmpty {
                 printError(
-                    "the database schema is older than this binary (\(status.pending.count) pending migrations); run `credence migrate` first"
+                    "the database schema is older than this binary (\(plural(status.pending.count, "pending migration"))); run `credence migrate` first"
                 )
                 throw ExitCode(78)
             }

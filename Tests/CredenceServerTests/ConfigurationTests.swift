@@ -1,16 +1,28 @@
 import CredenceServer
 import Foundation
+import OpenSSLCrypto
 import Testing
+
+/// Whether `key` is the key-encryption key made of `bytes`: it opens what that key sealed.
+func isKey(_ key: KeyEncryptionKey, _ bytes: [UInt8]) -> Bool {
+    guard let sealed = try? KeyEncryptionKey(bytes: bytes).seal(bytes: [1, 2, 3], associatedData: []) else {
+        return false
+    }
+    return (try? key.open(sealed, associatedData: [])) == [1, 2, 3]
+}
 
 @Suite struct ConfigurationTests {
     static let kekBase64 = Data(repeating: 7, count: 32).base64EncodedString()
     static let files: [String: [UInt8]] = [
         "/etc/credence/kek": Array(kekBase64.utf8) + [10],
-        "/etc/credence/kek-raw": [UInt8](repeating: 9, count: 32),
+        "/etc/credence/kek-raw": rawKey,
         "/etc/credence/kek-short": Array("c2hvcnQ=".utf8),
         "/etc/credence/ca.pem": rootCA,
         "/etc/credence/not-a-ca.pem": Array("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".utf8),
     ]
+
+    /// 32 raw bytes that are not text.
+    static let rawKey: [UInt8] = (0..<32).map { UInt8($0 * 8 + 3) }
 
     /// A real CA certificate from the X.509 test fixtures.
     static let rootCA: [UInt8] = {
@@ -48,7 +60,8 @@ import Testing
         #expect(configuration.listen == .unixSocket(path: "/run/credence/credence.sock"))
         #expect(configuration.workers == 32)
         #expect(configuration.maxBodyBytes == 65_536)
-        #expect(configuration.keys.encryptionKey?.revealed == [UInt8](repeating: 7, count: 32))
+        #expect(isKey(configuration.keys.encryptionKey, [UInt8](repeating: 7, count: 32)))
+        #expect(configuration.keys.encryptionKeyEncoding == .base64)
         #expect(configuration.database.url.revealed == "host=/run/postgresql dbname=credence")
         #expect(configuration.tokens.accessTokenLifetimeSeconds == 300)
         #expect(configuration.mtls.aliasBaseURL == nil)
@@ -92,7 +105,8 @@ import Testing
         #expect(configuration.clockSkewSeconds == 30)
         #expect(configuration.logLevel == .debug)
         #expect(configuration.database.connectTimeoutSeconds == 2)
-        #expect(configuration.keys.encryptionKey?.revealed == [UInt8](repeating: 9, count: 32))
+        #expect(isKey(configuration.keys.encryptionKey, Self.rawKey))
+        #expect(configuration.keys.encryptionKeyEncoding == .raw)
         #expect(configuration.keys.refreshIntervalSeconds == 5)
         #expect(configuration.keys.defaultAlgorithm == "PS256")
         #expect(configuration.tokens.accessTokenLifetimeSeconds == 600)
@@ -107,7 +121,7 @@ import Testing
             environment: ["CREDENCE_DATABASE_URL": "dbname=other", "CREDENCE_KEY_ENCRYPTION_KEY": key]
         )
         #expect(configuration.database.url.revealed == "dbname=other")
-        #expect(configuration.keys.encryptionKey?.revealed == [UInt8](repeating: 1, count: 32))
+        #expect(isKey(configuration.keys.encryptionKey, [UInt8](repeating: 1, count: 32)))
         #expect(configuration.keys.encryptionKeySource.contains("CREDENCE_KEY_ENCRYPTION_KEY"))
     }
 
