@@ -52,7 +52,11 @@ struct ServeCommand: ParsableCommand {
         let settings = configuration
         let application: CredenceApplication
         do {
-            application = try CredenceApplication(configuration: settings)
+            let remoteKeySets = try RemoteJWKSCache.make(
+                configuration: settings,
+                logger: LoggingSetup.logger("credence.jwks_fetch", level: configuration.logLevel)
+            )
+            application = try CredenceApplication(configuration: settings, remoteKeySets: remoteKeySets)
         } catch {
             printError("cannot start: \(error)")
             throw ExitCode(78)
