@@ -1,6 +1,7 @@
 import Foundation
-import OpenSSLCrypto
 import Testing
+
+@testable import OpenSSLCrypto
 
 /// Public keys that parse but let anyone sign for them: each must be refused on every import
 /// path (components as a JWK carries them, DER SubjectPublicKeyInfo, PEM; a certificate's key
@@ -37,6 +38,7 @@ import Testing
         let der = try Self.der(fromPEM: pem)
         let fromDER = #expect(throws: CryptoError.self) { try PublicKey(subjectPublicKeyInfoDER: der) }
         #expect(fromDER?.code == .invalidKey)
+        #expect(OpenSSLErrorQueue.isEmpty)
     }
 
     @Test(arguments: ["prime", "prime-square", "small-factor"])

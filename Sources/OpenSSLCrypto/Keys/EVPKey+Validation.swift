@@ -30,7 +30,9 @@ extension EVPKey {
     /// no small factor, composite and not a prime power by Miller–Rabin), which alone would
     /// spend up to 128 Miller–Rabin rounds on a hostile 8192-bit prime (seconds of CPU); after
     /// the Fermat test a legitimate key costs it one round. A real key costs two modular
-    /// exponentiations modulo n in all (about 2 ms at 2048 bits, 0.3 s at 8192 bits).
+    /// exponentiations modulo n in all: measured on a 2-core build machine, about 6 ms at 2048
+    /// bits, 45 ms at 4096 and 0.6 s at 8192, so whoever reads keys from an untrusted document
+    /// (a client's JWKS) must bound how many it reads.
     private func validateRSAPublicKey() throws(CryptoError) {
         var modulus: OpaquePointer? = nil
         var exponent: OpaquePointer? = nil
