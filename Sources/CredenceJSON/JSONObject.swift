@@ -23,7 +23,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
     }
 
     private(set) var members: [Member]
-    private var index: [CodePointKey: Int]?
+    private var index: [CodePointString: Int]?
 
     /// An object with no members.
     public init() {
@@ -33,7 +33,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
 
     /// An object from members whose names are known to be unique, with their index if the
     /// caller built one (it must then map every name to its position).
-    init(uniqueMembers members: [Member], index: [CodePointKey: Int]?) {
+    init(uniqueMembers members: [Member], index: [CodePointString: Int]?) {
         self.members = members
         self.index = index
         if index == nil && members.count > Self.indexThreshold { rebuildIndex() }
@@ -124,14 +124,14 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
     mutating func appendUnchecked(_ name: String, _ value: JSONValue) {
         members.append(Member(name: name, value: value))
         if index != nil {
-            index?[CodePointKey(name: name)] = members.count - 1
+            index?[CodePointString(name)] = members.count - 1
         } else if members.count > Self.indexThreshold {
             rebuildIndex()
         }
     }
 
     private func position(of name: String) -> Int? {
-        if let index { return index[CodePointKey(name: name)] }
+        if let index { return index[CodePointString(name)] }
         for i in members.indices where members[i].name.hasSameCodePoints(as: name) { return i }
         return nil
     }
@@ -141,9 +141,9 @@ public struct JSONObject: Sendable, Hashable, Sequence, CustomStringConvertible 
             index = nil
             return
         }
-        var index: [CodePointKey: Int] = [:]
+        var index: [CodePointString: Int] = [:]
         index.reserveCapacity(members.count)
-        for (i, member) in members.enumerated() { index[CodePointKey(name: member.name)] = i }
+        for (i, member) in members.enumerated() { index[CodePointString(member.name)] = i }
         self.index = index
     }
 

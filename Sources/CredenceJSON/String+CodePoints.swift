@@ -1,10 +1,14 @@
 /// JSON compares strings code point by code point (RFC 8259 §8.3), while Swift's `String`
-/// equality and hashing use Unicode canonical equivalence (so `"é" == "e\u{301}"`). These
-/// helpers give the JSON meaning: two names are the same only if their UTF-8 bytes are.
+/// equality and hashing use Unicode canonical equivalence (so `"é" == "e\u{301}"` and
+/// `"\u{212A}" == "K"`, KELVIN SIGN and the letter). These helpers give the JSON meaning: two
+/// strings are the same only if their UTF-8 bytes are. Identifiers that cross a trust boundary
+/// (`iss`, `aud`, `sub`, `jti`, `kid`, client ids, scopes) must be compared this way: RFC 7519
+/// §4.1 and RFC 7515 §4.1.4 ask for exact comparison, and PostgreSQL compares bytes.
 extension String {
-    /// Whether both strings hold the same sequence of code points.
+    /// Whether both strings hold the same sequence of code points (the same UTF-8 bytes): the
+    /// comparison for identifiers, never `==`.
     @inline(__always)
-    func hasSameCodePoints(as other: String) -> Bool {
+    public func hasSameCodePoints(as other: String) -> Bool {
         let a = utf8
         let b = other.utf8
         guard a.count == b.count else { return false }
@@ -36,13 +40,24 @@ extension String {
     }
 }
 
-/// A member name as a dictionary key, compared and hashed by code points.
-struct CodePointKey: Hashable, Sendable {
-    let name: String
+/// A string that is equal and hashes by its code points (its UTF-8 bytes), not by Swift's
+/// canonical equivalence: the key for a `Set` or `Dictionary` of identifiers (scopes, client
+/// ids, `kid`s, JSON member names), where `Set<String>` would merge `"\u{212A}"` with `"K"`.
+public struct CodePointString: Hashable, Sendable, CustomStringConvertible {
+    /// The string as given.
+    public let string: String
 
-    static func == (lhs: CodePointKey, rhs: CodePointKey) -> Bool {
-        lhs.name.hasSameCodePoints(as: rhs.name)
+    /// Wraps `string`.
+    public init(_ string: String) { self.string = string }
+
+    /// Equal when the code points are.
+    public static func == (lhs: CodePointString, rhs: CodePointString) -> Bool {
+        lhs.string.hasSameCodePoints(as: rhs.string)
     }
 
-    func hash(into hasher: inout Hasher) { name.hashCodePoints(into: &hasher) }
+    /// Hashes the UTF-8 bytes, consistently with ``==``.
+    public func hash(into hasher: inout Hasher) { string.hashCodePoints(into: &hasher) }
+
+    /// The string itself.
+    public var description: String { string }
 }

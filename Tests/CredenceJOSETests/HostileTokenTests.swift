@@ -211,6 +211,39 @@ import Testing
         #expect(refusal(token, options: JWSParseOptions(understoodCriticalHeaders: ["exp"])) == nil)
     }
 
+    /// RFC 7797 is not implemented: a `b64` member is refused whatever its value, and whether or
+    /// not `crit` lists it or the caller claims to understand it. Before, `b64: false` without
+    /// `crit` was verified as an ordinary JWS.
+    @Test(arguments: [
+        #"{"alg":"ES256","b64":false}"#, #"{"alg":"ES256","b64":true}"#, #"{"alg":"ES256","b64":"false"}"#,
+        #"{"alg":"ES256","crit":["b64"],"b64":false}"#,
+    ])
+    func b64HeaderIsRefused(_ header: String) throws {
+        let token = try Forge.signed(header: header, payload: claimsJSON, key: Self.es256, scheme: .ecdsa(.sha256))
+        #expect(refusal(token, options: JWSParseOptions(understoodCriticalHeaders: ["b64"])) == .invalidHeader)
+        #expect(refusal(token) == (header.contains("crit") ? .unknownCriticalHeader : .invalidHeader))
+    }
+
+    @Test func signerRefusesB64() throws {
+        let signer = try JWSSigner(key: Self.es256, algorithm: .es256, keyID: nil)
+        let error = #expect(throws: JOSEError.self) {
+            try signer.sign(payload: Array(claimsJSON.utf8), extraHeader: ["b64": false])
+        }
+        #expect(error?.code == .invalidHeader)
+    }
+
+    /// A `crit` name that is only canonically equivalent to an understood name is not
+    /// understood: the caller would look its member up by its own spelling and miss it.
+    @Test func critComparesNamesByCodePoints() throws {
+        let header = #"{"alg":"ES256","crit":["Kext"],"Kext":1}"#
+        let token = try Forge.signed(header: header, payload: claimsJSON, key: Self.es256, scheme: .ecdsa(.sha256))
+        #expect(
+            refusal(token, options: JWSParseOptions(understoodCriticalHeaders: ["\u{212A}ext"]))
+                == .unknownCriticalHeader
+        )
+        #expect(refusal(token, options: JWSParseOptions(understoodCriticalHeaders: ["Kext"])) == nil)
+    }
+
     @Test(arguments: [
         #"{"alg":"ES256","crit":[]}"#, #"{"alg":"ES256","crit":"exp","exp":1}"#, #"{"alg":"ES256","crit":[1]}"#,
         #"{"alg":"ES256","crit":["alg"]}"#, #"{"alg":"ES256","crit":["exp"]}"#,

@@ -84,6 +84,52 @@ import Testing
         #expect(bare.thumbprint(digest: .sha384).count == 48)
     }
 
+    /// RFC 8725 §3.1: one key, one algorithm. An RSA key without `alg` serves the PSS family
+    /// only, so a PKCS#1 v1.5 signature is never accepted under a key published for PSS.
+    @Test func rsaKeyWithoutAlgIsForThePSSFamilyOnly() throws {
+        let bare = JWK(publicKey: TestKeys.rsa.publicKey, keyID: "r")
+        #expect(bare.usableAlgorithms == [.ps256, .ps384, .ps512])
+        for algorithm in [JWSAlgorithm.ps256, .ps384, .ps512] {
+            #expect(throws: Never.self) { try bare.check(algorithm) }
+        }
+        for algorithm in [JWSAlgorithm.rs256, .rs384, .rs512] {
+            let error = #expect(throws: JOSEError.self) { try bare.check(algorithm) }
+            #expect(error?.code == .keyAlgorithmMismatch)
+        }
+        // With alg, exactly that algorithm.
+        let declared = JWK(publicKey: TestKeys.rsa.publicKey, keyID: "r", algorithm: .rs256)
+        #expect(declared.usableAlgorithms == [.rs256])
+        #expect(throws: Never.self) { try declared.check(.rs256) }
+        let other = #expect(throws: JOSEError.self) { try declared.check(.ps256) }
+        #expect(other?.code == .keyAlgorithmMismatch)
+        // And through a set and a token: an RS256 token under an alg-less RSA key is refused.
+        let token = try JWSSigner(key: TestKeys.rsa, algorithm: .rs256, keyID: "r").sign(
+            payload: Array(claimsJSON.utf8)
+        )
+        let lookup = #expect(throws: JOSEError.self) {
+            try UnverifiedJWS(compact: token).verify(using: JWKSet(keys: [bare]), allowedAlgorithms: [.rs256])
+        }
+        #expect(lookup?.code == .keyAlgorithmMismatch)
+        #expect(throws: Never.self) {
+            try UnverifiedJWS(compact: token).verify(using: JWKSet(keys: [declared]), allowedAlgorithms: [.rs256])
+        }
+    }
+
+    @Test func usableAlgorithmsOfEachKeyType() throws {
+        #expect(JWK(publicKey: TestKeys.es256.publicKey, keyID: nil).usableAlgorithms == [.es256])
+        #expect(JWK(publicKey: TestKeys.es384.publicKey, keyID: nil).usableAlgorithms == [.es384])
+        #expect(JWK(publicKey: TestKeys.es512.publicKey, keyID: nil).usableAlgorithms == [.es512])
+        #expect(JWK(publicKey: TestKeys.ed25519.publicKey, keyID: nil).usableAlgorithms == [.edDSA])
+        // An alg that does not fit the key, or that this library does not implement: nothing.
+        #expect(JWK(publicKey: TestKeys.es256.publicKey, keyID: nil, algorithm: .es384).usableAlgorithms.isEmpty)
+        let encryption = try JWK.parse(
+            Array(
+                #"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","alg":"ECDH-ES"}"#.utf8
+            )
+        )
+        #expect(encryption.usableAlgorithms.isEmpty)
+    }
+
     @Test func keyUseRestrictionsApply() throws {
         let key = TestKeys.es256.publicKey
         #expect(throws: Never.self) { try JWK(publicKey: key, keyID: "a").check(.es256) }
@@ -134,7 +180,7 @@ import Testing
     @Test func sameKIDDifferentTypesIsResolvedByAlgorithm() throws {
         let set = JWKSet(keys: [Self.jwk(TestKeys.es256, "same"), Self.jwk(TestKeys.rsa, "same")])
         #expect(try set.key(forKID: "same", algorithm: .es256).publicKey.kind == .ec(.p256))
-        #expect(try set.key(forKID: "same", algorithm: .rs256).publicKey.kind == .rsa(bits: 2048))
+        #expect(try set.key(forKID: "same", algorithm: .ps256).publicKey.kind == .rsa(bits: 2048))
         let error = #expect(throws: JOSEError.self) { try set.key(forKID: "same", algorithm: .edDSA) }
         #expect(error?.code == .keyAlgorithmMismatch)
     }

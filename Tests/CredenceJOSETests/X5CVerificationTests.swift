@@ -80,7 +80,7 @@ import Testing
     @Test func aMatchingSHA1ThumbprintHeaderIsAcceptedAndAWrongOneRefused() throws {
         let good = try token(
             chain: [leaf, intermediate],
-            extra: ["x5t": .string(Base64URL.encode(leaf.sha1ThumbprintForComparison))]
+            extra: ["x5t": .string(Base64URL.encode(try #require(leaf.sha1ThumbprintForComparison)))]
         )
         _ = try good.verify(
             usingCertificateChainTrustedBy: trustStore,
@@ -89,7 +89,7 @@ import Testing
         )
         let bad = try token(
             chain: [leaf, intermediate],
-            extra: ["x5t": .string(Base64URL.encode(intermediate.sha1ThumbprintForComparison))]
+            extra: ["x5t": .string(Base64URL.encode(try #require(intermediate.sha1ThumbprintForComparison)))]
         )
         expectJOSEError(.untrustedCertificateChain) {
             _ = try bad.verify(
@@ -98,6 +98,66 @@ import Testing
                 allowedAlgorithms: [.es256]
             )
         }
+    }
+
+    /// An empty or truncated thumbprint names no certificate: before, a SHA-1 failure gave an
+    /// empty digest that the empty header value equalled.
+    @Test(arguments: ["x5t", "x5t#S256"], [0, 1, 19, 20, 31])
+    func anEmptyOrTruncatedThumbprintHeaderIsRefused(_ name: String, _ length: Int) throws {
+        let full = try name == "x5t" ? #require(leaf.sha1ThumbprintForComparison) : leaf.sha256Thumbprint
+        guard length < full.count else { return }
+        let jws = try token(chain: [leaf, intermediate], extra: [name: .string(Base64URL.encode(full.prefix(length)))])
+        expectJOSEError(.untrustedCertificateChain) {
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: trustStore,
+                at: Self.validationTime,
+                allowedAlgorithms: [.es256]
+            )
+        }
+    }
+
+    /// A CA that certifies whatever key it is given: a chain that verifies does not make a
+    /// degenerate leaf key usable. The identity-point Ed25519 leaf comes with the universal
+    /// signature (R = identity, s = 0), which OpenSSL 3.0 verifies for that key; the leaf with a
+    /// prime RSA modulus with a junk signature (its forgeries are in DegenerateKeyForgeryTests).
+    @Test(arguments: [("identity-ed25519-leaf", JWSAlgorithm.edDSA), ("prime-rsa-leaf", .ps256)])
+    func aTrustedChainToADegenerateKeyIsRefused(_ leafName: String, _ algorithm: JWSAlgorithm) throws {
+        let hardening = "hardening/"
+        let degenerate = try Self.certificate(hardening + leafName + ".pem")
+        let issuing = try Self.certificate(hardening + "intermediate-ca.pem")
+        let store = try CertificateTrustStore(pemBundle: Self.pem(hardening + "root-ca.pem"))
+        let x5c = JSONValue.array([degenerate, issuing].map { .string(Data($0.derEncoded).base64EncodedString()) })
+        let header = JSONValue.object(["alg": .string(algorithm.rawValue), "x5c": x5c]).serializedString()
+        let signature =
+            algorithm == .edDSA
+            ? [1] + [UInt8](repeating: 0, count: 63) : [UInt8](repeating: 0x5A, count: 256)
+        let jws = try UnverifiedJWS(compact: Forge.token(header: header, payload: claimsJSON, signature: signature))
+        expectJOSEError(.invalidKey) {
+            _ = try jws.verify(
+                usingCertificateChainTrustedBy: store,
+                at: Self.validationTime,
+                allowedAlgorithms: [algorithm]
+            )
+        }
+        // The control: the conforming leaf of the same PKI, signing for real.
+        let signer = try JWSSigner(
+            key: PrivateKey(pkcs8PEM: Self.pem(hardening + "control-leaf.key")),
+            algorithm: .es256,
+            keyID: nil
+        )
+        let control = try Self.certificate(hardening + "control-leaf.pem")
+        let controlChain = JSONValue.array(
+            [control, issuing].map { .string(Data($0.derEncoded).base64EncodedString()) }
+        )
+        let good = try UnverifiedJWS(
+            compact: signer.sign(payload: Array(claimsJSON.utf8), extraHeader: ["x5c": controlChain])
+        )
+        let verified = try good.verify(
+            usingCertificateChainTrustedBy: store,
+            at: Self.validationTime,
+            allowedAlgorithms: [.es256]
+        )
+        #expect(verified.chain.count == 3)
     }
 
     @Test func aWrongThumbprintHeaderIsRefused() throws {

@@ -107,6 +107,35 @@ struct X509TrustStoreTests {
         #expect(OpenSSLErrorQueue.isEmpty)
     }
 
+    /// `X509_V_FLAG_X509_STRICT`: a CA whose basicConstraints is not critical (RFC 5280
+    /// §4.2.1.9) does not issue; OpenSSL's default verification accepts it (the fixture script
+    /// checks both with `openssl verify`). From `Fixtures/x509/hardening/`.
+    @Test func strictModeRefusesANonConformingCA() throws {
+        let store = try CertificateTrustStore(pemBundle: X509Fixtures.text("hardening/root-ca.pem"))
+        for purpose in [CertificatePurpose.tlsClient, .signing, .any] {
+            let lax = store.verify(
+                leaf: try X509Fixtures.certificate("hardening/leaf-under-lax"),
+                intermediates: [try X509Fixtures.certificate("hardening/lax-intermediate-ca")],
+                at: X509Fixtures.validationTime,
+                purpose: purpose
+            )
+            guard case .failure(let error) = lax else {
+                Issue.record("a chain through a CA with non-critical basicConstraints verified")
+                continue
+            }
+            #expect(error.code == .nonConformingCertificate, "\(error.debugDescription)")
+            // The control: the same shape with a conforming CA verifies.
+            let control = store.verify(
+                leaf: try X509Fixtures.certificate("hardening/control-leaf"),
+                intermediates: [try X509Fixtures.certificate("hardening/intermediate-ca")],
+                at: X509Fixtures.validationTime,
+                purpose: purpose
+            )
+            #expect(throws: Never.self) { try control.get() }
+        }
+        #expect(OpenSSLErrorQueue.isEmpty)
+    }
+
     @Test func verifiedChainRunsLeafToRoot() throws {
         let chain = try X509Fixtures.trustStore().verify(
             leaf: X509Fixtures.certificate("leaf-client"),

@@ -70,6 +70,8 @@ public struct JOSEError: Error, Sendable, Equatable, CustomStringConvertible, Cu
         public static let lifetimeTooLong = Code(name: "lifetime_too_long")
         /// `iss` is not the expected issuer.
         public static let issuerMismatch = Code(name: "issuer_mismatch")
+        /// `sub` is not the expected subject.
+        public static let subjectMismatch = Code(name: "subject_mismatch")
         /// `aud` does not contain an expected audience.
         public static let audienceMismatch = Code(name: "audience_mismatch")
 

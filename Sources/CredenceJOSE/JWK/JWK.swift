@@ -15,6 +15,7 @@ public struct JWK: Sendable {
     public let use: String?
     /// `alg` (RFC 7517 §4.4) as written; it may name an algorithm this library does not
     /// implement (an encryption key's `RSA-OAEP-256`), and then the key signs nothing here.
+    /// Without it, the key's type picks one family: see ``usableAlgorithms``.
     public let algorithm: String?
     /// `key_ops` (RFC 7517 §4.3) as written.
     public let keyOperations: [String]?
@@ -115,20 +116,50 @@ public struct JWK: Sendable {
         return chain
     }
 
-    /// Whether this key may verify or sign `algorithm`: its type and curve must fit, its `alg`
-    /// (if any) must be the same, its `use` (if any) `sig`, its `key_ops` (if any) must
-    /// include `operation` (RFC 7517 §4.2–4.4).
+    /// The algorithms this key may sign or verify with (before `use` and `key_ops`): RFC 8725
+    /// §3.1 wants each key used with one algorithm, so that a signature made for one cannot be
+    /// presented as another.
+    ///
+    /// - With `alg`: that algorithm alone, if this library implements it and it fits the key's
+    ///   type, curve and size; otherwise none.
+    /// - Without `alg`, one family per key type: an EC key its curve's algorithm (P-256 ES256,
+    ///   P-384 ES384, P-521 ES512), an Ed25519 key EdDSA, and an RSA key the RSASSA-PSS family
+    ///   only (PS256, PS384, PS512), never RSASSA-PKCS1-v1_5: PSS is what FAPI and the Open
+    ///   Banking profiles sign with, and an RSA key meant for RS256, RS384 or RS512 must say
+    ///   so in its `alg`.
+    public var usableAlgorithms: Set<JWSAlgorithm> {
+        let fitting = JWSAlgorithm.allCases.filter { $0.fits(publicKey.kind) }
+        guard let declared = algorithm else {
+            return Set(fitting.filter { $0.isUsableWithoutDeclaredAlgorithm })
+        }
+        return Set(fitting.filter { $0.rawValue.hasSameCodePoints(as: declared) })
+    }
+
+    /// Whether this key may verify or sign `algorithm`: it must be one of
+    /// ``usableAlgorithms`` (the type and curve fit, the same `alg` or, without one, the key
+    /// type's family), its `use` (if any) `sig`, its `key_ops` (if any) must include
+    /// `operation` (RFC 7517 §4.2–4.4, RFC 8725 §3.1).
     public func check(_ algorithm: JWSAlgorithm, operation: String = "verify") throws(JOSEError) {
         guard algorithm.fits(publicKey.kind) else {
             throw .make(.keyAlgorithmMismatch, "a \(publicKey.kind) key cannot be used with \(algorithm)")
         }
-        if let declared = self.algorithm, declared != algorithm.rawValue {
-            throw .make(.keyAlgorithmMismatch, "the key is for \(JWSAlgorithm.printable(declared)), not \(algorithm)")
+        if let declared = self.algorithm {
+            guard declared.hasSameCodePoints(as: algorithm.rawValue) else {
+                throw .make(
+                    .keyAlgorithmMismatch,
+                    "the key is for \(JWSAlgorithm.printable(declared)), not \(algorithm)"
+                )
+            }
+        } else if !algorithm.isUsableWithoutDeclaredAlgorithm {
+            throw .make(
+                .keyAlgorithmMismatch,
+                "a key without \"alg\" is not used with \(algorithm): an RSA key is used for PS256, PS384 and PS512 only"
+            )
         }
-        if let use, use != "sig" {
+        if let use, !use.hasSameCodePoints(as: "sig") {
             throw .make(.keyAlgorithmMismatch, "the key's use is \(JWSAlgorithm.printable(use)), not sig")
         }
-        if let keyOperations, !keyOperations.contains(operation) {
+        if let keyOperations, !keyOperations.contains(where: { $0.hasSameCodePoints(as: operation) }) {
             throw .make(.keyAlgorithmMismatch, "the key's key_ops do not include \(operation)")
         }
     }

@@ -63,7 +63,8 @@ public struct JWKSet: Sendable {
         self.skipped = skipped
     }
 
-    /// The key whose `kid` is `keyID` and that may verify `algorithm`.
+    /// The key whose `kid` is `keyID`, code point for code point (a `kid` of U+212A KELVIN SIGN
+    /// does not name the key "K"), and that may verify `algorithm`.
     ///
     /// - `keyID == nil`: ``JOSEError/Code/keyNotFound`` (no default key).
     /// - No entry with this `kid`: ``JOSEError/Code/keyNotFound``; only unusable entries:
@@ -74,9 +75,9 @@ public struct JWKSet: Sendable {
         guard let keyID else {
             throw .make(.keyNotFound, "the token names no kid, and keys are only chosen by kid")
         }
-        let named = keys.filter { $0.keyID == keyID }
+        let named = keys.filter { $0.keyID?.hasSameCodePoints(as: keyID) ?? false }
         if named.isEmpty {
-            if let unusable = skipped.first(where: { $0.keyID == keyID }) {
+            if let unusable = skipped.first(where: { $0.keyID?.hasSameCodePoints(as: keyID) ?? false }) {
                 throw .make(unusable.error.code, "the key with this kid is not usable: \(unusable.error.reason)")
             }
             throw .make(.keyNotFound, "no key in the set has the token's kid")
@@ -95,7 +96,7 @@ public struct JWKSet: Sendable {
             throw .make(.ambiguousKey, "\(fitting.count) keys in the set have the token's kid and fit \(algorithm)")
         }
         if let only = fitting.first {
-            if skipped.contains(where: { $0.keyID == keyID }) {
+            if skipped.contains(where: { $0.keyID?.hasSameCodePoints(as: keyID) ?? false }) {
                 throw .make(.ambiguousKey, "the token's kid also names an unusable key in the set")
             }
             return only

@@ -51,6 +51,16 @@ public enum JWSAlgorithm: String, Sendable, Hashable, CaseIterable, CustomString
     /// ES512, Ed25519 for EdDSA.
     public func fits(_ kind: KeyKind) -> Bool { scheme.fits(kind) }
 
+    /// Whether a JWK without `alg` may be used with this algorithm (see
+    /// ``JWK/usableAlgorithms``): every algorithm but RSASSA-PKCS1-v1_5, so that an RSA key
+    /// without `alg` serves the PSS family only (RFC 8725 §3.1).
+    var isUsableWithoutDeclaredAlgorithm: Bool {
+        switch self {
+        case .rs256, .rs384, .rs512: false
+        case .ps256, .ps384, .ps512, .es256, .es384, .es512, .edDSA: true
+        }
+    }
+
     /// Parses an `alg` value; `none`, `HS*` and anything unknown fail.
     public init(headerValue: String) throws(JOSEError) {
         guard let algorithm = JWSAlgorithm(rawValue: headerValue) else {

@@ -1,8 +1,9 @@
 public import CredenceJSON
 
 /// A JOSE header (RFC 7515 §4) that has passed the structural checks: a JSON object without
-/// repeated members, a supported `alg`, string `kid`/`typ`/`cty`, and a `crit` that names only
-/// extensions the caller understands.
+/// repeated members, a supported `alg`, string `kid`/`typ`/`cty`, a `crit` that names only
+/// extensions the caller understands, and no `b64` (RFC 7797 unencoded payloads are not
+/// supported, so the member is refused wherever it appears).
 ///
 /// Reading the header before verification is allowed (it is how a key is chosen); it proves
 /// nothing about the sender.
@@ -52,6 +53,7 @@ public struct JWSHeader: Sendable {
         var type: String?
         var contentType: String?
         var crit: JSONValue?
+        var hasB64 = false
         for (name, value) in object {
             switch name {
             case "alg": alg = try Self.string(value, name)
@@ -59,6 +61,7 @@ public struct JWSHeader: Sendable {
             case "typ": type = try Self.string(value, name)
             case "cty": contentType = try Self.string(value, name)
             case "crit": crit = value
+            case "b64": hasB64 = true
             default: break
             }
         }
@@ -70,6 +73,7 @@ public struct JWSHeader: Sendable {
         self.contentType = contentType
         guard let crit else {
             self.critical = []
+            try Self.refuseB64(hasB64)
             return
         }
         // RFC 7515 §4.1.11: a non-empty array of names, none registered, each present, each
@@ -78,13 +82,17 @@ public struct JWSHeader: Sendable {
             throw .make(.invalidHeader, "\"crit\" must be a non-empty array")
         }
         var names: [String] = []
+        // Names compare by code points, as the header's member names do (a `crit` entry that is
+        // merely canonically equivalent to an understood name is not that name).
         for entry in entries {
             guard case .string(let name) = entry else { throw .make(.invalidHeader, "\"crit\" holds a non-string") }
-            guard !names.contains(name) else { throw .make(.invalidHeader, "\"crit\" repeats a name") }
-            guard !Self.registeredNames.contains(name) else {
+            guard !names.contains(where: { $0.hasSameCodePoints(as: name) }) else {
+                throw .make(.invalidHeader, "\"crit\" repeats a name")
+            }
+            guard !Self.registeredNames.contains(where: { $0.hasSameCodePoints(as: name) }) else {
                 throw .make(.invalidHeader, "\"crit\" lists a registered header name")
             }
-            guard understoodCriticalHeaders.contains(name) else {
+            guard understoodCriticalHeaders.contains(where: { $0.hasSameCodePoints(as: name) }) else {
                 throw .make(
                     .unknownCriticalHeader,
                     "critical header extension \(JWSAlgorithm.printable(name)) is not understood"
@@ -96,6 +104,15 @@ public struct JWSHeader: Sendable {
             names.append(name)
         }
         self.critical = names
+        try Self.refuseB64(hasB64)
+    }
+
+    /// RFC 7797 §3, §6: `b64: false` changes what is signed and must be listed in `crit`; a
+    /// verifier that ignored it would check a different signing input than the signer meant.
+    /// Not supported here, so any `b64` member is refused, with or without `crit`, `true` or
+    /// `false` (after the `crit` checks, so an unknown critical `b64` still says so).
+    private static func refuseB64(_ present: Bool) throws(JOSEError) {
+        if present { throw .make(.invalidHeader, "the \"b64\" header (RFC 7797) is not supported") }
     }
 
     private static func string(_ value: JSONValue, _ name: String) throws(JOSEError) -> String {

@@ -26,7 +26,8 @@ public struct JWSSigner: Sendable {
         }
     }
 
-    /// `BASE64URL(UTF8(header))`, or `nil` if `extra` tries to set `alg`, `kid`, `typ` or `crit`.
+    /// `BASE64URL(UTF8(header))`, or `nil` if `extra` tries to set `alg`, `kid`, `typ`, `crit`
+    /// or `b64` (a token with `b64` would not verify here: RFC 7797 is not supported).
     private static func encodedHeader(
         algorithm: JWSAlgorithm,
         keyID: String?,
@@ -37,7 +38,7 @@ public struct JWSSigner: Sendable {
         if let keyID { header["kid"] = .string(keyID) }
         if let type { header["typ"] = .string(type) }
         for (name, value) in extra {
-            guard header[name] == nil, name != "crit" else { return nil }
+            guard header[name] == nil, name != "crit", name != "b64" else { return nil }
             header[name] = value
         }
         return Base64URL.encodeToBytes(JSONValue.object(header).serialized())
@@ -49,7 +50,8 @@ public struct JWSSigner: Sendable {
     }
 
     /// Signs `payload` with a header of `alg`, `kid`, `typ` (when given) and `extraHeader`
-    /// members (which may not set `alg`, `kid`, `typ` or `crit`), returning the compact form.
+    /// members (which may not set `alg`, `kid`, `typ`, `crit` or `b64`), returning the compact
+    /// form.
     public func sign(
         payload: [UInt8],
         type: String? = nil,
@@ -61,7 +63,7 @@ public struct JWSSigner: Sendable {
         } else {
             guard let encoded = Self.encodedHeader(algorithm: algorithm, keyID: keyID, type: type, extra: extraHeader)
             else {
-                throw .make(.invalidHeader, "extra header members may not set alg, kid, typ or crit")
+                throw .make(.invalidHeader, "extra header members may not set alg, kid, typ, crit or b64")
             }
             output = encoded
         }

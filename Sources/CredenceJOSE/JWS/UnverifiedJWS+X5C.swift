@@ -4,8 +4,8 @@ import OpenSSLCrypto
 extension UnverifiedJWS {
     /// Verifies a JWS whose key comes from its own `x5c` header (RFC 7515 §4.1.6): the chain,
     /// leaf first, must verify against `trustStore` at `time` for `purpose` (validity, CA
-    /// constraints, key usage; OpenSSL's `X509_verify_cert`), an `x5t#S256` header, when
-    /// present, must be the leaf's thumbprint, and then the signature must verify with the
+    /// constraints, key usage; OpenSSL's `X509_verify_cert`), an `x5t` or `x5t#S256` header,
+    /// when present, must be the leaf's thumbprint (exactly 20 or 32 bytes), and then the signature must verify with the
     /// leaf's key under `allowedAlgorithms`. This is how a software statement signed by a
     /// directory's certificate is trusted through the directory's CA bundle. Returns the
     /// verified JWS and the verified chain (leaf → root).
@@ -37,14 +37,14 @@ extension UnverifiedJWS {
         let leaf = certificates[0]
         if let thumbprint = header["x5t"] {
             guard case .string(let text) = thumbprint, let digest = try? Base64URL.decode(text),
-                constantTimeEquals(digest, leaf.sha1ThumbprintForComparison)
+                leaf.hasSHA1Thumbprint(digest)
             else {
                 throw .make(.untrustedCertificateChain, "\"x5t\" is not the thumbprint of the \"x5c\" leaf")
             }
         }
         if let thumbprint = header["x5t#S256"] {
             guard case .string(let text) = thumbprint, let digest = try? Base64URL.decode(text),
-                constantTimeEquals(digest, leaf.sha256Thumbprint)
+                digest.count == Digest.sha256.byteCount, constantTimeEquals(digest, leaf.sha256Thumbprint)
             else {
                 throw .make(.untrustedCertificateChain, "\"x5t#S256\" is not the thumbprint of the \"x5c\" leaf")
             }

@@ -7,8 +7,12 @@ public import Foundation
 #endif
 
 /// A JWT claims set (RFC 7519 §4): a JSON object whose registered claims have been type-checked,
-/// with typed accessors. Rules about values (expiry, issuer, audience) live in
+/// with typed accessors. Rules about values (expiry, issuer, subject, audience) live in
 /// ``validate(now:rules:)``, which takes the time as a parameter.
+///
+/// The string claims (`iss`, `sub`, `aud`, `jti`) are identifiers: compare them with
+/// `hasSameCodePoints(as:)` (or key sets with `CodePointString`), never with `==`, which treats
+/// canonically equivalent Unicode as equal.
 public struct JWTClaims: Sendable {
     /// Every claim, in order.
     public let object: JSONObject
@@ -177,15 +181,24 @@ extension JWTClaims {
                 throw .make(.lifetimeTooLong, "the token lives longer than \(maxLifetime) seconds")
             }
         }
-        if let expected = rules.expectedIssuer, issuer != expected {
+        // Identifiers compare by code points, never with `==` (which would take U+212A KELVIN
+        // SIGN for "K"): RFC 7519 §4.1.1–§4.1.3 compare StringOrURI values exactly (RFC 7519 §2).
+        if let expected = rules.expectedIssuer, !(issuer?.hasSameCodePoints(as: expected) ?? false) {
             throw .make(
                 .issuerMismatch,
                 issuer == nil ? "the token has no issuer" : "the token's issuer is not the expected one"
             )
         }
+        if let expected = rules.expectedSubject, !(subject?.hasSameCodePoints(as: expected) ?? false) {
+            throw .make(
+                .subjectMismatch,
+                subject == nil ? "the token has no subject" : "the token's subject is not the expected one"
+            )
+        }
         if let accepted = rules.acceptedAudiences {
             // RFC 7519 §4.1.3: the recipient must identify itself with a value in the claim.
-            guard audience.contains(where: accepted.contains) else {
+            let identified = audience.contains { value in accepted.contains { $0.hasSameCodePoints(as: value) } }
+            guard identified else {
                 throw .make(.audienceMismatch, "the token's audience does not include this recipient")
             }
         }

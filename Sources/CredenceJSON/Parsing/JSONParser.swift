@@ -45,7 +45,7 @@ struct JSONParser {
         var pendingName = ""
         /// Positions of the names, once an object is large enough for a linear duplicate scan
         /// to matter (``JSONObject/indexThreshold``); handed on to the finished object.
-        var index: [CodePointKey: Int]? = nil
+        var index: [CodePointString: Int]? = nil
 
         init(isObject: Bool) { self.isObject = isObject }
 
@@ -53,7 +53,7 @@ struct JSONParser {
         /// index, so that a hostile object with many members costs linear, not quadratic, time.
         func isNewName(_ name: String) -> Bool {
             if index != nil {
-                return index?[CodePointKey(name: name)] == nil
+                return index?[CodePointString(name)] == nil
             }
             for member in members where member.name.hasSameCodePoints(as: name) { return false }
             return true
@@ -63,11 +63,11 @@ struct JSONParser {
         mutating func appendMember(_ value: JSONValue) {
             members.append(JSONObject.Member(name: pendingName, value: value))
             if index != nil {
-                index?[CodePointKey(name: pendingName)] = members.count - 1
+                index?[CodePointString(pendingName)] = members.count - 1
             } else if members.count > JSONObject.indexThreshold {
-                var index: [CodePointKey: Int] = [:]
+                var index: [CodePointString: Int] = [:]
                 index.reserveCapacity(members.count * 2)
-                for (i, member) in members.enumerated() { index[CodePointKey(name: member.name)] = i }
+                for (i, member) in members.enumerated() { index[CodePointString(member.name)] = i }
                 self.index = index
             }
         }

@@ -55,11 +55,10 @@ struct KeyBuilder: ~Copyable {
         }
     }
 
-    /// Builds a public key of `type` ("RSA", "EC") from the parameters `fill` pushes; with
-    /// `check`, runs OpenSSL's full public key validation (point on the curve, right order).
+    /// Builds a public key of `type` ("RSA", "EC") from the parameters `fill` pushes. The key is
+    /// not validated here: ``PublicKey`` validates every key it is built from.
     static func publicKey(
         type: String,
-        check: Bool = false,
         _ fill: (inout KeyBuilder) throws(CryptoError) -> Void
     ) throws(CryptoError) -> EVPKey {
         guard let raw = OSSL_PARAM_BLD_new() else { throw .internalFailure("out of memory") }
@@ -78,16 +77,6 @@ struct KeyBuilder: ~Copyable {
             EVP_PKEY_fromdata(context, &key, COpenSSL_EVP_PKEY_PUBLIC_KEY(), params) == 1,
             let key
         else { throw .invalidKey("OpenSSL refused the \(type) key components") }
-        let handle = EVPKey(taking: key)
-        if check {
-            guard let checker = EVP_PKEY_CTX_new_from_pkey(nil, key, nil) else {
-                throw .internalFailure("out of memory")
-            }
-            defer { EVP_PKEY_CTX_free(checker) }
-            guard EVP_PKEY_public_check(checker) == 1 else {
-                throw .invalidKey("the \(type) public key failed validation")
-            }
-        }
-        return handle
+        return EVPKey(taking: key)
     }
 }

@@ -3,8 +3,10 @@ internal import COpenSSL
 /// A public key that verifies signatures: RSA (2048–8192 bits), EC on P-256/P-384/P-521, or
 /// Ed25519. Opaque: built from JWK-style components or SubjectPublicKeyInfo, never from a C type.
 ///
-/// Every initializer applies the same policy (``RSAKeyPolicy``, the JOSE curves only), so a key
-/// that exists is a key the project accepts.
+/// Every initializer applies the same policy (``RSAKeyPolicy``, the JOSE curves only) and the
+/// same validation (no RSA modulus that is prime or a prime power, no EC point off its curve, no
+/// small-order or non-canonical Ed25519 key: keys anyone could sign for), so a key that exists
+/// is a key the project accepts.
 public struct PublicKey: Sendable {
     let handle: EVPKey
     /// What the key is: RSA with its size, EC with its curve, or Ed25519.
@@ -27,6 +29,7 @@ public struct PublicKey: Sendable {
     init(handle: EVPKey) throws(CryptoError) {
         self.handle = handle
         self.kind = try handle.acceptedKind()
+        try handle.validatePublicKey(kind)
         switch kind {
         case .rsa:
             first = try handle.bigNumberParameter("n")
@@ -69,7 +72,8 @@ public struct PublicKey: Sendable {
     }
 
     /// Builds an RSA public key from its modulus and exponent as unsigned big-endian bytes
-    /// (RFC 7518 §6.3.1: JWK `n`, `e`).
+    /// (RFC 7518 §6.3.1: JWK `n`, `e`). The modulus must not be prime, a prime power or have a
+    /// small factor; the exponent must be odd, at least 3 and at most 64 bits.
     public init(rsaModulus modulus: [UInt8], exponent: [UInt8]) throws(CryptoError) {
         guard let first = modulus.first, first != 0 else {
             throw .invalidKey("RSA modulus empty or with a leading zero byte")
@@ -98,7 +102,7 @@ public struct PublicKey: Sendable {
         }
         let point = [0x04] + x + y
         try self.init(
-            handle: try KeyBuilder.publicKey(type: "EC", check: true) {
+            handle: try KeyBuilder.publicKey(type: "EC") {
                 (builder: inout KeyBuilder) throws(CryptoError) in
                 try builder.pushString("group", curve.groupName)
                 try builder.pushOctets("pub", point)
@@ -106,7 +110,8 @@ public struct PublicKey: Sendable {
         )
     }
 
-    /// Builds an Ed25519 public key from its 32-byte encoding (RFC 8037 §2: JWK `x`).
+    /// Builds an Ed25519 public key from its 32-byte encoding (RFC 8037 §2: JWK `x`): a
+    /// canonical encoding (RFC 8032 §5.1.3) of a curve point that is not of small order.
     public init(ed25519 x: [UInt8]) throws(CryptoError) {
         guard x.count == 32 else { throw .invalidKey("an Ed25519 public key is 32 bytes") }
         let pointer = x.withUnsafeBufferPointer {

@@ -80,7 +80,8 @@ public struct CertificateTrustStore: Sendable {
     /// OpenSSL builds the chain from `intermediates` (untrusted, in any order) and the
     /// anchors, then checks signatures, validity periods at `time` (pinned with
     /// `X509_VERIFY_PARAM_set_time`: nothing reads the clock), basicConstraints and
-    /// pathLenConstraint, keyUsage of the CAs, critical extensions, the 112-bit
+    /// pathLenConstraint, keyUsage of the CAs, critical extensions, OpenSSL's strict RFC 5280
+    /// profile checks (`X509_V_FLAG_X509_STRICT`), the 112-bit
     /// security level (auth level 2: no RSA under 2048 bits, no SHA-1), the leaf's
     /// revocation when CRLs are configured, and the ``CertificatePurpose``.
     ///
@@ -146,9 +147,12 @@ public struct CertificateTrustStore: Sendable {
         X509_VERIFY_PARAM_set_time(parameters, time_t(seconds))
         X509_VERIFY_PARAM_set_depth(parameters, Int32(Self.maximumIntermediates))
         X509_VERIFY_PARAM_set_auth_level(parameters, 2)
-        if storage.checksRevocation {
-            X509_VERIFY_PARAM_set_flags(parameters, UInt(X509_V_FLAG_CRL_CHECK))
-        }
+        // X509_STRICT: OpenSSL's RFC 5280 conformance checks on every certificate of the chain
+        // (CA certificates with keyUsage, critical basicConstraints and a subject key
+        // identifier; authority key identifiers; no empty issuer; no negative or zero serial...).
+        var flags = UInt(X509_V_FLAG_X509_STRICT)
+        if storage.checksRevocation { flags |= UInt(X509_V_FLAG_CRL_CHECK) }
+        X509_VERIFY_PARAM_set_flags(parameters, flags)
         if purpose == .tlsClient {
             guard X509_STORE_CTX_set_purpose(context, X509_PURPOSE_SSL_CLIENT) == 1 else {
                 OpenSSLErrorQueue.drain()
@@ -233,6 +237,7 @@ public struct CertificateTrustStore: Sendable {
         case .signatureFailure: return "signature in the chain does not verify"
         case .weakKeyOrAlgorithm: return "key or signature algorithm too weak"
         case .unhandledCriticalExtension: return "unhandled critical extension"
+        case .nonConformingCertificate: return "a certificate in the chain does not conform to RFC 5280"
         default: return "certificate chain did not verify"
         }
     }

@@ -14,7 +14,7 @@ public struct CertificateVerificationError: Error, Hashable, Sendable, CustomStr
             case unableToGetIssuer, untrustedRoot, selfSignedLeafNotTrusted, leafIsTrustAnchor,
                 expired, notYetValid, invalidCA, chainTooLong, purposeMismatch, revoked,
                 revocationStatusUnknown, signatureFailure, weakKeyOrAlgorithm,
-                unhandledCriticalExtension, other
+                unhandledCriticalExtension, nonConformingCertificate, other
         }
         fileprivate let backing: Backing
 
@@ -52,6 +52,12 @@ public struct CertificateVerificationError: Error, Hashable, Sendable, CustomStr
         public static let weakKeyOrAlgorithm = Code(backing: .weakKeyOrAlgorithm)
         /// A critical extension OpenSSL does not understand (RFC 5280 §4.2).
         public static let unhandledCriticalExtension = Code(backing: .unhandledCriticalExtension)
+        /// A certificate of the chain breaks an RFC 5280 profile rule that OpenSSL checks with
+        /// `X509_V_FLAG_X509_STRICT`: a CA whose basicConstraints is not critical (§4.2.1.9) or
+        /// that has no keyUsage (§4.2.1.3) or no subject key identifier (§4.2.1.2), a missing
+        /// authority key identifier (§4.2.1.1), an empty issuer or subject, pathLenConstraint
+        /// on a non-CA, extensions in a version 1 certificate, explicit EC parameters.
+        public static let nonConformingCertificate = Code(backing: .nonConformingCertificate)
         /// Anything else; the OpenSSL code is in ``CertificateVerificationError/debugDescription``.
         public static let other = Code(backing: .other)
 
@@ -133,6 +139,15 @@ public struct CertificateVerificationError: Error, Hashable, Sendable, CustomStr
             return .weakKeyOrAlgorithm
         case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
             return .unhandledCriticalExtension
+        case X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA, X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN,
+            X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA, X509_V_ERR_ISSUER_NAME_EMPTY,
+            X509_V_ERR_SUBJECT_NAME_EMPTY, X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER,
+            X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER, X509_V_ERR_EMPTY_SUBJECT_ALT_NAME,
+            X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL, X509_V_ERR_CA_BCONS_NOT_CRITICAL,
+            X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL, X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL,
+            X509_V_ERR_CA_CERT_MISSING_KEY_USAGE, X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3,
+            X509_V_ERR_EC_KEY_EXPLICIT_PARAMS:
+            return .nonConformingCertificate
         default:
             return .other
         }

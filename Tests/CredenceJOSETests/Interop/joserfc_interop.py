@@ -47,6 +47,9 @@ def sign(spec):
         token = jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, spec["claims"], key, algorithms=[alg])
         public = key.as_dict(private=False)
         public["kid"] = kid
+        if alg.startswith("RS"):
+            # An RSA JWK without "alg" serves PS256/384/512 only in CredenceJOSE (RFC 8725 §3.1).
+            public["alg"] = alg
         out.append({"alg": alg, "jwk": public, "token": token, "thumbprint": key.thumbprint()})
     return out
 
