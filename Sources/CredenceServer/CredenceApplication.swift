@@ -22,6 +22,8 @@ public final class CredenceApplication: Sendable {
     public let clientSecrets: ClientSecretHasher
     /// CAs trusted for `tls_client_auth`, loaded once from `mtls.trusted_ca_file`.
     public let clientCATrustStore: CertificateTrustStore?
+    /// Clients' inline key sets, parsed once and shared by every worker.
+    public let clientKeySets = ClientKeySetCache()
     /// Fetches and caches `jwks_uri` key sets; `nil` refuses every `jwks_uri` client.
     public let remoteKeySets: (any RemoteKeySetProvider)?
 
@@ -65,7 +67,9 @@ public final class CredenceApplication: Sendable {
         return ClientAuthenticationPolicy(
             issuer: configuration.issuer.value,
             assertionAudiences: audiences,
-            assertionAlgorithms: Set(configuration.tokens.assertionSigningAlgorithms.compactMap(JWSAlgorithm.init(rawValue:))),
+            assertionAlgorithms: Set(
+                configuration.tokens.assertionSigningAlgorithms.compactMap(JWSAlgorithm.init(rawValue:))
+            ),
             maximumAssertionLifetimeSeconds: configuration.tokens.assertionMaxLifetimeSeconds,
             clockSkewSeconds: configuration.clockSkewSeconds
         )
@@ -91,7 +95,7 @@ public final class CredenceApplication: Sendable {
         let authenticator = ClientAuthenticator(
             clients: services.clientStore,
             replays: services.replayStore,
-            keyResolver: ClientKeyResolver(remote: remoteKeySets),
+            keyResolver: ClientKeyResolver(remote: remoteKeySets, inline: clientKeySets),
             trustStore: clientCATrustStore,
             secrets: clientSecrets,
             policy: clientAuthenticationPolicy

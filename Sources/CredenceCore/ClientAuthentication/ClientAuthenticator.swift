@@ -318,22 +318,32 @@ public struct ClientAuthenticator {
                 logDetail: "none presented"
             )
         }
-        let presentedKey: PublicKey
-        do {
-            presentedKey = try certificate.publicKey()
-        } catch {
-            throw OAuthError.invalidClient("the client certificate's key is unusable", logDetail: "\(error)")
-        }
-        // RFC 7638 thumbprints identify a key whatever its encoding.
-        let presented = JWK(publicKey: presentedKey, keyID: nil, use: nil, algorithm: nil).thumbprint()
-        func contains(_ keys: JWKSet) -> Bool {
-            keys.keys.contains { $0.thumbprint() == presented && ($0.use == nil || $0.use == "sig") }
+        // Fast path: the certificate's SubjectPublicKeyInfo is byte for byte the one a registered
+        // key encodes to (no key import, which validates and costs milliseconds for RSA).
+        // Otherwise compare RFC 7638 thumbprints, which identify a key whatever its encoding.
+        let presentedSPKI = certificate.subjectPublicKeyInfoDER
+        var presentedThumbprint: [UInt8]?
+        func contains(_ keys: JWKSet) throws -> Bool {
+            let signing = keys.keys.filter { $0.use == nil || $0.use == "sig" }
+            if signing.contains(where: { (try? $0.publicKey.subjectPublicKeyInfoDER()) == presentedSPKI }) {
+                return true
+            }
+            if presentedThumbprint == nil {
+                do {
+                    let key = try certificate.publicKey()
+                    presentedThumbprint = JWK(publicKey: key, keyID: nil, use: nil, algorithm: nil).thumbprint()
+                } catch {
+                    throw OAuthError.invalidClient("the client certificate's key is unusable", logDetail: "\(error)")
+                }
+            }
+            return signing.contains { $0.thumbprint() == presentedThumbprint }
         }
         var keys = try keyResolver.keys(for: client, now: now)
-        if !contains(keys), client.metadata.jwksURI != nil {
-            keys = try keyResolver.keys(for: client, now: now, unknownKID: "x5t#S256:" + Base64URL.encode(presented))
+        if try !contains(keys), client.metadata.jwksURI != nil {
+            let label = "x5t#S256:" + Base64URL.encode(certificate.sha256Thumbprint)
+            keys = try keyResolver.keys(for: client, now: now, unknownKID: label)
         }
-        guard contains(keys) else {
+        guard try contains(keys) else {
             throw OAuthError.invalidClient("the client certificate's key is not one the client registered")
         }
         return AuthenticatedClient(client: client, method: .selfSignedTLSClientAuth, certificate: certificate)

@@ -14,10 +14,13 @@ public protocol RemoteKeySetProvider: Sendable {
 public struct ClientKeyResolver: Sendable {
     /// The fetcher for `jwks_uri` clients; without one they cannot authenticate.
     public let remote: (any RemoteKeySetProvider)?
+    /// Parsed inline key sets, shared by every worker.
+    public let inline: ClientKeySetCache
 
     /// Creates a resolver.
-    public init(remote: (any RemoteKeySetProvider)?) {
+    public init(remote: (any RemoteKeySetProvider)?, inline: ClientKeySetCache = ClientKeySetCache()) {
         self.remote = remote
+        self.inline = inline
     }
 
     /// The client's keys; a client whose keys cannot be had fails authentication
@@ -25,7 +28,7 @@ public struct ClientKeyResolver: Sendable {
     public func keys(for client: Client, now: Date, unknownKID: String? = nil) throws(OAuthError) -> JWKSet {
         if let jwks = client.metadata.jwks {
             do {
-                return try JWKSet(json: jwks)
+                return try inline.keySet(for: jwks)
             } catch {
                 throw .invalidClient("the client's registered keys are unusable", logDetail: "jwks: \(error)")
             }

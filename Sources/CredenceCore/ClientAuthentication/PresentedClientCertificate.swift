@@ -18,6 +18,9 @@ public struct PresentedClientCertificate: Sendable {
     /// SHA-256 of the DER certificate (RFC 8705 §3.1 `x5t#S256`, before base64url).
     public var sha256Thumbprint: [UInt8] { certificate.sha256Thumbprint }
 
+    /// The certificate's DER SubjectPublicKeyInfo, as the certificate encodes it (no import).
+    public var subjectPublicKeyInfoDER: [UInt8] { certificate.subjectPublicKeyInfoDER }
+
     /// The certificate's public key, validated on import (for `self_signed_tls_client_auth`).
     public func publicKey() throws(CryptoError) -> PublicKey { try certificate.publicKey() }
 
