@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from client import Curl, CurlError, parse_logfmt
+from client import Curl, CurlError, RawClient, parse_logfmt
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -90,6 +90,7 @@ class Stack:
         self.own_cluster = False
         self.postgres_port = None
         self.curl = None
+        self.raw = None
 
     # ---- paths -------------------------------------------------------
 
@@ -124,6 +125,7 @@ class Stack:
         os.makedirs(self.path("run"))
         os.chmod(self.path("run"), 0o755)
         self.curl = Curl(os.path.join(self.pki, "server-ca.pem"), self.path("curl"))
+        self.raw = RawClient(os.path.join(self.pki, "server-ca.pem"))
         os.makedirs(self.path("curl"))
         self.log(f"e2e: working in {self.dir}")
 
