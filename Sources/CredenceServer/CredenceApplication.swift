@@ -14,13 +14,21 @@ public final class CredenceApplication: Sendable {
     public let signingKeys: SigningKeyCache
     /// The RFC 8414 metadata document.
     public let metadata: ServerMetadata
+    /// Database outages as two events each, shared by all workers.
+    public let databaseOutages: DatabaseOutageLog
 
-    /// Creates the application for a configuration.
-    public init(configuration: CredenceConfiguration, clock: any Clock = SystemClock()) {
+    /// Creates the application for a configuration; `databaseLogger` gets the
+    /// outage events.
+    public init(
+        configuration: CredenceConfiguration,
+        clock: any Clock = SystemClock(),
+        databaseLogger: Logger = Logger(label: "credence.database")
+    ) {
         self.configuration = configuration
         self.clock = clock
         self.signingKeys = SigningKeyCache(refreshInterval: TimeInterval(configuration.keys.refreshIntervalSeconds))
         self.metadata = ServerMetadata(configuration: configuration)
+        self.databaseOutages = DatabaseOutageLog(logger: databaseLogger, clock: clock)
     }
 
     /// Builds the responder for one worker thread over that worker's services.
@@ -38,7 +46,14 @@ public final class CredenceApplication: Sendable {
         }
         let jwks = JWKSEndpoint(cache: signingKeys, store: services.signingKeyStore)
         router.add("GET", EndpointPath.jwks, handler: jwks.respond)
-        router.add("GET", EndpointPath.health) { _ in HealthEndpoint.respond(services: services) }
-        return CredenceResponder(router: router, clock: clock, logger: logger)
+        let outages = databaseOutages
+        router.add("GET", EndpointPath.health) { _ in HealthEndpoint.respond(services: services, outages: outages) }
+        return CredenceResponder(
+            router: router,
+            clock: clock,
+            logger: logger,
+            outages: outages,
+            databaseSessionIsOpen: { services.databaseSessionIsOpen }
+        )
     }
 }

@@ -18,4 +18,6 @@ final class PostgresWorkerServices: WorkerServices {
     func databaseIsReachable() -> Bool {
         PostgresHealthCheck(connection: connection).isReachable
     }
+
+    var databaseSessionIsOpen: Bool { connection.isConnected }
 }

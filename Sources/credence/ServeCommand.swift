@@ -49,7 +49,10 @@ struct ServeCommand: ParsableCommand {
         try Self.checkSchema(configuration, logger: logger)
 
         let settings = configuration
-        let application = CredenceApplication(configuration: settings)
+        let application = CredenceApplication(
+            configuration: settings,
+            databaseLogger: LoggingSetup.logger("credence.database", level: configuration.logLevel)
+        )
         let accessLogger = LoggingSetup.logger("credence.access", level: configuration.logLevel)
         let fastCGIConfiguration = FastCGIServerConfiguration(
             listen: configuration.listen.fastCGIAddress(mode: configuration.socketMode),
