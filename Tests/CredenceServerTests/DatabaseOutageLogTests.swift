@@ -90,6 +90,7 @@ final class RecordedEvents: Sendable {
         outages.requestFailed(detail: "first")
         clock.advance(by: 2)
         outages.databaseReached()
+        clock.advance(by: 10)
         outages.requestFailed(detail: "second")
         outages.requestFailed(detail: "second again")
         clock.advance(by: 1)
@@ -98,6 +99,21 @@ final class RecordedEvents: Sendable {
         #expect(events.all[2].metadata["error.detail"] == "second")
         #expect(events.all[3].metadata["outage.duration_s"] == "1.0")
         #expect(events.all[3].metadata["outage.requests_503"] == "2")
+    }
+
+    @Test func failuresJustAfterARecoveryStartNoOutage() {
+        // Workers still in their reconnect back-off fail without trying.
+        let outages = outageLog()
+        outages.requestFailed(detail: "down")
+        outages.databaseReached()
+        clock.advance(by: 9.9)
+        outages.requestFailed(detail: "back-off")
+        #expect(!outages.isOngoing)
+        #expect(events.all.map(\.level) == [.error, .notice])
+        clock.advance(by: 0.2)
+        outages.requestFailed(detail: "down again")
+        #expect(outages.isOngoing)
+        #expect(events.all.map(\.level) == [.error, .notice, .error])
     }
 
     @Test func manyWorkersAtOnceLogOneOutage() {
@@ -195,6 +211,27 @@ final class RecordedEvents: Sendable {
         #expect(recovery.metadata["outage.requests_503"] == "40")
         #expect(recovery.metadata["outage.duration_s"] == "12.0")
         #expect(!application.databaseOutages.isOngoing)
+    }
+
+    @Test func aBusyDatabaseIsNoOutage() throws {
+        // The store refuses (a lock, a serialization failure) while the session stays open.
+        let configuration = try CredenceConfiguration.parse(
+            yaml: ResponderTests.configurationText,
+            environment: [:],
+            readFile: { _ in Array(repeating: 1, count: 32) }
+        )
+        let application = CredenceApplication(
+            configuration: configuration,
+            clock: clock,
+            databaseLogger: events.logger("credence.database")
+        )
+        let services = TestServices()
+        let responder = application.makeResponder(services: services, logger: events.logger("credence.access"))
+        services.store.isReachable = false
+        #expect(responder.respond(to: HTTPRequest(method: "GET", path: "/oauth/jwks", headers: [:])).status == 503)
+        #expect(!application.databaseOutages.isOngoing)
+        #expect(outageEvents.isEmpty)
+        #expect(events.all.map(\.level) == [.notice])
     }
 
     @Test func healthCheckEndsAnOutage() {

@@ -61,7 +61,8 @@ public final class CredenceResponder {
                 failure = error
             } catch let error as StoreError where error.code == .unavailable {
                 failure = .temporarilyUnavailable(logDetail: error.debugDescription)
-                outages?.requestFailed(detail: error.debugDescription)
+                // Unreachable, not merely busy (a lock, a serialization failure): the session is gone.
+                if !databaseSessionIsOpen() { outages?.requestFailed(detail: error.debugDescription) }
             } catch {
                 failure = .serverError(logDetail: String(reflecting: error))
             }
