@@ -333,6 +333,25 @@ class Stack:
         return [parse_logfmt(line) for line in text.splitlines()
                 if "logger=credence.access" in line]
 
+    def log_events(self, offset):
+        """Every logfmt line of the responder's log written after OFFSET, parsed."""
+        with open(self.responder_log, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode("utf-8", "replace")
+        return [parse_logfmt(line) for line in text.splitlines() if line.startswith("ts=")]
+
+    def wait_for_log_line(self, offset, message, timeout):
+        """The events after OFFSET once one has msg=MESSAGE (fails after TIMEOUT seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.log_events(offset)
+            if any(e.get("msg") == message for e in events):
+                return events
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no msg={message!r} in {self.responder_log} after offset {offset}:\n"
+                                     f"{self.tail(self.responder_log, 10)}")
+            time.sleep(0.1)
+
     def access_line(self, offset, path, method="GET", timeout=5):
         """The one access line for METHOD PATH written after OFFSET (waits for it)."""
         deadline = time.monotonic() + timeout

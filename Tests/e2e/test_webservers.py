@@ -503,12 +503,16 @@ class ResponderDownTests(StackTestCase):
 
 
 class DatabaseOutageTests(StackTestCase):
-    """PostgreSQL stops: endpoints that need it answer 503 + Retry-After; it returns: normal answers."""
+    """PostgreSQL stops under requests: endpoints that need it answer 503 + Retry-After,
+    and the responder logs one error event for the outage, not one per request; it
+    returns: normal answers, and one recovery event with the outage's figures."""
 
     def test_database_outage_and_recovery(self):
         if not self.stack.can_stop_database:
             self.skipTest("the database was given by URL without --postgres-dir: cannot stop it")
+        offset = self.stack.log_offset()
         self.stack.stop_database()
+        answered_503 = 0
         try:
             for server in self.stack.servers.values():
                 with self.subTest(server=server.name, phase="down"):
@@ -521,6 +525,13 @@ class DatabaseOutageTests(StackTestCase):
                         self.assertIsNotNone(jwks.header("retry-after"), jwks.describe())
                     else:
                         self.assert_json(jwks, 200, JWKS_TYPES)
+            # Load while it is down: 8 clients × 40 kept-alive requests through each server.
+            urls = [server.main_url + path for server in self.stack.servers.values()
+                    for path in ("/healthz", "/jwks") for _ in range(20)]
+            with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+                for codes in pool.map(lambda _: self.stack.curl.statuses(urls, timeout=10, total=60), range(8)):
+                    answered_503 += codes.count(503)
+            self.assertGreater(answered_503, 100, "the load got too few 503s to mean anything")
         finally:
             self.stack.start_database()
         for server in self.stack.servers.values():
@@ -528,6 +539,26 @@ class DatabaseOutageTests(StackTestCase):
                 response = self.poll(server.main_url + "/healthz", lambda r: r.status == 200, 30)
                 self.assert_json(response, 200)
                 self.assert_json(self.stack.curl.request(server.main_url + "/jwks"), 200, JWKS_TYPES)
+
+        # The log: one error event, one recovery event, the 503 access lines below error.
+        events = self.stack.wait_for_log_line(offset, "database reachable again", 15)
+        outage = [e for e in events if e.get("logger") == "credence.database"]
+        self.assertEqual([(e.get("level"), e.get("msg")) for e in outage],
+                         [("error", "database unreachable"), ("notice", "database reachable again")],
+                         f"outage events: {outage}")
+        recovery = outage[-1]
+        self.assertGreaterEqual(int(recovery.get("outage.requests_503", "0")), answered_503, recovery)
+        self.assertGreater(float(recovery.get("outage.duration_s", "0")), 0, recovery)
+        errors = [e for e in events if e.get("level") in ("error", "critical")]
+        self.assertEqual(errors, outage[:1], "error-level lines other than the outage event")
+        unavailable = [e for e in events if e.get("logger") == "credence.access" and e.get("http.status") == "503"]
+        self.assertGreaterEqual(len(unavailable), answered_503)
+        self.assertEqual({e.get("level") for e in unavailable}, {"notice"})
+        self.stack.log(f"e2e: database outage: {answered_503} requests answered 503 under load, "
+                       f"{len(unavailable)} 503 access lines at notice, events: "
+                       f"{[(e.get('level'), e.get('msg')) for e in outage]}, "
+                       f"outage.requests_503={recovery.get('outage.requests_503')} "
+                       f"outage.duration_s={recovery.get('outage.duration_s')}")
 
     def poll(self, url, done, seconds):
         deadline = time.monotonic() + seconds
