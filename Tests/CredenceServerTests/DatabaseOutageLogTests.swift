@@ -257,3 +257,68 @@ final class RecordedEvents: Sendable {
         #expect(CredenceResponder.accessLevel(status: status) == level)
     }
 }
+
+@Suite struct RepeatedEventFilterTests {
+    let clock = FixedClock()
+    let events = RecordedEvents()
+
+    func filtered() -> (Logger, RepeatedEventFilter) {
+        let plain = events.logger("credence.fastcgi")
+        let filter = RepeatedEventFilter(summaries: plain, interval: 60, clock: clock)
+        var logger = Logger(label: "credence.fastcgi") { _ in
+            RepeatedEventLogHandler(inner: plain.handler, filter: filter)
+        }
+        logger.logLevel = .trace
+        return (logger, filter)
+    }
+
+    static let garbage: Logger.Message = "closed a FastCGI connection that carried no valid request"
+
+    @Test func aStormIsTheFirstLineAndOneSummaryPerInterval() throws {
+        let (logger, filter) = filtered()
+        // 16 events a second (an exact step in binary floating point).
+        for _ in 0..<900 {
+            logger.notice(Self.garbage)
+            clock.advance(by: 0.0625)
+        }
+        // 56 s: the first line only.
+        #expect(events.all.count == 1)
+        for _ in 0..<900 {
+            logger.notice(Self.garbage)
+            clock.advance(by: 0.0625)
+        }
+        // The window ended at 60 s (event 960): one summary of the 959 repeats
+        // before it; the 840 since are counted in the next window.
+        #expect(events.all.count == 2)
+        let summary = try #require(events.all.last)
+        #expect(summary.level == .notice)
+        #expect(summary.message == "\(Self.garbage)")
+        #expect(summary.metadata["log.suppressed"] == "959")
+        #expect(summary.metadata["log.window_s"] == "60.0")
+        clock.advance(by: 30)
+        filter.flush()
+        #expect(events.all.count == 3)
+        #expect(events.all.last?.metadata["log.suppressed"] == "840")
+        #expect(events.all.last?.metadata["log.window_s"] == "82.5")
+        // Quiet since: nothing more to say, and the next event is written at once.
+        clock.advance(by: 61)
+        filter.flush()
+        clock.advance(by: 61)
+        filter.flush()
+        #expect(events.all.count == 3)
+        logger.notice(Self.garbage)
+        #expect(events.all.count == 4)
+        #expect(events.all.last?.metadata["log.suppressed"] == nil)
+    }
+
+    @Test func distinctMessagesAndWarningsPassThrough() {
+        let (logger, _) = filtered()
+        logger.notice("serving")
+        logger.notice(Self.garbage)
+        logger.info("FastCGI request refused")
+        for _ in 0..<5 { logger.warning("every worker is occupied") }
+        logger.notice(Self.garbage)
+        #expect(events.all.map(\.message).filter { $0 == "every worker is occupied" }.count == 5)
+        #expect(events.all.count == 8)
+    }
+}

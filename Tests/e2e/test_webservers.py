@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import time
 import unittest
 
@@ -483,6 +484,26 @@ class ApacheTests(WebServerTests):
     server_name = "apache"
 
 
+class ResponderLogTests(StackTestCase):
+    """What the responder logs about a peer that sends garbage: a line, then a summary per minute."""
+
+    GARBAGE_LINE = "closed a FastCGI connection that carried no valid request (garbage, abort or early close)"
+
+    def test_garbage_connections_are_not_logged_one_line_each(self):
+        offset = self.stack.log_offset()
+        # HTTP instead of FastCGI, or a bad FastCGI record, then an early close.
+        for index in range(50):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as peer:
+                peer.connect(self.stack.socket_path)
+                peer.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" if index % 2 else b"\x01\x09garbage")
+        time.sleep(1)
+        # The responder still answers, and wrote at most the first of those lines
+        # (the rest are counted in a summary line a minute).
+        self.assert_json(self.stack.curl.request(next(iter(self.stack.servers.values())).main_url + "/healthz"), 200)
+        lines = [e for e in self.stack.log_events(offset) if e.get("msg") == self.GARBAGE_LINE]
+        self.assertLessEqual(len(lines), 1, f"{len(lines)} lines for 50 garbage connections")
+
+
 class ResponderDownTests(StackTestCase):
     """The web servers' own answer while the responder is gone: 503 JSON with Retry-After."""
 
@@ -570,4 +591,4 @@ class DatabaseOutageTests(StackTestCase):
 
 
 # Order matters: the disruptive tests run last (run.py builds the suite in this order).
-ORDERED_CASES = [NginxTests, ApacheTests, ResponderDownTests, DatabaseOutageTests]
+ORDERED_CASES = [NginxTests, ApacheTests, ResponderLogTests, ResponderDownTests, DatabaseOutageTests]
