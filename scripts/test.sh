@@ -38,7 +38,7 @@ step() {
 
 # done_step RESULT DETAIL: ends the current step with a row in the table.
 done_step() {
-    rows+=("$(printf '%-22s %-8s %6ss  %s' "$step_name" "$1" "$(($(date +%s) - step_started))" "$2")")
+    rows+=("$(printf '%-38s %-8s %5ss  %s' "$step_name" "$1" "$(($(date +%s) - step_started))" "$2")")
     step_name=""
 }
 
@@ -107,7 +107,8 @@ CREDENCE_REQUIRE_INTEROP=1 CREDENCE_FASTCGI_APACHE_TEST=1 CREDENCE_FASTCGI_TRAP_
 swift_status=$?
 set -e
 # Failures (with the issue lines), skips, and the two summary lines (Swift Testing, XCTest).
-grep -E "✘|recorded an issue|skipped|^Test Suite '.*' failed|error: " "$logs/swift-test.log" | grep -v "^ts=" | short | head -n 200 || true
+grep -E "✘|recorded an issue| skipped|^Test Suite '.*' failed|^error: |: error: " "$logs/swift-test.log" |
+    grep -v "^ts=" | short | head -n 200 || true
 while IFS= read -r line; do
     skips+=("swift test: ${line#*Test }")
 done < <(grep -E "^.{1,4} Test .* skipped" "$logs/swift-test.log" | short || true)
@@ -119,7 +120,7 @@ if [[ $swift_status -ne 0 || -z "$testing" ]]; then
     [[ -n "$testing" ]] || tail -n 40 "$logs/swift-test.log" | short
     exit 1
 fi
-done_step passed "$(sed -E 's/^.{1,4} Test run with //' <<<"$testing"); XCTest: ${xctest#Executed }"
+done_step passed "$(sed -E 's/^.{1,4} Test run with ([0-9]+ tests? in [0-9]+ suites?).*/\1/' <<<"$testing") (Swift Testing), $(sed -E 's/^Executed ([0-9]+ tests?).*/\1/' <<<"$xctest") (XCTest)"
 
 step "end-to-end tests (nginx and Apache)"
 set +e
@@ -127,7 +128,7 @@ python3 Tests/e2e/run.py --credence "$(swift build --show-bin-path)/credence" >"
 e2e_status=$?
 set -e
 # The harness's own lines (what it measured), failures, skips, and its last line.
-grep -E "^e2e: |^(FAIL|ERROR):| \.\.\. (FAIL|ERROR)|skipped" "$logs/e2e.log" | short || true
+grep -oE "e2e: .*|^(FAIL|ERROR):.*| \.\.\. (FAIL|ERROR).*| \.\.\. skipped.*" "$logs/e2e.log" | short || true
 e2e_summary=$(grep -E "^e2e: [0-9]+ passed" "$logs/e2e.log" | tail -n 1 || true)
 while IFS= read -r line; do
     skips+=("e2e: $line")
