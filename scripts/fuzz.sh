@@ -41,20 +41,28 @@ for entry in "${TARGETS[@]}"; do
   if ((${#selected[@]} > 0)) && [[ " ${selected[*]} " != *" $target "* ]]; then continue; fi
   [[ -d "$seeds" ]] || { echo "fuzz.sh: no seed corpus at $seeds" >&2; exit 2; }
   if [[ $mode == replay ]]; then
-    swift build --product "$target"
+    swift build --quiet --product "$target"
     "$(swift build --show-bin-path)/$target" "$seeds" || status=1
     continue
   fi
-  swift build -c release --product "$target" \
+  swift build --quiet -c release --product "$target" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path .build-fuzz
   work=".build-fuzz/corpus/$target"
   artifacts=".build-fuzz/artifacts/$target"
-  mkdir -p "$work" "$artifacts"
-  echo "fuzz.sh: $target for ${seconds}s (seeds: $seeds, new inputs: $work, crashes: $artifacts)"
-  # libFuzzer adds new inputs to the first folder, so the committed seeds come second.
-  if ! ".build-fuzz/release/$target" "$work" "$seeds" \
+  log=".build-fuzz/logs/$target.log"
+  mkdir -p "$work" "$artifacts" "$(dirname "$log")"
+  echo "fuzz.sh: $target for ${seconds}s (seeds: $seeds, new inputs: $work, crashes: $artifacts, output: $log)"
+  # libFuzzer adds new inputs to the first folder, so the committed seeds come second. Its
+  # output (progress lines, the recommended dictionary) goes to the log; a failure shows its end.
+  if ".build-fuzz/release/$target" "$work" "$seeds" \
       -max_total_time="$seconds" -max_len=20000 -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$artifacts/" 2>&1 | tail -n 30; then
+      -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    coverage=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -n 1)
+    echo "fuzz.sh: $target: ${runs:-?} runs, ${coverage:-no coverage line}, no crash"
+  else
+    echo "fuzz.sh: $target FAILED; the end of $log:" >&2
+    tail -n 40 "$log" >&2
     status=1
   fi
   if compgen -G "$artifacts/*" >/dev/null; then

@@ -49,8 +49,16 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     }
     trap cleanup EXIT
     export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update -q
-    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # apt's and dpkg's progress (hundreds of lines) goes to a log, shown only on failure.
+    apt_log=$(mktemp /tmp/credence-apt.XXXXXX.log)
+    if ! { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}"; } >"$apt_log" 2>&1; then
+        tail -n 40 "$apt_log" >&2
+        echo "install-deps: apt-get failed (whole output: $apt_log)" >&2
+        exit 1
+    fi
+    rm -f "$apt_log"
+    echo "install-deps: installed ${#missing[@]} packages"
     cleanup
     trap - EXIT
 else

@@ -80,9 +80,9 @@ Credence is running.
   logs:          responder on this terminal; nginx in $var/nginx/logs
 
 Try:
-  curl --cacert $var/pki/server-ca.pem https://127.0.0.1:$port/.well-known/openid-configuration
-  curl --cacert $var/pki/server-ca.pem https://127.0.0.1:$port/jwks
-  curl --cacert $var/pki/server-ca.pem --cert $var/pki/tpp.pem --key $var/pki/tpp.key https://127.0.0.1:$mtls_port/healthz
+  curl -s -w '\\n' --cacert $var/pki/server-ca.pem https://127.0.0.1:$port/.well-known/openid-configuration
+  curl -s -w '\\n' --cacert $var/pki/server-ca.pem https://127.0.0.1:$port/jwks
+  curl -s -w '\\n' --cacert $var/pki/server-ca.pem --cert $var/pki/tpp.pem --key $var/pki/tpp.key https://127.0.0.1:$mtls_port/healthz
 
 Ctrl-C stops the responder, nginx and PostgreSQL.
 TEXT

@@ -27,12 +27,17 @@ public final class CredenceApplication: Sendable {
     /// Fetches and caches `jwks_uri` key sets; `nil` refuses every `jwks_uri` client.
     public let remoteKeySets: (any RemoteKeySetProvider)?
 
-    /// Creates the application for a configuration whose key-encryption key is set
-    /// (``CredenceConfiguration`` refuses one without); loads the client CA bundle.
+    /// Database outages as two events each, shared by all workers.
+    public let databaseOutages: DatabaseOutageLog
+
+    /// Creates the application for a configuration: loads the client CA bundle and
+    /// derives the keys it needs from the key-encryption key; `databaseLogger` gets
+    /// the outage events.
     public init(
         configuration: CredenceConfiguration,
         clock: any Clock = SystemClock(),
-        remoteKeySets: (any RemoteKeySetProvider)? = nil
+        remoteKeySets: (any RemoteKeySetProvider)? = nil,
+        databaseLogger: Logger = Logger(label: "credence.database")
     ) throws {
         self.configuration = configuration
         self.clock = clock
@@ -52,6 +57,7 @@ public final class CredenceApplication: Sendable {
             self.clientCATrustStore = nil
         }
         self.remoteKeySets = remoteKeySets
+        self.databaseOutages = DatabaseOutageLog(logger: databaseLogger, clock: clock)
     }
 
     /// The server's client-authentication rules from the configuration: assertions may
@@ -90,7 +96,8 @@ public final class CredenceApplication: Sendable {
         }
         let jwks = JWKSEndpoint(cache: signingKeys, store: services.signingKeyStore)
         router.add("GET", EndpointPath.jwks, handler: jwks.respond)
-        router.add("GET", EndpointPath.health) { _ in HealthEndpoint.respond(services: services) }
+        let outages = databaseOutages
+        router.add("GET", EndpointPath.health) { _ in HealthEndpoint.respond(services: services, outages: outages) }
 
         let authenticator = ClientAuthenticator(
             clients: services.clientStore,
@@ -134,6 +141,12 @@ public final class CredenceApplication: Sendable {
             revokedTokens: services.revokedTokenStore
         )
         router.add("POST", EndpointPath.revocation, handler: revocation.respond)
-        return CredenceResponder(router: router, clock: clock, logger: logger)
+        return CredenceResponder(
+            router: router,
+            clock: clock,
+            logger: logger,
+            outages: outages,
+            databaseSessionIsOpen: { services.databaseSessionIsOpen }
+        )
     }
 }

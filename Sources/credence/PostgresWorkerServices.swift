@@ -24,4 +24,6 @@ final class PostgresWorkerServices: WorkerServices {
     func databaseIsReachable() -> Bool {
         PostgresHealthCheck(connection: connection).isReachable
     }
+
+    var databaseSessionIsOpen: Bool { connection.isConnected }
 }

@@ -56,7 +56,11 @@ struct ServeCommand: ParsableCommand {
                 configuration: settings,
                 logger: LoggingSetup.logger("credence.jwks_fetch", level: configuration.logLevel)
             )
-            application = try CredenceApplication(configuration: settings, remoteKeySets: remoteKeySets)
+            application = try CredenceApplication(
+                configuration: settings,
+                remoteKeySets: remoteKeySets,
+                databaseLogger: LoggingSetup.logger("credence.database", level: configuration.logLevel)
+            )
         } catch {
             printError("cannot start: \(error)")
             throw ExitCode(78)
@@ -71,11 +75,27 @@ struct ServeCommand: ParsableCommand {
             requestTimeout: .seconds(configuration.fastCGIPeers.requestTimeoutSeconds),
             allowedPeers: configuration.fastCGIPeers.allowedPeers
         )
+        // Per-connection FastCGI events (garbage from the web server, refused requests) as the
+        // first line and one summary line a minute, not one line each.
+        let fastCGILogger = LoggingSetup.logger("credence.fastcgi", level: configuration.logLevel)
+        let repeats = RepeatedEventFilter(summaries: fastCGILogger)
+        var filteredLogger = Logger(label: fastCGILogger.label) { _ in
+            RepeatedEventLogHandler(inner: fastCGILogger.handler, filter: repeats)
+        }
+        filteredLogger.logLevel = configuration.logLevel
+        let summaryTimer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        summaryTimer.schedule(deadline: .now() + 60, repeating: 60)
+        summaryTimer.setEventHandler { repeats.flush() }
+        summaryTimer.resume()
+        defer {
+            summaryTimer.cancel()
+            repeats.flush()
+        }
         let server: FastCGIServer
         do {
             server = try FastCGIServer(
                 configuration: fastCGIConfiguration,
-                logger: LoggingSetup.logger("credence.fastcgi", level: configuration.logLevel)
+                logger: filteredLogger
             ) { _ in
                 let services = PostgresWorkerServices(configuration: settings)
                 return FastCGIBridge(responder: application.makeResponder(services: services, logger: accessLogger))

@@ -9,9 +9,11 @@ import hashlib
 import json
 import os
 import re
+import socket
 import ssl
 import subprocess
 import tempfile
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -62,8 +64,9 @@ class Curl:
         self.workdir = workdir
 
     def request(self, url, method="GET", headers=(), body=None, chunked=False,
-                cert=None, timeout=20):
+                cert=None, timeout=20, path_as_is=False):
         """Sends one request. body: bytes or None. cert: (cert_file, key_file) or None.
+        path_as_is: send /../ and /./ in the path as they are (curl squashes them).
 
         Raises CurlError when no HTTP response came back.
         """
@@ -80,6 +83,8 @@ class Curl:
         command += ["--head"] if method == "HEAD" else ["--request", method]
         if cert is not None:
             command += ["--cert", cert[0], "--key", cert[1]]
+        if path_as_is:
+            command.append("--path-as-is")
         for header in headers:
             command += ["--header", header]
         if body is not None:
@@ -140,6 +145,66 @@ class Curl:
                    "--data-binary", "@" + request_file, url]
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
+
+
+class RawClient:
+    """Sends bytes curl refuses to send (a NUL in the path, a malformed request
+    line, a bad chunk) over TLS on a plain socket, and reads the answer."""
+
+    def __init__(self, ca_file):
+        self.ca_file = ca_file
+        self.context = None
+
+    def exchange(self, url, raw, timeout=15, tls=True):
+        """Sends RAW to the host and port of URL and reads until the server
+        closes (send `Connection: close`) or TIMEOUT. Returns (Response or
+        None when no byte came back, seconds until the connection ended)."""
+        parsed = urllib.parse.urlsplit(url)
+        started = time.monotonic()
+        connection = socket.create_connection((parsed.hostname, parsed.port), timeout=timeout)
+        try:
+            if tls:
+                if self.context is None:
+                    self.context = ssl.create_default_context(cafile=self.ca_file)
+                connection = self.context.wrap_socket(connection, server_hostname=parsed.hostname)
+            connection.sendall(raw)
+            data = b""
+            while True:
+                try:
+                    chunk = connection.recv(65536)
+                except (ConnectionResetError, ssl.SSLError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            connection.close()
+        elapsed = time.monotonic() - started
+        return parse_raw_response(data, [f"raw {raw[:80]!r}"]) if data else None, elapsed
+
+
+def parse_raw_response(data, command):
+    """A Response from the bytes of one HTTP/1.1 answer (chunked bodies decoded)."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    match = re.match(r"HTTP/\d\.\d (\d{3})", lines[0])
+    if not match:
+        raise AssertionError(f"not an HTTP response: {data[:300]!r}")
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+    if "chunked" in ",".join(headers.get("transfer-encoding", [])).lower():
+        decoded, rest = b"", body
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0] or b"0", 16)
+            if size == 0:
+                break
+            decoded, rest = decoded + rest[:size], rest[size + 2:]
+        body = decoded
+    return Response(int(match.group(1)), headers, body, command)
 
 
 def parse_headers(raw):

@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from client import Curl, CurlError, parse_logfmt
+from client import Curl, CurlError, RawClient, parse_logfmt
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -90,6 +90,7 @@ class Stack:
         self.own_cluster = False
         self.postgres_port = None
         self.curl = None
+        self.raw = None
 
     # ---- paths -------------------------------------------------------
 
@@ -124,6 +125,7 @@ class Stack:
         os.makedirs(self.path("run"))
         os.chmod(self.path("run"), 0o755)
         self.curl = Curl(os.path.join(self.pki, "server-ca.pem"), self.path("curl"))
+        self.raw = RawClient(os.path.join(self.pki, "server-ca.pem"))
         os.makedirs(self.path("curl"))
         self.log(f"e2e: working in {self.dir}")
 
@@ -330,6 +332,25 @@ class Stack:
             text = handle.read().decode("utf-8", "replace")
         return [parse_logfmt(line) for line in text.splitlines()
                 if "logger=credence.access" in line]
+
+    def log_events(self, offset):
+        """Every logfmt line of the responder's log written after OFFSET, parsed."""
+        with open(self.responder_log, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode("utf-8", "replace")
+        return [parse_logfmt(line) for line in text.splitlines() if line.startswith("ts=")]
+
+    def wait_for_log_line(self, offset, message, timeout):
+        """The events after OFFSET once one has msg=MESSAGE (fails after TIMEOUT seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.log_events(offset)
+            if any(e.get("msg") == message for e in events):
+                return events
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no msg={message!r} in {self.responder_log} after offset {offset}:\n"
+                                     f"{self.tail(self.responder_log, 10)}")
+            time.sleep(0.1)
 
     def access_line(self, offset, path, method="GET", timeout=5):
         """The one access line for METHOD PATH written after OFFSET (waits for it)."""

@@ -7,7 +7,9 @@ read back from its access log (one logfmt line per request on stderr).
 import concurrent.futures
 import json
 import os
+import re
 import secrets
+import socket
 import time
 import unittest
 
@@ -18,6 +20,68 @@ from stack import RESPONDER_MAX_BODY, RESPONDER_WORKERS, WEB_SERVER_MAX_BODY
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 JSON_TYPES = {"application/json"}
 JWKS_TYPES = {"application/json", "application/jwk-set+json"}
+
+# The OAuth error code each status the web servers answer themselves carries
+# (the responder uses the same codes for the same statuses).
+ERROR_CODE_FOR_STATUS = {
+    400: "invalid_request", 403: "invalid_request", 404: "not_found", 405: "method_not_allowed",
+    408: "invalid_request", 411: "invalid_request", 413: "invalid_request", 414: "invalid_request",
+    417: "invalid_request", 421: "invalid_request", 431: "invalid_request", 500: "server_error",
+    501: "invalid_request", 502: "temporarily_unavailable", 503: "temporarily_unavailable",
+    504: "temporarily_unavailable", 505: "invalid_request",
+}
+# Every status each web server can produce itself, and so must answer as JSON
+# (nginx: 494 = headers too large, 495-497 = TLS certificate errors and plain
+# HTTP on the TLS port, which the sample turns into 431 and 400).
+NGINX_OWN_STATUSES = {400, 404, 405, 408, 413, 414, 494, 495, 496, 497, 500, 501, 502, 503, 504, 505}
+APACHE_OWN_STATUSES = {400, 403, 404, 405, 408, 411, 413, 414, 417, 421, 431, 500, 501, 502, 503, 504, 505}
+
+
+def raw_request(request_line, headers=(b"Host: localhost",), body=b""):
+    """One HTTP/1.1 request as bytes, ending the connection after the answer."""
+    lines = [request_line, *headers, b"Connection: close"]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+# Requests the web servers refuse themselves, or pass to the responder:
+# (name, bytes, {server: expected status}). Sent as bytes on a TLS socket,
+# since curl cannot send most of them.
+MALFORMED_REQUESTS = [
+    ("NUL escaped in the path", raw_request(b"GET /jwks%00 HTTP/1.1"), {"nginx": 400, "apache": 404}),
+    ("invalid escape in the path", raw_request(b"GET /jwks%zz HTTP/1.1"), {"nginx": 400, "apache": 400}),
+    ("raw NUL in the path", raw_request(b"GET /jw\x00ks HTTP/1.1"), {"nginx": 400, "apache": 400}),
+    ("space in the path", raw_request(b"GET /jw ks HTTP/1.1"), {"nginx": 400, "apache": 400}),
+    ("method G@T", raw_request(b"G@T /jwks HTTP/1.1"), {"nginx": 400, "apache": 400}),
+    ("dot-dot above the root", raw_request(b"GET /../jwks HTTP/1.1"), {"nginx": 400, "apache": 400}),
+    ("URI of 9000 bytes", raw_request(b"GET /" + b"a" * 9000 + b" HTTP/1.1"), {"nginx": 414, "apache": 414}),
+    ("Transfer-Encoding gzip, chunked",
+     raw_request(b"POST /no-such-endpoint HTTP/1.1", (b"Host: localhost", b"Transfer-Encoding: gzip, chunked"),
+                 b"0\r\n\r\n"),
+     # Apache streams it to the responder and waits for the body's end until
+     # its body timeout (10 s): not worth the wait here.
+     {"nginx": 501, "apache": None}),
+    ("Transfer-Encoding gzip", raw_request(b"POST /token HTTP/1.1", (b"Host: localhost", b"Transfer-Encoding: gzip")),
+     {"nginx": 501, "apache": 400}),
+    ("HTTP/9.9", raw_request(b"GET /no-such-endpoint HTTP/9.9"), {"nginx": 505, "apache": 404}),
+    ("header of 20 KB", raw_request(b"GET /jwks HTTP/1.1", (b"Host: localhost", b"X-Big: " + b"a" * 20000)),
+     {"nginx": 431, "apache": 400}),
+    ("TRACE", raw_request(b"TRACE /jwks HTTP/1.1"), {"nginx": 405, "apache": 405}),
+    ("no Host", raw_request(b"GET /jwks HTTP/1.1", ()), {"nginx": 400, "apache": 400}),
+    ("two Host headers", raw_request(b"GET /jwks HTTP/1.1", (b"Host: localhost", b"Host: other.example")),
+     {"nginx": 400, "apache": 400}),
+    ("two Content-Length headers",
+     raw_request(b"POST /token HTTP/1.1", (b"Host: localhost", b"Content-Length: 3", b"Content-Length: 4"), b"abcd"),
+     {"nginx": 400, "apache": 400}),
+    ("invalid chunk size",
+     raw_request(b"POST /token HTTP/1.1", (b"Host: localhost", b"Transfer-Encoding: chunked"), b"zz\r\nabc\r\n0\r\n\r\n"),
+     {"nginx": 400, "apache": 400}),
+    ("control character in a header",
+     raw_request(b"GET /jwks HTTP/1.1", (b"Host: localhost", b"X-A: a\x01b")), {"nginx": 200, "apache": 400}),
+    ("Expect: something", raw_request(b"POST /no-such-endpoint HTTP/1.1", (b"Host: localhost", b"Expect: something",
+                                                            b"Content-Length: 3"), b"abc"),
+     {"nginx": 404, "apache": 417}),
+    ("the error location itself", raw_request(b"GET /.credence-error HTTP/1.1"), {"nginx": 404, "apache": 404}),
+]
 
 
 class StackTestCase(unittest.TestCase):
@@ -35,6 +99,22 @@ class StackTestCase(unittest.TestCase):
         self.assertEqual(response.status, status, response.describe())
         self.assertIn(response.media_type(), types, response.describe())
         return response.json()
+
+    def assert_web_server_error(self, response, status):
+        """An error answer as the samples make every one: the status, OAuth
+        error JSON with the code for that status, no HTML, not cacheable."""
+        self.assertIsNotNone(response, f"no answer where {status} was expected")
+        self.assertEqual(response.status, status, response.describe())
+        self.assertNotRegex(response.body, rb"(?i)<html|<!doctype|<body|<title", response.describe())
+        self.assertEqual(response.media_type(), "application/json", response.describe())
+        document = response.json()
+        self.assertIsInstance(document, dict, response.describe())
+        self.assertEqual(document.get("error"), ERROR_CODE_FOR_STATUS.get(status), response.describe())
+        self.assertIsInstance(document.get("error_description"), str, response.describe())
+        self.assertIn("no-store", (response.header("cache-control") or "").lower(), response.describe())
+        if status in (502, 503, 504):
+            self.assertIsNotNone(response.header("retry-after"), response.describe())
+        return document
 
     def assert_oauth_error(self, response, status, error=None):
         document = self.assert_json(response, status)
@@ -192,6 +272,86 @@ class WebServerTests(StackTestCase):
                 response = self.request(path, method=method)
                 self.assertIn("no-store", (response.header("cache-control") or "").lower(), response.describe())
 
+    # ---- the web server's own errors ---------------------------------
+
+    def test_malformed_requests_answer_json_not_html(self):
+        # Each request on both hosts; answers 2xx (the responder's, through
+        # a server that passes the request on) only need to be JSON.
+        for name, raw, expected in MALFORMED_REQUESTS:
+            status = expected[self.server_name]
+            if status is None:
+                continue
+            for mtls in (False, True):
+                with self.subTest(request=name, mtls=mtls):
+                    base = self.server.mtls_url if mtls else self.server.main_url
+                    response, _ = self.stack.raw.exchange(base, raw)
+                    if status < 400:
+                        self.assertIsNotNone(response, name)
+                        self.assertEqual(response.status, status, response.describe())
+                        self.assertIn(response.media_type(), JWKS_TYPES, response.describe())
+                    else:
+                        self.assert_web_server_error(response, status)
+
+    def test_dot_dot_path_from_curl_is_400_json(self):
+        # The report's command: curl -sk --path-as-is https://HOST/../jwks.
+        for mtls in (False, True):
+            with self.subTest(mtls=mtls):
+                self.assert_web_server_error(self.request("/../jwks", mtls=mtls, path_as_is=True), 400)
+
+    def test_plain_http_on_the_tls_port_is_400_json(self):
+        for base in (self.server.main_url, self.server.mtls_url):
+            with self.subTest(url=base):
+                response, _ = self.stack.raw.exchange(base, raw_request(b"GET /jwks HTTP/1.1"), tls=False)
+                self.assert_web_server_error(response, 400)
+
+    def test_stalled_request_headers_get_408_json_or_nothing(self):
+        # A client that stops half-way through its headers: Apache answers 408
+        # (mod_reqtimeout, 10 s); nginx closes the connection without an
+        # answer after client_header_timeout (10 s): never an HTML page.
+        response, seconds = self.stack.raw.exchange(self.server.main_url,
+                                                    b"GET /jwks HTTP/1.1\r\nHost: loc", timeout=40)
+        self.assertLess(seconds, 30, "the stalled request was not dropped")
+        if self.server_name == "nginx":
+            self.assertIsNone(response, response and response.describe())
+        else:
+            self.assert_web_server_error(response, 408)
+
+    def test_sample_answers_every_own_status_with_json(self):
+        # The statuses no request can provoke here (500, 502, 504, 421...)
+        # are checked in the configuration as rendered from the sample.
+        with open(os.path.join(self.server.rundir, "credence.conf"), encoding="utf-8") as handle:
+            text = re.sub(r"(?m)^\s*#.*$", "", handle.read())
+        blocks = (re.split(r"(?m)^server \{", text)[1:] if self.server_name == "nginx"
+                  else re.findall(r"(?s)<VirtualHost .*?</VirtualHost>", text))
+        self.assertEqual(len(blocks), 2, "expected the issuer's host and the mTLS alias host")
+        if self.server_name == "nginx":
+            # map $status $credence_error_body: a body per status, `default` for the rest (500).
+            bodies = dict(re.findall(r"(?m)^\s+(\d{3}|default) '(.*)\\n';$", text))
+            for block in blocks:
+                mapped = {}
+                for codes, overwrite, uri in re.findall(r"error_page ((?:\d{3} )+)(?:=(\d{3}) )?(\S+);", block):
+                    self.assertEqual(uri, "/.credence-error")
+                    for code in codes.split():
+                        mapped[int(code)] = int(overwrite or code)
+                self.assertEqual(set(mapped), NGINX_OWN_STATUSES)
+                for original, sent in mapped.items():
+                    with self.subTest(status=original, sent=sent):
+                        document = json.loads(bodies.get(str(sent), bodies["default"]))
+                        self.assertEqual(document["error"], ERROR_CODE_FOR_STATUS[sent])
+                self.assertIn("location = /.credence-error", block)
+        else:
+            for block in blocks:
+                documents = {int(code): json.loads(body)
+                             for code, body in re.findall(r"ErrorDocument (\d{3}) '(.*)'", block)}
+                self.assertEqual(set(documents), APACHE_OWN_STATUSES)
+                for code, document in documents.items():
+                    with self.subTest(status=code):
+                        self.assertEqual(document["error"], ERROR_CODE_FOR_STATUS[code])
+                typed = re.search(r'Header always set Content-Type "application/json" "expr=%\{REQUEST_STATUS\} in \{(.*?)\}"',
+                                  block)
+                self.assertIsNotNone(typed, "no Content-Type for the ErrorDocuments")
+                self.assertEqual({int(c) for c in re.findall(r"\d{3}", typed.group(1))}, APACHE_OWN_STATUSES)
+
     # ---- client certificate -----------------------------------------
 
     def test_client_certificate_reaches_responder_on_mtls_host(self):
@@ -336,6 +496,26 @@ class ApacheTests(WebServerTests):
     server_name = "apache"
 
 
+class ResponderLogTests(StackTestCase):
+    """What the responder logs about a peer that sends garbage: a line, then a summary per minute."""
+
+    GARBAGE_LINE = "closed a FastCGI connection that carried no valid request (garbage, abort or early close)"
+
+    def test_garbage_connections_are_not_logged_one_line_each(self):
+        offset = self.stack.log_offset()
+        # HTTP instead of FastCGI, or a bad FastCGI record, then an early close.
+        for index in range(50):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as peer:
+                peer.connect(self.stack.socket_path)
+                peer.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" if index % 2 else b"\x01\x09garbage")
+        time.sleep(1)
+        # The responder still answers, and wrote at most the first of those lines
+        # (the rest are counted in a summary line a minute).
+        self.assert_json(self.stack.curl.request(next(iter(self.stack.servers.values())).main_url + "/healthz"), 200)
+        lines = [e for e in self.stack.log_events(offset) if e.get("msg") == self.GARBAGE_LINE]
+        self.assertLessEqual(len(lines), 1, f"{len(lines)} lines for 50 garbage connections")
+
+
 class ResponderDownTests(StackTestCase):
     """The web servers' own answer while the responder is gone: 503 JSON with Retry-After."""
 
@@ -348,8 +528,7 @@ class ResponderDownTests(StackTestCase):
                     with self.subTest(server=server.name, url=base):
                         response = self.stack.curl.request(base + "/token", method="POST",
                                                            body=b"grant_type=client_credentials")
-                        self.assert_oauth_error(response, 503, "temporarily_unavailable")
-                        self.assertIsNotNone(response.header("retry-after"), response.describe())
+                        self.assert_web_server_error(response, 503)
         finally:
             self.stack.start_responder()
             for server in self.stack.servers.values():
@@ -357,12 +536,16 @@ class ResponderDownTests(StackTestCase):
 
 
 class DatabaseOutageTests(StackTestCase):
-    """PostgreSQL stops: endpoints that need it answer 503 + Retry-After; it returns: normal answers."""
+    """PostgreSQL stops under requests: endpoints that need it answer 503 + Retry-After,
+    and the responder logs one error event for the outage, not one per request; it
+    returns: normal answers, and one recovery event with the outage's figures."""
 
     def test_database_outage_and_recovery(self):
         if not self.stack.can_stop_database:
             self.skipTest("the database was given by URL without --postgres-dir: cannot stop it")
+        offset = self.stack.log_offset()
         self.stack.stop_database()
+        answered_503 = 0
         try:
             for server in self.stack.servers.values():
                 with self.subTest(server=server.name, phase="down"):
@@ -375,6 +558,13 @@ class DatabaseOutageTests(StackTestCase):
                         self.assertIsNotNone(jwks.header("retry-after"), jwks.describe())
                     else:
                         self.assert_json(jwks, 200, JWKS_TYPES)
+            # Load while it is down: 8 clients × 40 kept-alive requests through each server.
+            urls = [server.main_url + path for server in self.stack.servers.values()
+                    for path in ("/healthz", "/jwks") for _ in range(20)]
+            with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+                for codes in pool.map(lambda _: self.stack.curl.statuses(urls, timeout=10, total=60), range(8)):
+                    answered_503 += codes.count(503)
+            self.assertGreater(answered_503, 100, "the load got too few 503s to mean anything")
         finally:
             self.stack.start_database()
         for server in self.stack.servers.values():
@@ -382,6 +572,26 @@ class DatabaseOutageTests(StackTestCase):
                 response = self.poll(server.main_url + "/healthz", lambda r: r.status == 200, 30)
                 self.assert_json(response, 200)
                 self.assert_json(self.stack.curl.request(server.main_url + "/jwks"), 200, JWKS_TYPES)
+
+        # The log: one error event, one recovery event, the 503 access lines below error.
+        events = self.stack.wait_for_log_line(offset, "database reachable again", 15)
+        outage = [e for e in events if e.get("logger") == "credence.database"]
+        self.assertEqual([(e.get("level"), e.get("msg")) for e in outage],
+                         [("error", "database unreachable"), ("notice", "database reachable again")],
+                         f"outage events: {outage}")
+        recovery = outage[-1]
+        self.assertGreaterEqual(int(recovery.get("outage.requests_503", "0")), answered_503, recovery)
+        self.assertGreater(float(recovery.get("outage.duration_s", "0")), 0, recovery)
+        errors = [e for e in events if e.get("level") in ("error", "critical")]
+        self.assertEqual(errors, outage[:1], "error-level lines other than the outage event")
+        unavailable = [e for e in events if e.get("logger") == "credence.access" and e.get("http.status") == "503"]
+        self.assertGreaterEqual(len(unavailable), answered_503)
+        self.assertEqual({e.get("level") for e in unavailable}, {"notice"})
+        self.stack.log(f"e2e: database outage: {answered_503} requests answered 503 under load, "
+                       f"{len(unavailable)} 503 access lines at notice, events: "
+                       f"{[(e.get('level'), e.get('msg')) for e in outage]}, "
+                       f"outage.requests_503={recovery.get('outage.requests_503')} "
+                       f"outage.duration_s={recovery.get('outage.duration_s')}")
 
     def poll(self, url, done, seconds):
         deadline = time.monotonic() + seconds
@@ -393,4 +603,4 @@ class DatabaseOutageTests(StackTestCase):
 
 
 # Order matters: the disruptive tests run last (run.py builds the suite in this order).
-ORDERED_CASES = [NginxTests, ApacheTests, ResponderDownTests, DatabaseOutageTests]
+ORDERED_CASES = [NginxTests, ApacheTests, ResponderLogTests, ResponderDownTests, DatabaseOutageTests]

@@ -5,17 +5,32 @@ import Logging
 
 /// Answers requests for one worker thread: routes, runs the endpoint, turns
 /// every error into an OAuth JSON error (never a stack trace, never a dead
-/// worker), and writes one access-log line per request.
+/// worker), and writes one access-log line per request (at `error` for a 500,
+/// `notice` for a 503, which `DatabaseOutageLog` reports once per outage, and
+/// `info` otherwise).
 public final class CredenceResponder {
     private let router: Router
     private let clock: any Clock
     private let logger: Logger
+    private let outages: DatabaseOutageLog?
+    private let databaseSessionIsOpen: () -> Bool
 
     /// Creates a responder; `CredenceApplication.makeResponder` is the usual way.
-    public init(router: Router, clock: any Clock, logger: Logger) {
+    /// `outages` learns of every 503 for an unreachable database and of a
+    /// request that opened this worker's database session again
+    /// (`databaseSessionIsOpen`).
+    public init(
+        router: Router,
+        clock: any Clock,
+        logger: Logger,
+        outages: DatabaseOutageLog? = nil,
+        databaseSessionIsOpen: @escaping () -> Bool = { true }
+    ) {
         self.router = router
         self.clock = clock
         self.logger = logger
+        self.outages = outages
+        self.databaseSessionIsOpen = databaseSessionIsOpen
     }
 
     /// Answers one request. A HEAD request is answered exactly as its GET, body included:
@@ -35,6 +50,10 @@ public final class CredenceResponder {
             failure = .methodNotAllowed(allowed: allowed)
         case .found(let handler, let parameters):
             context = RequestContext(request: request, pathParameters: parameters, now: clock.now)
+            // During an outage: a session closed before the request and open after it means
+            // the request reached the database again.
+            let sessionWasClosed = outages?.isOngoing == true && !databaseSessionIsOpen()
+            defer { if sessionWasClosed && databaseSessionIsOpen() { outages?.databaseReached() } }
             do {
                 response = try handler(context)
                 log(request: request, context: context, status: response.status, error: nil, started: started)
@@ -43,6 +62,8 @@ public final class CredenceResponder {
                 failure = error
             } catch let error as StoreError where error.code == .unavailable {
                 failure = .temporarilyUnavailable(logDetail: error.debugDescription)
+                // Unreachable, not merely busy (a lock, a serialization failure): the session is gone.
+                if !databaseSessionIsOpen() { outages?.requestFailed(detail: error.debugDescription) }
             } catch {
                 failure = .serverError(logDetail: String(reflecting: error))
             }
@@ -102,6 +123,17 @@ public final class CredenceResponder {
                 metadata["error.detail"] = .string(error.debugDescription)
             }
         }
-        logger.log(level: status >= 500 ? .error : .info, "request", metadata: metadata)
+        logger.log(level: Self.accessLevel(status: status), "request", metadata: metadata)
+    }
+
+    /// The access line's level: a 503 (the database or a dependency is away) is
+    /// below `error`, so that alerting fires on `DatabaseOutageLog`'s one event
+    /// per outage, not on every request answered meanwhile.
+    static func accessLevel(status: Int) -> Logger.Level {
+        switch status {
+        case 503: .notice
+        case 500...: .error
+        default: .info
+        }
     }
 }

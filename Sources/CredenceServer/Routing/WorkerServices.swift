@@ -14,4 +14,14 @@ public protocol WorkerServices: AnyObject {
     var revokedTokenStore: any RevokedTokenStore { get }
     /// Whether the database answers now (used by `/healthz`).
     func databaseIsReachable() -> Bool
+    /// Whether this worker's database session is open right now, without
+    /// asking the database (closed after a connection failure until a call
+    /// opens it again). A session that a request opened again proves the
+    /// database is back; `DatabaseOutageLog` ends an outage on it.
+    var databaseSessionIsOpen: Bool { get }
+}
+
+extension WorkerServices {
+    /// Services without a session to lose (in-memory ones) never see one reopen.
+    public var databaseSessionIsOpen: Bool { true }
 }
