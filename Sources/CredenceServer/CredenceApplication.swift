@@ -1,6 +1,8 @@
 import CredenceCore
+import CredenceJOSE
 import Foundation
 import Logging
+import OpenSSLCrypto
 
 /// The shared, immutable heart of a running responder: configuration,
 /// clock, the process-wide signing-key cache and the prebuilt metadata.
@@ -14,13 +16,67 @@ public final class CredenceApplication: Sendable {
     public let signingKeys: SigningKeyCache
     /// The RFC 8414 metadata document.
     public let metadata: ServerMetadata
+    /// The active signer and the verification keys, shared by every worker.
+    public let keyRing: TokenKeyRing
+    /// Checks client secrets (HMAC under a key derived from the key-encryption key).
+    public let clientSecrets: ClientSecretHasher
+    /// CAs trusted for `tls_client_auth`, loaded once from `mtls.trusted_ca_file`.
+    public let clientCATrustStore: CertificateTrustStore?
+    /// Fetches and caches `jwks_uri` key sets; `nil` refuses every `jwks_uri` client.
+    public let remoteKeySets: (any RemoteKeySetProvider)?
 
-    /// Creates the application for a configuration.
-    public init(configuration: CredenceConfiguration, clock: any Clock = SystemClock()) {
+    /// Creates the application for a configuration whose key-encryption key is set
+    /// (``CredenceConfiguration`` refuses one without); loads the client CA bundle.
+    public init(
+        configuration: CredenceConfiguration,
+        clock: any Clock = SystemClock(),
+        remoteKeySets: (any RemoteKeySetProvider)? = nil
+    ) throws {
         self.configuration = configuration
         self.clock = clock
-        self.signingKeys = SigningKeyCache(refreshInterval: TimeInterval(configuration.keys.refreshIntervalSeconds))
+        let keys = SigningKeyCache(refreshInterval: TimeInterval(configuration.keys.refreshIntervalSeconds))
+        self.signingKeys = keys
         self.metadata = ServerMetadata(configuration: configuration)
+        guard let kekBytes = configuration.keys.encryptionKey?.revealed else {
+            throw ApplicationError(description: "keys.encryption_key_file (or CREDENCE_KEY_ENCRYPTION_KEY) is required")
+        }
+        let encryptionKey = try KeyEncryptionKey(bytes: kekBytes)
+        self.clientSecrets = ClientSecretHasher(encryptionKey: encryptionKey, purpose: "client-secret")
+        let retiredPublication = TimeInterval(
+            configuration.tokens.accessTokenLifetimeSeconds + configuration.clockSkewSeconds
+        )
+        self.keyRing = TokenKeyRing(keys: keys) { record in
+            try SigningKeyManager(
+                store: NoSigningKeyStore(),
+                encryptionKey: encryptionKey,
+                retiredKeyPublication: retiredPublication
+            ).signer(for: record)
+        }
+        if let file = configuration.mtls.trustedCAFile {
+            self.clientCATrustStore = try CertificateTrustStore(contentsOfFile: file)
+        } else {
+            self.clientCATrustStore = nil
+        }
+        self.remoteKeySets = remoteKeySets
+    }
+
+    /// The server's client-authentication rules from the configuration: assertions may
+    /// name the issuer or any endpoint URL that takes client authentication, on the
+    /// issuer's host or the mTLS alias host.
+    public var clientAuthenticationPolicy: ClientAuthenticationPolicy {
+        var audiences: [String] = []
+        for base in [configuration.issuer] + (configuration.mtls.aliasBaseURL.map { [$0] } ?? []) {
+            for path in [EndpointPath.token, EndpointPath.introspection, EndpointPath.revocation] {
+                audiences.append(base.endpoint(path))
+            }
+        }
+        return ClientAuthenticationPolicy(
+            issuer: configuration.issuer.value,
+            assertionAudiences: audiences,
+            assertionAlgorithms: Set(configuration.tokens.assertionSigningAlgorithms.compactMap(JWSAlgorithm.init(rawValue:))),
+            maximumAssertionLifetimeSeconds: configuration.tokens.assertionMaxLifetimeSeconds,
+            clockSkewSeconds: configuration.clockSkewSeconds
+        )
     }
 
     /// Builds the responder for one worker thread over that worker's services.
@@ -39,6 +95,65 @@ public final class CredenceApplication: Sendable {
         let jwks = JWKSEndpoint(cache: signingKeys, store: services.signingKeyStore)
         router.add("GET", EndpointPath.jwks, handler: jwks.respond)
         router.add("GET", EndpointPath.health) { _ in HealthEndpoint.respond(services: services) }
+
+        let authenticator = ClientAuthenticator(
+            clients: services.clientStore,
+            replays: services.replayStore,
+            keyResolver: ClientKeyResolver(remote: remoteKeySets),
+            trustStore: clientCATrustStore,
+            secrets: clientSecrets,
+            policy: clientAuthenticationPolicy
+        )
+        let validator = AccessTokenValidator(
+            issuer: configuration.issuer.value,
+            clockSkewSeconds: configuration.clockSkewSeconds
+        )
+        let token = TokenEndpoint(
+            authenticator: authenticator,
+            grant: ClientCredentialsGrant(forceCertificateBinding: configuration.tokens.forceCertificateBinding),
+            issuer: AccessTokenIssuer(
+                issuer: configuration.issuer.value,
+                audience: configuration.tokens.audience,
+                defaultLifetimeSeconds: configuration.tokens.accessTokenLifetimeSeconds
+            ),
+            keyRing: keyRing,
+            signingKeyStore: services.signingKeyStore
+        )
+        router.add("POST", EndpointPath.token, handler: token.respond)
+        let introspection = IntrospectionEndpoint(
+            authenticator: authenticator,
+            validator: validator,
+            keyRing: keyRing,
+            signingKeyStore: services.signingKeyStore,
+            revokedTokens: services.revokedTokenStore,
+            clients: services.clientStore,
+            resourceServers: configuration.tokens.resourceServers
+        )
+        router.add("POST", EndpointPath.introspection, handler: introspection.respond)
+        let revocation = RevocationEndpoint(
+            authenticator: authenticator,
+            validator: validator,
+            keyRing: keyRing,
+            signingKeyStore: services.signingKeyStore,
+            revokedTokens: services.revokedTokenStore
+        )
+        router.add("POST", EndpointPath.revocation, handler: revocation.respond)
         return CredenceResponder(router: router, clock: clock, logger: logger)
     }
+}
+
+/// Why the application cannot be built from a configuration.
+public struct ApplicationError: Error, CustomStringConvertible {
+    /// What is wrong, for the operator.
+    public let description: String
+}
+
+/// A signing-key store for ``SigningKeyManager/signer(for:)``, which opens a record it is
+/// handed and never reads the store.
+private struct NoSigningKeyStore: SigningKeyStore {
+    func allKeys() throws -> [SigningKeyRecord] { [] }
+    func publishedKeys(at now: Date) throws -> [SigningKeyRecord] { [] }
+    func insert(_ key: SigningKeyRecord) throws { throw StoreError.failed("read-only") }
+    func activate(kid: String, at now: Date, previousKeyPublishUntil: Date) throws { throw StoreError.failed("read-only") }
+    func removeExpiredKeys(at now: Date) throws -> Int { 0 }
 }

@@ -9,10 +9,16 @@ import PostgresLibPQ
 final class PostgresWorkerServices: WorkerServices {
     private let connection: PostgresConnection
     let signingKeyStore: any SigningKeyStore
+    let clientStore: any ClientStore
+    let replayStore: any ReplayStore
+    let revokedTokenStore: any RevokedTokenStore
 
     init(configuration: CredenceConfiguration) {
         connection = PostgresConnection(configuration: configuration.postgresConfiguration)
         signingKeyStore = PostgresSigningKeyStore(connection: connection)
+        clientStore = PostgresClientStore(connection: connection)
+        replayStore = PostgresReplayStore(connection: connection)
+        revokedTokenStore = PostgresRevokedTokenStore(connection: connection)
     }
 
     func databaseIsReachable() -> Bool {

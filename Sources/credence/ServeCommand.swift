@@ -49,7 +49,13 @@ struct ServeCommand: ParsableCommand {
         try Self.checkSchema(configuration, logger: logger)
 
         let settings = configuration
-        let application = CredenceApplication(configuration: settings)
+        let application: CredenceApplication
+        do {
+            application = try CredenceApplication(configuration: settings)
+        } catch {
+            printError("cannot start: \(error)")
+            throw ExitCode(78)
+        }
         let accessLogger = LoggingSetup.logger("credence.access", level: configuration.logLevel)
         let fastCGIConfiguration = FastCGIServerConfiguration(
             listen: configuration.listen.fastCGIAddress(mode: configuration.socketMode),

@@ -57,10 +57,22 @@ public struct CredenceConfiguration: Sendable {
         public var defaultAlgorithm: String
     }
 
-    /// Access-token settings.
+    /// Access-token and token-endpoint settings.
     public struct TokenSettings: Sendable {
         /// Lifetime of issued access tokens; also how long a retired key stays published.
         public var accessTokenLifetimeSeconds: Int
+        /// The `aud` of issued access tokens (default: the issuer).
+        public var audience: [String]
+        /// Bind every access token to the client certificate (RFC 8705 §3), whatever the client registered.
+        public var forceCertificateBinding: Bool
+        /// How far ahead a `private_key_jwt` assertion's `exp` may lie.
+        public var assertionMaxLifetimeSeconds: Int
+        /// Algorithms a `private_key_jwt` assertion may be signed with.
+        public var assertionSigningAlgorithms: [String]
+        /// `scopes_supported` in the metadata.
+        public var scopesSupported: [String]
+        /// Client ids that may introspect any client's tokens (RFC 7662 §4: resource servers).
+        public var resourceServers: [String]
     }
 
     /// Mutual-TLS settings (RFC 8705).
@@ -75,6 +87,8 @@ public struct CredenceConfiguration: Sendable {
     public static let databaseURLVariable = "CREDENCE_DATABASE_URL"
     /// Environment variable carrying the key-encryption key (base64 of 32 bytes).
     public static let keyEncryptionKeyVariable = "CREDENCE_KEY_ENCRYPTION_KEY"
+    /// Algorithms `tokens.assertion_signing_algorithms` may name (public-key algorithms only).
+    public static let assertionSigningAlgorithmsAllowed = ["PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA"]
     /// Signing algorithms the server can use for its own keys.
     public static let signingAlgorithms = ["ES256", "PS256"]
 
@@ -247,6 +261,28 @@ public struct CredenceConfiguration: Sendable {
         var tokensSection = top.section("tokens", problems: &problems)
         let lifetime =
             tokensSection.integer("access_token_lifetime_seconds", in: 30...86_400, problems: &problems) ?? 300
+        let audience = tokensSection.stringList("audience", problems: &problems)
+        if audience?.isEmpty == true || audience?.contains(where: \.isEmpty) == true {
+            problems.append(tokensSection.problem("audience", "must list at least one non-empty audience"))
+        }
+        let forceBinding = tokensSection.boolean("force_certificate_binding", problems: &problems) ?? false
+        let assertionLifetime =
+            tokensSection.integer("assertion_max_lifetime_seconds", in: 10...3600, problems: &problems) ?? 600
+        let assertionAlgorithms =
+            tokensSection.stringList("assertion_signing_algorithms", problems: &problems) ?? ["PS256", "ES256"]
+        for name in assertionAlgorithms where !assertionSigningAlgorithmsAllowed.contains(name) {
+            problems.append(
+                tokensSection.problem(
+                    "assertion_signing_algorithms",
+                    "\(name) is not allowed; use \(assertionSigningAlgorithmsAllowed.joined(separator: ", ")) (never none or HMAC)"
+                )
+            )
+        }
+        if assertionAlgorithms.isEmpty {
+            problems.append(tokensSection.problem("assertion_signing_algorithms", "must list at least one algorithm"))
+        }
+        let scopesSupported = tokensSection.stringList("scopes_supported", problems: &problems) ?? []
+        let resourceServers = tokensSection.stringList("resource_servers", problems: &problems) ?? []
         tokensSection.reportUnknownKeys(problems: &problems)
 
         // mtls
@@ -295,7 +331,15 @@ public struct CredenceConfiguration: Sendable {
                 refreshIntervalSeconds: refreshInterval,
                 defaultAlgorithm: defaultAlgorithm
             ),
-            tokens: TokenSettings(accessTokenLifetimeSeconds: lifetime),
+            tokens: TokenSettings(
+                accessTokenLifetimeSeconds: lifetime,
+                audience: audience ?? [issuer.value],
+                forceCertificateBinding: forceBinding,
+                assertionMaxLifetimeSeconds: assertionLifetime,
+                assertionSigningAlgorithms: assertionAlgorithms,
+                scopesSupported: scopesSupported,
+                resourceServers: resourceServers
+            ),
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
             clockSkewSeconds: clockSkew
         )

@@ -1,3 +1,4 @@
+import CredenceCore
 import CredenceJSON
 
 /// The authorization server metadata document (RFC 8414 §2), served at both
@@ -12,13 +13,37 @@ public struct ServerMetadata: Sendable {
     /// Builds the document for a configuration.
     public init(configuration: CredenceConfiguration) {
         let issuer = configuration.issuer
-        let object: JSONObject = [
+        var object: JSONObject = [
             "issuer": .string(issuer.value),
             "jwks_uri": .string(issuer.endpoint(EndpointPath.jwks)),
+            "token_endpoint": .string(issuer.endpoint(EndpointPath.token)),
+            "introspection_endpoint": .string(issuer.endpoint(EndpointPath.introspection)),
+            "revocation_endpoint": .string(issuer.endpoint(EndpointPath.revocation)),
             // RFC 8414 §2 makes this member REQUIRED; this server has no
             // authorization endpoint, so it supports no response type.
             "response_types_supported": .array([]),
+            "grant_types_supported": JSONValue(["client_credentials"]),
         ]
+        let methods = JSONValue(ClientAuthenticationMethod.allCases.map(\.rawValue))
+        let algorithms = JSONValue(configuration.tokens.assertionSigningAlgorithms)
+        object["token_endpoint_auth_methods_supported"] = methods
+        object["token_endpoint_auth_signing_alg_values_supported"] = algorithms
+        object["introspection_endpoint_auth_methods_supported"] = methods
+        object["introspection_endpoint_auth_signing_alg_values_supported"] = algorithms
+        object["revocation_endpoint_auth_methods_supported"] = methods
+        object["revocation_endpoint_auth_signing_alg_values_supported"] = algorithms
+        if !configuration.tokens.scopesSupported.isEmpty {
+            object["scopes_supported"] = JSONValue(configuration.tokens.scopesSupported)
+        }
+        object["tls_client_certificate_bound_access_tokens"] = .bool(true)
+        if let alias = configuration.mtls.aliasBaseURL {
+            // RFC 8705 §5: the same endpoints on the host that asks for client certificates.
+            object["mtls_endpoint_aliases"] = .object([
+                "token_endpoint": .string(alias.endpoint(EndpointPath.token)),
+                "introspection_endpoint": .string(alias.endpoint(EndpointPath.introspection)),
+                "revocation_endpoint": .string(alias.endpoint(EndpointPath.revocation)),
+            ])
+        }
         document = .object(object)
     }
 }
@@ -32,6 +57,12 @@ public enum EndpointPath {
     public static let openIDConfiguration = "/.well-known/openid-configuration"
     /// The JWK set of the server's signing keys.
     public static let jwks = "/jwks"
+    /// RFC 6749 §3.2 token endpoint.
+    public static let token = "/token"
+    /// RFC 7662 token introspection.
+    public static let introspection = "/introspect"
+    /// RFC 7009 token revocation.
+    public static let revocation = "/revoke"
     /// Liveness and database reachability.
     public static let health = "/healthz"
 }

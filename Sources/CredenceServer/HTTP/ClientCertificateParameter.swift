@@ -17,4 +17,13 @@ public struct ClientCertificateParameter: Sendable, Hashable {
         self.encoded = certificate
         self.webServerVerification = verify.flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// Whether the web server says a certificate took part in the handshake: `SUCCESS`,
+    /// `GENEROUS` or `FAILED:…` (with `optional_no_ca` a certificate that chains to no
+    /// configured CA reads `FAILED:…` and the handshake still proved its key). `NONE` or
+    /// no verdict at all means the value cannot be trusted to come from the handshake.
+    public var certificateWasPresented: Bool {
+        guard let verdict = webServerVerification else { return false }
+        return verdict == "SUCCESS" || verdict == "GENEROUS" || verdict.hasPrefix("FAILED:")
+    }
 }

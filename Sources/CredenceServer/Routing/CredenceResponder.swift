@@ -88,6 +88,8 @@ public final class CredenceResponder {
             metadata["tls.client_verify"] = .string(parameter.webServerVerification ?? "-")
             if let certificate = context.clientCertificate {
                 metadata["tls.client_cert_sha256"] = .string(Base64URL.encode(certificate.sha256Thumbprint))
+            } else if !parameter.certificateWasPresented {
+                metadata["tls.client_cert_error"] = .string("ignored_without_handshake_verdict")
             } else {
                 metadata["tls.client_cert_error"] = .string(
                     context.clientCertificateError.map { "\($0.code)" } ?? "undecodable"

@@ -1,3 +1,4 @@
+public import CredenceCore
 import Foundation
 import OpenSSLCrypto
 
@@ -15,12 +16,16 @@ public final class RequestContext {
     public var clientID: String?
 
     /// The client certificate the web server passed, decoded once on first
-    /// use; `nil` when none was presented or the parameter is not exactly one
+    /// use; `nil` when none was presented, when the web server's own verdict
+    /// (`SSL_CLIENT_VERIFY`) says no certificate completed the handshake
+    /// (`NONE` or absent), or when the parameter is not exactly one
     /// well-formed certificate (`clientCertificateError` then says why).
-    public private(set) lazy var clientCertificate: Certificate? = {
-        guard let parameter = request.clientCertificate else { return nil }
+    /// Nobody has checked who issued it: its subject is reachable only
+    /// through ``PresentedClientCertificate/verified(by:at:)``.
+    public private(set) lazy var clientCertificate: PresentedClientCertificate? = {
+        guard let parameter = request.clientCertificate, parameter.certificateWasPresented else { return nil }
         do {
-            return try Certificate(webServerParameter: parameter.encoded)
+            return PresentedClientCertificate(certificate: try Certificate(webServerParameter: parameter.encoded))
         } catch {
             clientCertificateError = error as? CertificateError
             return nil
