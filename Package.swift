@@ -30,6 +30,11 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
 
         // Wrappers: the only targets that see C types.
         .target(
@@ -38,6 +43,7 @@ let package = Package(
         ),
         .target(name: "PostgresLibPQ", dependencies: ["CLibPQ"]),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "CurlHTTP", dependencies: ["CCurl"]),
 
         // Strict JSON: duplicate members, depth and size limits, canonical output.
         .target(name: "CredenceJSON"),
@@ -63,6 +69,8 @@ let package = Package(
 
         // Adapters.
         .target(name: "CredencePostgres", dependencies: ["CredenceCore", "PostgresLibPQ"]),
+        // The core's fetcher protocols (remote JWK Sets) over CurlHTTP.
+        .target(name: "CredenceCurl", dependencies: ["CredenceCore", "CurlHTTP"]),
         .target(
             name: "CredenceServer",
             dependencies: [
@@ -82,7 +90,7 @@ let package = Package(
             name: "credence",
             dependencies: [
                 "FastCGI", "CredenceServer", "CredencePostgres", "PostgresLibPQ", "CredenceCore", "CredenceJOSE",
-                "OpenSSLCrypto",
+                "OpenSSLCrypto", "CredenceCurl", "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,6 +121,7 @@ let package = Package(
             dependencies: ["FastCGI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ", "PostgresTestSupport"]),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "CredenceCurl", "CredenceCore", "CredenceJOSE"]),
         .testTarget(
             name: "CredencePostgresTests",
             dependencies: ["CredencePostgres", "CredenceTesting", "PostgresTestSupport"]

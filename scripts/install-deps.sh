@@ -14,8 +14,8 @@
 set -euo pipefail
 
 packages=(
-    # build: the system libraries behind CFastCGI, CLibPQ, COpenSSL
-    pkg-config libfcgi-dev libpq-dev libssl-dev
+    # build: the system libraries behind CFastCGI, CLibPQ, COpenSSL, CCurl
+    pkg-config libfcgi-dev libpq-dev libssl-dev libcurl4-openssl-dev
     # run and test
     postgresql nginx apache2 curl openssl ca-certificates libfcgi-bin spawn-fcgi
     # interoperability tests (joserfc) and the end-to-end harness

@@ -34,24 +34,16 @@ public final class CredenceApplication: Sendable {
     ) throws {
         self.configuration = configuration
         self.clock = clock
-        let keys = SigningKeyCache(refreshInterval: TimeInterval(configuration.keys.refreshIntervalSeconds))
+        let keys = SigningKeyCache(
+            refreshInterval: TimeInterval(configuration.keys.refreshIntervalSeconds),
+            integrity: SigningKeyIntegrity(encryptionKey: configuration.keys.encryptionKey)
+        )
         self.signingKeys = keys
         self.metadata = ServerMetadata(configuration: configuration)
-        guard let kekBytes = configuration.keys.encryptionKey?.revealed else {
-            throw ApplicationError(description: "keys.encryption_key_file (or CREDENCE_KEY_ENCRYPTION_KEY) is required")
-        }
-        let encryptionKey = try KeyEncryptionKey(bytes: kekBytes)
-        self.clientSecrets = ClientSecretHasher(encryptionKey: encryptionKey, purpose: "client-secret")
-        let retiredPublication = TimeInterval(
-            configuration.tokens.accessTokenLifetimeSeconds + configuration.clockSkewSeconds
-        )
-        self.keyRing = TokenKeyRing(keys: keys) { record in
-            try SigningKeyManager(
-                store: NoSigningKeyStore(),
-                encryptionKey: encryptionKey,
-                retiredKeyPublication: retiredPublication
-            ).signer(for: record)
-        }
+        let encryptionKey = configuration.keys.encryptionKey
+        self.clientSecrets = try ClientSecretHasher(encryptionKey: encryptionKey, purpose: "client-secret")
+        let opener = SigningKeyOpener(encryptionKey: encryptionKey)
+        self.keyRing = TokenKeyRing(keys: keys) { record in try opener.signer(for: record) }
         if let file = configuration.mtls.trustedCAFile {
             self.clientCATrustStore = try CertificateTrustStore(contentsOfFile: file)
         } else {
@@ -140,20 +132,4 @@ public final class CredenceApplication: Sendable {
         router.add("POST", EndpointPath.revocation, handler: revocation.respond)
         return CredenceResponder(router: router, clock: clock, logger: logger)
     }
-}
-
-/// Why the application cannot be built from a configuration.
-public struct ApplicationError: Error, CustomStringConvertible {
-    /// What is wrong, for the operator.
-    public let description: String
-}
-
-/// A signing-key store for ``SigningKeyManager/signer(for:)``, which opens a record it is
-/// handed and never reads the store.
-private struct NoSigningKeyStore: SigningKeyStore {
-    func allKeys() throws -> [SigningKeyRecord] { [] }
-    func publishedKeys(at now: Date) throws -> [SigningKeyRecord] { [] }
-    func insert(_ key: SigningKeyRecord) throws { throw StoreError.failed("read-only") }
-    func activate(kid: String, at now: Date, previousKeyPublishUntil: Date) throws { throw StoreError.failed("read-only") }
-    func removeExpiredKeys(at now: Date) throws -> Int { 0 }
 }

@@ -44,20 +44,54 @@ public final class InMemorySigningKeyStore: SigningKeyStore, Sendable {
         }
     }
 
-    public func activate(kid: String, at now: Date, previousKeyPublishUntil: Date) throws {
+    public func activate(
+        kid: String,
+        at now: Date,
+        previousKeyPublishUntil: Date,
+        retag: (_ before: SigningKeyRecord, _ after: SigningKeyRecord) throws -> [UInt8]
+    ) throws {
         try checkReachable()
         try records.withLock { records in
             guard let index = records.firstIndex(where: { $0.kid == kid }), records[index].state != .retired else {
                 throw StoreError.notFound("no activatable key \(kid)")
             }
             if records[index].state == .active { return }
-            for other in records.indices where records[other].state == .active {
-                records[other].state = .retired
-                records[other].retiredAt = now
-                records[other].publishUntil = previousKeyPublishUntil
+            // All or nothing, like the database's transaction: compute every change first.
+            var changed = records
+            for other in changed.indices where changed[other].state == .active {
+                let before = changed[other]
+                changed[other].state = .retired
+                changed[other].retiredAt = now
+                changed[other].publishUntil = previousKeyPublishUntil
+                changed[other].integrityTag = try retag(before, changed[other])
             }
-            records[index].state = .active
-            records[index].activatedAt = now
+            let before = changed[index]
+            changed[index].state = .active
+            changed[index].activatedAt = now
+            changed[index].integrityTag = try retag(before, changed[index])
+            records = changed
+        }
+    }
+
+    public func updateIntegrityTag(kid: String, tag: (SigningKeyRecord) throws -> [UInt8]) throws {
+        try checkReachable()
+        try records.withLock { records in
+            guard let index = records.firstIndex(where: { $0.kid == kid }) else {
+                throw StoreError.notFound("no key \(kid)")
+            }
+            records[index].integrityTag = try tag(records[index])
+        }
+    }
+
+    /// Replaces a stored row as it is, bypassing every rule: what someone with write access
+    /// to the table could do (tests of the integrity checks).
+    public func overwrite(_ record: SigningKeyRecord) {
+        records.withLock { records in
+            if let index = records.firstIndex(where: { $0.kid == record.kid }) {
+                records[index] = record
+            } else {
+                records.append(record)
+            }
         }
     }
 

@@ -11,8 +11,9 @@ public enum FastCGIListenAddress: Sendable, Hashable, CustomStringConvertible {
     case unixSocket(path: String, permissions: UInt16)
     /// A TCP socket bound to `host` (a name or a numeric IPv4/IPv6 address; `""` or `"*"`
     /// for every address) and `port` (`0` picks a free port, see ``FastCGIServer/tcpPort``).
-    /// As with libfcgi, the environment variable `FCGI_WEB_SERVER_ADDRS` (comma-separated
-    /// numeric addresses) restricts which peers may connect.
+    /// Unless `host` is a loopback address, ``FastCGIServerConfiguration/allowedPeers`` must
+    /// name the web servers (the environment variable `FCGI_WEB_SERVER_ADDRS` adds to it);
+    /// other peers are refused.
     case tcp(host: String, port: Int)
     /// The listening socket inherited as file descriptor 0, as spawn-fcgi, Apache
     /// mod_fcgid and systemd socket activation with `StandardInput=socket` pass it.

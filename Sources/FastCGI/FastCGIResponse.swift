@@ -3,7 +3,8 @@
 ///
 /// The server writes `Content-Length` itself from `body` (and drops one set by the
 /// handler), and refuses header names or values that could split the response: such a
-/// response is replaced by an empty 500 and logged.
+/// response is replaced by an empty 500 and logged. Answer a HEAD request as its GET: the
+/// server sends that head, `Content-Length` included, without the body (RFC 9110 §9.3.2).
 public struct FastCGIResponse: Sendable {
     /// The HTTP status code, 100...599.
     public var status: Int

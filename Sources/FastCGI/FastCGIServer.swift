@@ -21,7 +21,10 @@ public final class FastCGIServer: Sendable {
     let core: ServerCore
 
     /// Validates the configuration, initialises libfcgi and opens the listening socket (so a
-    /// bad path or a busy port fails here, before anything runs). Nothing is accepted until
+    /// bad path or a busy port fails here, before anything runs). A socket other hosts can
+    /// reach (TCP not bound to loopback, also an inherited one) without
+    /// ``FastCGIServerConfiguration/allowedPeers`` is refused with
+    /// ``FastCGIServerError/Code/peerAllowlistRequired``. Nothing is accepted until
     /// ``run()``. `makeHandler` is called once on each worker thread with its index.
     public init(
         configuration: FastCGIServerConfiguration,
@@ -42,8 +45,23 @@ public final class FastCGIServer: Sendable {
             backlog: configuration.listenBacklog,
             ioTimeout: configuration.connectionIOTimeout
         )
+        // FastCGI has no authentication: on a socket strangers can reach, the list of web
+        // servers is all that keeps them from setting SSL_CLIENT_CERT. It must be in the
+        // configuration; FCGI_WEB_SERVER_ADDRS only adds to it.
+        if listener.isReachableFromOtherHosts && configuration.allowedPeers.isEmpty {
+            throw FastCGIServerError(
+                .peerAllowlistRequired,
+                """
+                \(listener.label) is reachable from other hosts and no allowed peers are configured: \
+                list the web servers' addresses, or listen on loopback or a unix socket
+                """
+            )
+        }
         let wake = try WakePipe()
-        let allowlist = PeerAllowlist(environmentValue: Self.environment("FCGI_WEB_SERVER_ADDRS"))
+        let allowlist = PeerAllowlist(
+            addresses: configuration.allowedPeers
+                + PeerAllowlist.split(Self.environment("FCGI_WEB_SERVER_ADDRS") ?? "")
+        )
         self.configuration = configuration
         self.core = ServerCore(
             configuration: configuration,
@@ -68,7 +86,8 @@ public final class FastCGIServer: Sendable {
             requestsServed: core.requestsServed.load(ordering: .relaxed),
             requestsRejected: core.requestsRejected.load(ordering: .relaxed),
             connectionsAccepted: core.connectionsAccepted.load(ordering: .relaxed),
-            saturationEvents: core.saturationEvents.load(ordering: .relaxed)
+            saturationEvents: core.saturationEvents.load(ordering: .relaxed),
+            requestsTimedOut: core.requestsTimedOut.load(ordering: .relaxed)
         )
     }
 
@@ -86,21 +105,8 @@ public final class FastCGIServer: Sendable {
             "FastCGI responder listening",
             metadata: ["fastcgi.listen": "\(core.listener.label)", "fastcgi.workers": "\(count)"]
         )
-        logger.warning(
-            """
-            FastCGI responder runs \(count) worker threads: each web server connection kept alive between \
-            requests holds one, so keep the web server's idle upstream connections \
-            (nginx: worker_processes × keepalive) well below \(count)
-            """,
-            metadata: ["fastcgi.workers": "\(count)"]
-        )
-        if case .tcp = configuration.listen, core.peerAllowlist == nil {
-            logger.warning(
-                """
-                FastCGI over TCP has no authentication: whoever reaches the port can forge any parameter; \
-                listen on loopback or set FCGI_WEB_SERVER_ADDRS
-                """
-            )
+        if let warning = WorkerSizing.startupWarning(workerCount: count) {
+            logger.warning("\(warning)", metadata: ["fastcgi.workers": "\(count)"])
         }
 
         var startFailure: FastCGIServerError?
@@ -121,8 +127,15 @@ public final class FastCGIServer: Sendable {
             core.beginShutdown(failure: startFailure)
         }
 
-        while core.shutdownStarted.wait(timeout: .now() + .seconds(1)) == .timedOut {
-            core.checkSaturation()
+        // Request deadlines are enforced every tick; the once-a-second checks every fourth.
+        var ticks = 0
+        while core.shutdownStarted.wait(timeout: .now() + Self.tick) == .timedOut {
+            core.deadlines.enforce()
+            ticks += 1
+            if ticks % 4 == 0 {
+                core.checkSaturation()
+                core.checkSizingRule()
+            }
         }
         let started = core.shutdownInstant ?? .now
         let deadline = started + configuration.shutdownGracePeriod
@@ -130,8 +143,12 @@ public final class FastCGIServer: Sendable {
             "FastCGI responder shutting down: no new connections, waiting for in-flight requests",
             metadata: ["fastcgi.busy": "\(core.busyWorkers.load(ordering: .relaxed))"]
         )
-        let remaining = max(deadline - .now, .zero)
-        let finished = core.workersDone.wait(timeout: .now() + Self.dispatchInterval(remaining)) == .success
+        var finished = false
+        repeat {
+            let wait = max(min(deadline - .now, .milliseconds(250)), .zero)
+            finished = core.workersDone.wait(timeout: .now() + Self.dispatchInterval(wait)) == .success
+            core.deadlines.enforce()
+        } while !finished && deadline > .now
         if finished {
             core.listener.restoreStatusFlags()
             logger.notice("FastCGI responder stopped")
@@ -155,6 +172,9 @@ public final class FastCGIServer: Sendable {
     public func shutdown() {
         core.beginShutdown()
     }
+
+    /// How often `run()` enforces request deadlines.
+    private static let tick = DispatchTimeInterval.milliseconds(250)
 
     private static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
         let (seconds, attoseconds) = duration.components

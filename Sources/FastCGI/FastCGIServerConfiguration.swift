@@ -19,8 +19,10 @@
 ///   `max` connections per worker (`max` defaults to `ThreadsPerChild`), so the sum over
 ///   children is the bound; set `max` explicitly and small.
 ///
-/// The server logs the count at start and warns when every worker is occupied while some
-/// hold idle kept-alive connections.
+/// The server logs the count at start (a warning only for a single worker, see
+/// ``WorkerSizing``), and warns when more than half of the workers hold idle kept-alive
+/// connections for several seconds, and when a connection waits while every worker is
+/// occupied.
 public struct FastCGIServerConfiguration: Sendable {
     /// The default number of worker threads: safe with the shipped nginx configuration
     /// (2 workers × keepalive 8 = 16 idle connections) with 16 workers to spare.
@@ -49,6 +51,17 @@ public struct FastCGIServerConfiguration: Sendable {
     /// started (`SO_RCVTIMEO`/`SO_SNDTIMEO`); a stalled peer costs a worker at most this long.
     /// Idle kept-alive connections wait without limit: the web server closes them.
     public var connectionIOTimeout: Duration
+    /// How long a request may take to arrive whole: from its first byte (or the accepted
+    /// connection) to the end of its parameters and body. A peer that trickles bytes, each
+    /// within ``connectionIOTimeout``, is cut off here, the connection closed unanswered and
+    /// the worker freed.
+    public var requestTimeout: Duration
+    /// Numeric IPv4/IPv6 addresses of the web servers allowed to connect over TCP. Required
+    /// (non-empty) when the listening socket is reachable from other hosts (not bound to
+    /// 127.0.0.0/8 or ::1): FastCGI has no authentication, so whoever connects can set any
+    /// parameter, `SSL_CLIENT_CERT` included. `FCGI_WEB_SERVER_ADDRS` (libfcgi's
+    /// comma-separated variable) adds to the list but cannot replace it.
+    public var allowedPeers: [String]
 
     /// A configuration with the documented defaults.
     public init(
@@ -59,7 +72,9 @@ public struct FastCGIServerConfiguration: Sendable {
         maxDiscardedBodyBytes: Int = 1024 * 1024,
         shutdownGracePeriod: Duration = .seconds(10),
         listenBacklog: Int = 128,
-        connectionIOTimeout: Duration = .seconds(30)
+        connectionIOTimeout: Duration = .seconds(30),
+        requestTimeout: Duration = .seconds(10),
+        allowedPeers: [String] = []
     ) {
         self.listen = listen
         self.workerCount = workerCount
@@ -69,6 +84,8 @@ public struct FastCGIServerConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.listenBacklog = listenBacklog
         self.connectionIOTimeout = connectionIOTimeout
+        self.requestTimeout = requestTimeout
+        self.allowedPeers = allowedPeers
     }
 
     /// Refuses values that cannot work, before any socket is touched.
@@ -93,6 +110,12 @@ public struct FastCGIServerConfiguration: Sendable {
         }
         guard connectionIOTimeout > .zero else {
             throw .invalidConfiguration("connectionIOTimeout must be positive")
+        }
+        guard requestTimeout > .zero else {
+            throw .invalidConfiguration("requestTimeout must be positive")
+        }
+        for (index, peer) in allowedPeers.enumerated() where PeerAddress(parsing: peer) == nil {
+            throw .invalidConfiguration("allowedPeers[\(index)] is not a numeric IPv4 or IPv6 address")
         }
         switch listen {
         case .unixSocket(let path, let permissions):

@@ -14,6 +14,9 @@ public struct FastCGIServerError: Error, Sendable, Equatable, CustomStringConver
         public static let pathNotASocket = Code(name: "path_not_a_socket")
         /// Another process is listening on the unix socket path or TCP address.
         public static let addressInUse = Code(name: "address_in_use")
+        /// The listening socket is reachable from other hosts (TCP on an address other than
+        /// loopback) and ``FastCGIServerConfiguration/allowedPeers`` is empty.
+        public static let peerAllowlistRequired = Code(name: "peer_allowlist_required")
         /// The listening socket could not be created, bound or put in listening state.
         public static let listenFailed = Code(name: "listen_failed")
         /// The inherited standard input is not a listening stream socket.

@@ -19,4 +19,7 @@ public struct FastCGIServerStatistics: Sendable, Hashable {
     /// Checks (once a second) that found a connection waiting while no worker was free to
     /// accept it: the sign of too few workers for the web server's kept-alive connections.
     public var saturationEvents: Int
+    /// Requests dropped because their parameters and body had not arrived within
+    /// ``FastCGIServerConfiguration/requestTimeout``.
+    public var requestsTimedOut: Int
 }

@@ -10,6 +10,17 @@ extension CredenceConfiguration {
         return settings
     }
 
+    /// How `database.url` reaches the server, as libpq reads it; `nil` when libpq cannot parse it.
+    var databaseTransportSecurity: PostgresTransportSecurity? {
+        PostgresTransportSecurity(conninfo: database.url.revealed)
+    }
+
+    /// What to warn about the connection's protection (TCP over a network without
+    /// `sslmode=verify-full`, or `require` without database.sslmode_require_reason), if anything.
+    var databaseTransportWarning: String? {
+        databaseTransportSecurity?.warning(requireReasonGiven: database.sslmodeRequireReason != nil)
+    }
+
     /// Opens a connection for a command-line tool, or exits 69 (EX_UNAVAILABLE)
     /// with the reason when the database cannot be reached.
     func connectForCommand() throws -> PostgresConnection {

@@ -13,9 +13,9 @@ struct KeysCommand: ParsableCommand {
         commandName: "keys",
         abstract: "Manage the server's token-signing keys.",
         discussion: """
-            Keys live in the database so every responder signs with the same key and publishes the same JWKS; private keys are sealed with AES-256-GCM under the key-encryption key. The first key generated becomes active. Later keys are published as `next` first, so JWKS caches learn them before they sign; `rotate` then activates the oldest `next` key, once it has been published for keys.refresh_interval_seconds + 60 s (the JWKS cache lifetime), and retires the active key, which stays published until every token it signed has expired. Responders pick up a rotation within keys.refresh_interval_seconds, without a restart.
+            Keys live in the database so every responder signs with the same key and publishes the same JWKS; private keys are sealed with AES-256-GCM under the key-encryption key, and each row carries an integrity tag (HMAC under a key derived from the key-encryption key) over its public key, algorithm and state: responders neither publish nor sign with a row whose tag does not verify. After upgrading from a version without tags, run `credence keys upgrade` once. The first key generated becomes active. Later keys are published as `next` first, so JWKS caches learn them before they sign; `rotate` then activates the oldest `next` key, once it has been published for keys.refresh_interval_seconds + 60 s (the JWKS cache lifetime), and retires the active key, which stays published until every token it signed has expired. Responders pick up a rotation within keys.refresh_interval_seconds, without a restart.
             """,
-        subcommands: [Generate.self, Rotate.self, List.self, Prune.self]
+        subcommands: [Generate.self, Rotate.self, List.self, Prune.self, Upgrade.self]
     )
 
     struct Generate: ParsableCommand {
@@ -82,11 +82,23 @@ struct KeysCommand: ParsableCommand {
                 return
             }
             let formatter = ISO8601DateFormatter()
-            print("KID                                          ALG    STATE    CREATED               PUBLISHED UNTIL")
+            print(
+                "KID                                          ALG    STATE    CREATED               PUBLISHED UNTIL       INTEGRITY"
+            )
             for key in keys {
-                let until = key.publishUntil.map(formatter.string) ?? "-"
+                let until = (key.publishUntil.map(formatter.string) ?? "-").padding(
+                    toLength: 20,
+                    withPad: " ",
+                    startingAt: 0
+                )
+                let integrity: String
+                switch manager.integrity.check(key) {
+                case .verified: integrity = "ok"
+                case .untagged: integrity = "UNTAGGED (run `credence keys upgrade`)"
+                case .mismatch: integrity = "FAILED (changed outside credence; not published)"
+                }
                 print(
-                    "\(key.kid.padding(toLength: 44, withPad: " ", startingAt: 0)) \(key.algorithm.padding(toLength: 6, withPad: " ", startingAt: 0)) \(key.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(formatter.string(from: key.createdAt))  \(until)"
+                    "\(key.kid.padding(toLength: 44, withPad: " ", startingAt: 0)) \(key.algorithm.padding(toLength: 6, withPad: " ", startingAt: 0)) \(key.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(formatter.string(from: key.createdAt))  \(until)  \(integrity)"
                 )
             }
         }
@@ -103,13 +115,34 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
+    struct Upgrade: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tag the keys written by a version without integrity tags (run once after `credence migrate`).",
+            discussion: """
+                Migration 0002 adds an integrity tag to every signing key row; rows written before it have none, and responders neither publish nor sign with them until they are tagged. This command tags each untagged row whose sealed private key opens under the key-encryption key and matches the row's public key; it never re-tags a row whose tag is wrong. The state and dates of an untagged row cannot be checked, so run it right after the migration. Exits 1 when a key was refused.
+                """
+        )
+        @OptionGroup var options: ConfigurationOption
+
+        func run() throws {
+            let (_, manager) = try KeysCommand.manager(options)
+            let report = try KeysCommand.perform { try manager.upgrade() }
+            for kid in report.tagged { print("tagged \(kid)") }
+            print(
+                "\(report.tagged.count) key(s) tagged, \(report.alreadyVerified.count) already verified, \(report.refused.count) refused"
+            )
+            for kid in report.refused {
+                printError(
+                    "refused \(kid): its tag is wrong, or its sealed key does not open or does not match its public key; it stays unpublished (delete it, or restore the row from a backup)"
+                )
+            }
+            if !report.refused.isEmpty { throw ExitCode(1) }
+        }
+    }
+
     static func manager(_ options: ConfigurationOption) throws -> (CredenceConfiguration, SigningKeyManager) {
         let configuration = try options.load()
-        guard let keyBytes = configuration.keys.encryptionKey?.revealed else {
-            printError("no key-encryption key configured")
-            throw ExitCode(78)
-        }
-        let encryptionKey = try KeyEncryptionKey(bytes: keyBytes)
+        let encryptionKey = configuration.keys.encryptionKey
         let connection = try configuration.connectForCommand()
         // A responder may sign with the old key until its next refresh, and the tokens it
         // signs live access_token_lifetime (+ skew for clocks): publish the retired key that long.

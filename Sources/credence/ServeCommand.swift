@@ -46,12 +46,17 @@ struct ServeCommand: ParsableCommand {
             configuration.workers = workers
         }
         let logger = LoggingSetup.bootstrap(level: configuration.logLevel)
+        if let warning = configuration.databaseTransportWarning { logger.warning("\(warning)") }
         try Self.checkSchema(configuration, logger: logger)
 
         let settings = configuration
         let application: CredenceApplication
         do {
-            application = try CredenceApplication(configuration: settings)
+            let remoteKeySets = try RemoteJWKSCache.make(
+                configuration: settings,
+                logger: LoggingSetup.logger("credence.jwks_fetch", level: configuration.logLevel)
+            )
+            application = try CredenceApplication(configuration: settings, remoteKeySets: remoteKeySets)
         } catch {
             printError("cannot start: \(error)")
             throw ExitCode(78)
@@ -62,7 +67,9 @@ struct ServeCommand: ParsableCommand {
             workerCount: configuration.workers,
             maxParametersBytes: configuration.maxHeaderBytes,
             maxBodyBytes: configuration.maxBodyBytes,
-            shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds)
+            shutdownGracePeriod: .seconds(configuration.shutdownGraceSeconds),
+            requestTimeout: .seconds(configuration.fastCGIPeers.requestTimeoutSeconds),
+            allowedPeers: configuration.fastCGIPeers.allowedPeers
         )
         let server: FastCGIServer
         do {
@@ -108,7 +115,7 @@ struct ServeCommand: ParsableCommand {
             let status = try MigrationRunner(connection: probe.connection, migrations: .embedded()).status()
             if !status.pending.isEmpty {
                 printError(
-                    "the database schema is older than this binary (\(status.pending.count) pending migrations); run `credence migrate` first"
+                    "the database schema is older than this binary (\(plural(status.pending.count, "pending migration"))); run `credence migrate` first"
                 )
                 throw ExitCode(78)
             }

@@ -102,4 +102,91 @@ import Testing
         record.algorithm = "HS256"
         #expect(throws: KeyManagementError.self) { try manager.signer(for: record) }
     }
+
+    @Test func everyRowTheManagerWritesVerifies() throws {
+        clock.advance(by: 0.123_456_7)  // sub-millisecond instants are stored to the millisecond
+        _ = try manager.generate(algorithm: .es256, now: clock.now)
+        clock.advance(by: 100.000_3)
+        _ = try manager.generate(algorithm: .ps256, now: clock.now)
+        clock.advance(by: 100)
+        let rotation = try manager.rotate(algorithm: .es256, now: clock.now, prePublication: 90)
+        #expect(manager.integrity.check(rotation.active) == .verified)
+        let keys = try store.allKeys()
+        #expect(keys.map(\.state) == [.retired, .active])
+        #expect(keys.allSatisfy { manager.integrity.check($0) == .verified })
+    }
+
+    @Test func theSignerRefusesARowWithAnotherPublicKey() throws {
+        let genuine = try manager.generate(algorithm: .es256, now: clock.now)
+        let other = try manager.generate(algorithm: .es256, now: clock.now)
+        var tampered = genuine
+        tampered.publicJWK = other.publicJWK
+        let error = #expect(throws: KeyManagementError.self) { try manager.signer(for: tampered) }
+        #expect(error?.description.contains("integrity") == true)
+    }
+
+    @Test func theSignerRefusesARowWithAnotherStateOrAlgorithm() throws {
+        var record = try manager.generate(algorithm: .ps256, now: clock.now)
+        record.state = .next
+        #expect(throws: KeyManagementError.self) { try manager.signer(for: record) }
+        record.state = .active
+        #expect(throws: Never.self) { try manager.signer(for: record) }
+        record.integrityTag = nil
+        #expect(throws: KeyManagementError.self) { try manager.signer(for: record) }
+    }
+
+    @Test func theSignerChecksThePrivateKeyAgainstThePublicJWKEvenWhenTheTagVerifies() throws {
+        // A row whose tag verifies but whose sealed key is another key's (only a holder of the
+        // key-encryption key could write it): the signer still refuses it.
+        let genuine = try manager.generate(algorithm: .es256, now: clock.now)
+        let stranger = try PrivateKey.generate(.ec(.p256))
+        var mixed = genuine
+        mixed.sealedPrivateKey = try encryptionKey.seal(stranger, associatedData: Array(genuine.kid.utf8))
+        mixed = try manager.integrity.tagged(mixed)
+        let error = #expect(throws: KeyManagementError.self) { try manager.signer(for: mixed) }
+        #expect(error?.description.contains("does not match") == true)
+    }
+
+    @Test func rotationRefusesATamperedNextKey() throws {
+        _ = try manager.generate(algorithm: .es256, now: clock.now)
+        var next = try manager.generate(algorithm: .es256, now: clock.now)
+        next.publicJWK = try manager.generate(algorithm: .es256, now: clock.now).publicJWK
+        store.overwrite(next)
+        clock.advance(by: 100)
+        #expect(throws: KeyManagementError.self) {
+            try manager.rotate(algorithm: .es256, now: clock.now, prePublication: 90)
+        }
+        #expect(try store.allKeys().first { $0.state == .active }?.kid != next.kid)
+    }
+
+    @Test func upgradeTagsOnlyLegacyRowsWhoseKeyMatches() throws {
+        let legacy = try manager.generate(algorithm: .es256, now: clock.now)
+        let forged = try manager.generate(algorithm: .es256, now: clock.now)
+        let tampered = try manager.generate(algorithm: .ps256, now: clock.now)
+        let intact = try manager.generate(algorithm: .ps256, now: clock.now)
+        // Rows as the previous version wrote them: no tag.
+        var row = legacy
+        row.integrityTag = nil
+        store.overwrite(row)
+        // A legacy row whose public JWK was replaced: its sealed key does not match it.
+        row = forged
+        row.integrityTag = nil
+        row.publicJWK = intact.publicJWK
+        store.overwrite(row)
+        // A tagged row changed afterwards: never re-tagged.
+        row = tampered
+        row.state = .next
+        row.algorithm = "ES256"
+        store.overwrite(row)
+
+        let report = try manager.upgrade()
+        #expect(report.tagged == [legacy.kid])
+        #expect(Set(report.refused) == [forged.kid, tampered.kid])
+        #expect(report.alreadyVerified == [intact.kid])
+        let stored = Dictionary(uniqueKeysWithValues: try store.allKeys().map { ($0.kid, $0) })
+        #expect(manager.integrity.check(try #require(stored[legacy.kid])) == .verified)
+        #expect(manager.integrity.check(try #require(stored[forged.kid])) == .untagged)
+        #expect(manager.integrity.check(try #require(stored[tampered.kid])) == .mismatch)
+        #expect(throws: Never.self) { try manager.signer(for: try #require(stored[legacy.kid])) }
+    }
 }

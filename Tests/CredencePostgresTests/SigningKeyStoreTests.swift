@@ -1,15 +1,30 @@
 import CredenceCore
 import CredencePostgres
 import Foundation
+import OpenSSLCrypto
 import PostgresLibPQ
 import PostgresTestSupport
 import Testing
+
+extension PostgresSigningKeyStore {
+    /// Activation that tags each changed row with ``SigningKeyStoreTests/tag(_:)``.
+    func activate(kid: String, at now: Date, previousKeyPublishUntil: Date) throws(StoreError) {
+        try activate(kid: kid, at: now, previousKeyPublishUntil: previousKeyPublishUntil) { _, after in
+            SigningKeyStoreTests.tag(after)
+        }
+    }
+}
 
 /// `PostgresSigningKeyStore` keeps the rotation rules, and the schema keeps
 /// "one active key" even against raw SQL.
 @Suite("Postgres signing key store")
 struct SigningKeyStoreTests {
     static let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+
+    /// A stand-in tag naming the row and the state it was written for (32 bytes, as the schema wants).
+    static func tag(_ record: SigningKeyRecord) -> [UInt8] {
+        Digest.sha256(Array("\(record.kid)/\(record.state.rawValue)".utf8))
+    }
 
     static func key(_ kid: String, _ state: SigningKeyState = .next, createdAt: Date = t0) -> SigningKeyRecord {
         SigningKeyRecord(

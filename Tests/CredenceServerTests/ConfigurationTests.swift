@@ -1,16 +1,28 @@
 import CredenceServer
 import Foundation
+import OpenSSLCrypto
 import Testing
+
+/// Whether `key` is the key-encryption key made of `bytes`: it opens what that key sealed.
+func isKey(_ key: KeyEncryptionKey, _ bytes: [UInt8]) -> Bool {
+    guard let sealed = try? KeyEncryptionKey(bytes: bytes).seal(bytes: [1, 2, 3], associatedData: []) else {
+        return false
+    }
+    return (try? key.open(sealed, associatedData: [])) == [1, 2, 3]
+}
 
 @Suite struct ConfigurationTests {
     static let kekBase64 = Data(repeating: 7, count: 32).base64EncodedString()
     static let files: [String: [UInt8]] = [
         "/etc/credence/kek": Array(kekBase64.utf8) + [10],
-        "/etc/credence/kek-raw": [UInt8](repeating: 9, count: 32),
+        "/etc/credence/kek-raw": rawKey,
         "/etc/credence/kek-short": Array("c2hvcnQ=".utf8),
         "/etc/credence/ca.pem": rootCA,
         "/etc/credence/not-a-ca.pem": Array("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".utf8),
     ]
+
+    /// 32 raw bytes that are not text.
+    static let rawKey: [UInt8] = (0..<32).map { UInt8($0 * 8 + 3) }
 
     /// A real CA certificate from the X.509 test fixtures.
     static let rootCA: [UInt8] = {
@@ -48,7 +60,8 @@ import Testing
         #expect(configuration.listen == .unixSocket(path: "/run/credence/credence.sock"))
         #expect(configuration.workers == 32)
         #expect(configuration.maxBodyBytes == 65_536)
-        #expect(configuration.keys.encryptionKey?.revealed == [UInt8](repeating: 7, count: 32))
+        #expect(isKey(configuration.keys.encryptionKey, [UInt8](repeating: 7, count: 32)))
+        #expect(configuration.keys.encryptionKeyEncoding == .base64)
         #expect(configuration.database.url.revealed == "host=/run/postgresql dbname=credence")
         #expect(configuration.tokens.accessTokenLifetimeSeconds == 300)
         #expect(configuration.mtls.aliasBaseURL == nil)
@@ -92,7 +105,8 @@ import Testing
         #expect(configuration.clockSkewSeconds == 30)
         #expect(configuration.logLevel == .debug)
         #expect(configuration.database.connectTimeoutSeconds == 2)
-        #expect(configuration.keys.encryptionKey?.revealed == [UInt8](repeating: 9, count: 32))
+        #expect(isKey(configuration.keys.encryptionKey, Self.rawKey))
+        #expect(configuration.keys.encryptionKeyEncoding == .raw)
         #expect(configuration.keys.refreshIntervalSeconds == 5)
         #expect(configuration.keys.defaultAlgorithm == "PS256")
         #expect(configuration.tokens.accessTokenLifetimeSeconds == 600)
@@ -107,7 +121,7 @@ import Testing
             environment: ["CREDENCE_DATABASE_URL": "dbname=other", "CREDENCE_KEY_ENCRYPTION_KEY": key]
         )
         #expect(configuration.database.url.revealed == "dbname=other")
-        #expect(configuration.keys.encryptionKey?.revealed == [UInt8](repeating: 1, count: 32))
+        #expect(isKey(configuration.keys.encryptionKey, [UInt8](repeating: 1, count: 32)))
         #expect(configuration.keys.encryptionKeySource.contains("CREDENCE_KEY_ENCRYPTION_KEY"))
     }
 
@@ -259,5 +273,71 @@ import Testing
         #expect(configuration.issuer.value == "https://as.bank.example")
         #expect(configuration.mtls.aliasBaseURL?.value == "https://mtls.as.bank.example")
         #expect(configuration.workers == 32)
+    }
+}
+
+/// `allowed_peers` and `request_timeout_seconds`: FastCGI over TCP has no authentication,
+/// so an address other hosts can reach needs the web servers listed in the file.
+@Suite struct FastCGIPeerConfigurationTests {
+    private func parse(_ extra: String) throws(ConfigurationError) -> CredenceConfiguration {
+        try CredenceConfiguration.parse(
+            yaml: ConfigurationTests.minimal + "\n" + extra,
+            environment: [:],
+            readFile: { ConfigurationTests.files[$0] }
+        )
+    }
+
+    private func problemKeys(_ extra: String) -> [String] {
+        do {
+            _ = try parse(extra)
+            return []
+        } catch {
+            return error.problems.map(\.key)
+        }
+    }
+
+    @Test(arguments: ["tcp:0.0.0.0:9000", "tcp:[::]:9000", "tcp:192.0.2.10:9000", "tcp:web.internal:9000"])
+    func aReachableTCPAddressWithoutAllowedPeersIsRefused(listen: String) {
+        #expect(problemKeys("listen: \(listen)\n") == ["allowed_peers"])
+    }
+
+    @Test func anEnvironmentVariableAloneDoesNotCount() {
+        let keys: [String]
+        do {
+            _ = try CredenceConfiguration.parse(
+                yaml: ConfigurationTests.minimal + "\nlisten: tcp:0.0.0.0:9000\n",
+                environment: ["FCGI_WEB_SERVER_ADDRS": "192.0.2.1"],
+                readFile: { ConfigurationTests.files[$0] }
+            )
+            keys = []
+        } catch {
+            keys = error.problems.map(\.key)
+        }
+        #expect(keys == ["allowed_peers"])
+    }
+
+    @Test(arguments: [
+        "tcp:127.0.0.1:9000", "tcp:127.0.0.53:9000", "tcp:[::1]:9000", "tcp:localhost:9000", "unix:/run/c.sock", "fd:0",
+    ])
+    func loopbackAndUnixSocketsNeedNoList(listen: String) throws {
+        let configuration = try parse("listen: \(listen)\n")
+        #expect(configuration.fastCGIPeers.allowedPeers.isEmpty)
+    }
+
+    @Test func listedPeersAreKept() throws {
+        let configuration = try parse("listen: tcp:0.0.0.0:9000\nallowed_peers: [192.0.2.10, \"2001:db8::5\"]\n")
+        #expect(configuration.fastCGIPeers.allowedPeers == ["192.0.2.10", "2001:db8::5"])
+    }
+
+    @Test(arguments: ["web1.bank.example", "192.0.2.0/24", "192.0.2", ""])
+    func peersMustBeNumericAddresses(peer: String) {
+        #expect(problemKeys("listen: tcp:0.0.0.0:9000\nallowed_peers: [\"\(peer)\"]\n") == ["allowed_peers[0]"])
+    }
+
+    @Test func requestTimeoutHasADefaultAndARange() throws {
+        #expect(try parse("").fastCGIPeers.requestTimeoutSeconds == 10)
+        #expect(try parse("request_timeout_seconds: 3\n").fastCGIPeers.requestTimeoutSeconds == 3)
+        #expect(problemKeys("request_timeout_seconds: 0\n") == ["request_timeout_seconds"])
+        #expect(problemKeys("request_timeout_seconds: 301\n") == ["request_timeout_seconds"])
     }
 }

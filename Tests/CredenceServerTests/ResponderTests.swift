@@ -5,6 +5,7 @@ import CredenceServer
 import CredenceTesting
 import Foundation
 import Logging
+import OpenSSLCrypto
 import Testing
 
 /// Test double for a worker's services: an in-memory key store whose
@@ -31,6 +32,8 @@ final class TestServices: WorkerServices {
     let clock = FixedClock()
     let services = TestServices()
     let responder: CredenceResponder
+    /// Tags rows as `credence keys` would with the configuration's key-encryption key.
+    let integrity: SigningKeyIntegrity
 
     init() throws {
         let configuration = try CredenceConfiguration.parse(
@@ -40,6 +43,7 @@ final class TestServices: WorkerServices {
         )
         let application = try CredenceApplication(configuration: configuration, clock: clock)
         responder = application.makeResponder(services: services, logger: Logger(label: "test"))
+        integrity = SigningKeyIntegrity(encryptionKey: try KeyEncryptionKey(bytes: Array(repeating: 1, count: 32)))
     }
 
     func get(_ path: String, method: String = "GET", headers: [String: String] = [:]) -> HTTPResponse {
@@ -55,15 +59,18 @@ final class TestServices: WorkerServices {
         state: SigningKeyState,
         jwk: String = ResponderTests.publicJWK,
         publishUntil: Date? = nil
-    ) -> SigningKeyRecord {
-        SigningKeyRecord(
-            kid: kid,
-            algorithm: "PS256",
-            state: state,
-            publicJWK: jwk,
-            sealedPrivateKey: [1, 2, 3],
-            createdAt: clock.now,
-            publishUntil: publishUntil
+    ) throws -> SigningKeyRecord {
+        try integrity.tagged(
+            SigningKeyRecord(
+                kid: kid,
+                algorithm: "PS256",
+                state: state,
+                publicJWK: jwk,
+                sealedPrivateKey: [1, 2, 3],
+                createdAt: clock.now,
+                retiredAt: state == .retired ? clock.now : nil,
+                publishUntil: publishUntil
+            )
         )
     }
 
@@ -82,9 +89,13 @@ final class TestServices: WorkerServices {
     }
 
     @Test func jwksPublishesStoredPublicKeys() throws {
-        try services.store.insert(record(kid: "k1", state: .active))
-        try services.store.insert(record(kid: "k2", state: .retired, publishUntil: clock.now.addingTimeInterval(60)))
-        try services.store.insert(record(kid: "k3", state: .retired, publishUntil: clock.now.addingTimeInterval(-1)))
+        try services.store.insert(try record(kid: "k1", state: .active))
+        try services.store.insert(
+            try record(kid: "k2", state: .retired, publishUntil: clock.now.addingTimeInterval(60))
+        )
+        try services.store.insert(
+            try record(kid: "k3", state: .retired, publishUntil: clock.now.addingTimeInterval(-1))
+        )
         let response = get("/oauth/jwks")
         #expect(response.status == 200)
         let keys = try #require(try json(response)["keys"]?.arrayValue)
@@ -94,15 +105,42 @@ final class TestServices: WorkerServices {
 
     @Test func jwksRefusesToServeAPrivateMember() throws {
         let leaked = Self.publicJWK.replacingOccurrences(of: "\"e\":", with: "\"d\":\"secret\",\"e\":")
-        try services.store.insert(record(kid: "k1", state: .active, jwk: leaked))
+        try services.store.insert(try record(kid: "k1", state: .active, jwk: leaked))
         let response = get("/oauth/jwks")
         #expect(response.status == 500)
         #expect(try json(response)["error"]?.stringValue == "server_error")
         #expect(!String(decoding: response.body, as: UTF8.self).contains("secret"))
     }
 
+    /// A row changed through the database alone (issue 6, item 5) is not published.
+    @Test(arguments: ["public_jwk", "state", "algorithm"])
+    func jwksLeavesOutARowChangedBehindCredencesBack(column: String) throws {
+        try services.store.insert(try record(kid: "k1", state: .active))
+        // A next key is published; a retired one past its publication is not.
+        let genuine =
+            column == "state"
+            ? try record(kid: "k2", state: .retired, publishUntil: clock.now.addingTimeInterval(-1))
+            : try record(kid: "k2", state: .next)
+        try services.store.insert(genuine)
+        let before = try #require(try json(get("/oauth/jwks"))["keys"]?.arrayValue).count
+        #expect(before == (column == "state" ? 1 : 2))
+
+        var tampered = genuine
+        switch column {
+        case "public_jwk": tampered.publicJWK = Self.publicJWK.replacingOccurrences(of: "0vx7ago", with: "1vx7ago")
+        case "state": tampered.state = .next
+        default: tampered.algorithm = "RS256"
+        }
+        services.store.overwrite(tampered)
+        clock.advance(by: 31)
+        let response = get("/oauth/jwks")
+        #expect(response.status == 200)
+        #expect(try #require(try json(response)["keys"]?.arrayValue).count == 1)
+        #expect(!String(decoding: response.body, as: UTF8.self).contains("1vx7ago"))
+    }
+
     @Test func jwksIsServedFromTheSnapshotWhileTheDatabaseIsDown() throws {
-        try services.store.insert(record(kid: "k1", state: .active))
+        try services.store.insert(try record(kid: "k1", state: .active))
         #expect(get("/oauth/jwks").status == 200)
         services.store.isReachable = false
         clock.advance(by: 31)
@@ -118,9 +156,9 @@ final class TestServices: WorkerServices {
     }
 
     @Test func rotationIsPickedUpWithinTheRefreshInterval() throws {
-        try services.store.insert(record(kid: "k1", state: .active))
+        try services.store.insert(try record(kid: "k1", state: .active))
         #expect(try json(get("/oauth/jwks"))["keys"]?.arrayValue?.count == 1)
-        try services.store.insert(record(kid: "k2", state: .next))
+        try services.store.insert(try record(kid: "k2", state: .next))
         clock.advance(by: 10)
         #expect(try json(get("/oauth/jwks"))["keys"]?.arrayValue?.count == 1)
         clock.advance(by: 21)
@@ -159,10 +197,15 @@ final class TestServices: WorkerServices {
         #expect(try json(response)["error"] != nil)
     }
 
-    @Test func headHasNoBody() {
-        let response = get("/oauth/.well-known/openid-configuration", method: "HEAD")
-        #expect(response.status == 200)
-        #expect(response.body.isEmpty)
+    /// The transport leaves a HEAD answer's body out but writes its length (RFC 9110 §9.3.2):
+    /// the responder must hand over GET's body, or the length becomes 0.
+    @Test(arguments: ["/oauth/.well-known/openid-configuration", "/oauth/jwks", "/oauth/nope"])
+    func headIsAnsweredAsGet(path: String) {
+        let asGet = get(path)
+        let asHead = get(path, method: "HEAD")
+        #expect(asHead.status == asGet.status)
+        #expect(!asHead.body.isEmpty)
+        #expect(asHead.body == asGet.body)
     }
 
     @Test func oversizeBodyIs413InvalidRequest() throws {

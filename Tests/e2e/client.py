@@ -75,7 +75,9 @@ class Curl:
         command = ["curl", "--silent", "--show-error", "--http1.1",
                    "--cacert", self.ca_file, "--max-time", str(timeout),
                    "--dump-header", header_file, "--output", body_file,
-                   "--write-out", "%{http_code}", "--request", method]
+                   "--write-out", "%{http_code}"]
+        # "--request HEAD" would make curl wait for the body Content-Length announces.
+        command += ["--head"] if method == "HEAD" else ["--request", method]
         if cert is not None:
             command += ["--cert", cert[0], "--key", cert[1]]
         for header in headers:

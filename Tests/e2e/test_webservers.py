@@ -109,6 +109,18 @@ class WebServerTests(StackTestCase):
     def test_healthz(self):
         self.assert_json(self.request("/healthz"), 200)
 
+    def test_head_answers_with_the_get_content_length(self):
+        # RFC 9110 §9.3.2: GET's header fields; Content-Length is GET's or absent, never 0.
+        for path in ("/jwks", "/.well-known/openid-configuration", "/no-such-endpoint"):
+            with self.subTest(path=path):
+                get = self.request(path)
+                head = self.request(path, method="HEAD")
+                self.assertEqual(head.status, get.status, head.describe())
+                self.assertTrue(get.body, get.describe())
+                length = head.header("content-length")
+                if length is not None:
+                    self.assertEqual(int(length), len(get.body), head.describe())
+
     # ---- errors -----------------------------------------------------
 
     def test_unknown_path_is_404_json(self):

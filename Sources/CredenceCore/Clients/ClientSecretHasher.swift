@@ -17,8 +17,8 @@ public struct ClientSecretHasher: Sendable {
 
     /// A hasher for `purpose` (`client-secret`, `registration-access-token`) under the
     /// key-encryption key.
-    public init(encryptionKey: KeyEncryptionKey, purpose: String) {
-        key = encryptionKey.derivedMACKey(purpose: purpose)
+    public init(encryptionKey: KeyEncryptionKey, purpose: String) throws {
+        key = try encryptionKey.derivedMACKey(purpose: purpose)
     }
 
     /// A hasher over an explicit MAC key (tests).
@@ -33,7 +33,8 @@ public struct ClientSecretHasher: Sendable {
 
     /// The value to store for `secret`.
     public func hash(_ secret: String) -> String {
-        Self.scheme + Base64URL.encode(key.authenticationCode(for: Array(secret.utf8)))
+        // HMAC-SHA-256 fails only when OpenSSL cannot allocate; no input makes it fail.
+        Self.scheme + Base64URL.encode((try? key.authenticationCode(for: Array(secret.utf8))) ?? [])
     }
 
     /// Whether `secret` is the one `storedHash` was made from; constant-time in the secret.

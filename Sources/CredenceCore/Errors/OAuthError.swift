@@ -6,7 +6,8 @@
 public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The `error` member of the response (`invalid_request`, `invalid_client`, …).
     public let code: String
-    /// The `error_description` member: human readable, safe to show a client.
+    /// The `error_description` member: human readable, safe to show a client, and always
+    /// within RFC 6749 §5.2's character set (see ``sanitizedDescription(_:)``).
     public let errorDescription: String?
     /// The HTTP status the error is answered with.
     public let status: Int
@@ -28,7 +29,7 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible, Cu
         line: Int = #line
     ) {
         self.code = code
-        self.errorDescription = description
+        self.errorDescription = description.map(Self.sanitizedDescription)
         self.status = status
         self.headers = headers
         self.logDetail = logDetail
@@ -37,6 +38,36 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible, Cu
 
     public var description: String {
         errorDescription.map { "\(code): \($0)" } ?? code
+    }
+
+    /// `text` within the character set RFC 6749 §5.2 allows in `error_description`
+    /// (`%x20-21 / %x23-5B / %x5D-7E`: printable ASCII without `"` and `\`), so that a reason
+    /// built from lower layers (a JOSE error quoting a header value) can never produce a
+    /// description a client must reject. `"` becomes `'`, `\` becomes `/`, typographic quotes
+    /// and dashes their ASCII look-alikes, `…` three dots, control characters and line breaks a
+    /// space, and any other character outside the set `?` (one per Unicode scalar).
+    public static func sanitizedDescription(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x22, 0x2018, 0x2019, 0x201C, 0x201D, 0x00AB, 0x00BB:  // " ‘ ’ “ ” « »
+                result.append("'")
+            case 0x5C:  // \
+                result.append("/")
+            case 0x20...0x7E:
+                result.unicodeScalars.append(scalar)
+            case 0x2026:  // …
+                result.append("...")
+            case 0x2010...0x2015, 0x2212:  // hyphens, dashes, minus
+                result.append("-")
+            case 0x00...0x1F, 0x7F, 0x85, 0x2028, 0x2029, 0x00A0:  // controls, line breaks, no-break space
+                result.append(" ")
+            default:
+                result.append("?")
+            }
+        }
+        return result
     }
 
     public var debugDescription: String {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// The process-wide view of the server's signing keys, shared by every worker.
@@ -8,6 +9,9 @@ import Synchronization
 /// a restart. One worker refreshes while the others keep using the previous
 /// snapshot; if the database is unreachable the last snapshot keeps serving
 /// (for at most `maximumStaleness`), so published keys never flicker.
+/// A row whose integrity tag does not verify (``SigningKeyIntegrity``) never
+/// enters the snapshot: it is logged at error level (by `kid`, without key
+/// material) and neither published nor used to sign.
 public final class SigningKeyCache: Sendable {
     /// How long clients may cache the published JWKS (`Cache-Control: max-age`); a new key
     /// must be published at least this long, plus the refresh interval, before it signs.
@@ -24,11 +28,42 @@ public final class SigningKeyCache: Sendable {
     public let refreshInterval: TimeInterval
     /// How long a snapshot may keep serving while reloads fail.
     public let maximumStaleness: TimeInterval
+    private let integrity: SigningKeyIntegrity
+    private let logger: Logger
 
-    /// Creates an empty cache; the first call loads from the store.
-    public init(refreshInterval: TimeInterval, maximumStaleness: TimeInterval? = nil) {
+    /// Creates an empty cache; the first call loads from the store, keeping only the rows
+    /// that `integrity` verifies.
+    public init(
+        refreshInterval: TimeInterval,
+        maximumStaleness: TimeInterval? = nil,
+        integrity: SigningKeyIntegrity,
+        logger: Logger = Logger(label: "credence.keys")
+    ) {
         self.refreshInterval = refreshInterval
         self.maximumStaleness = maximumStaleness ?? max(refreshInterval * 10, 300)
+        self.integrity = integrity
+        self.logger = logger
+    }
+
+    /// The rows that verify; the others are logged and dropped.
+    private func verified(_ records: [SigningKeyRecord]) -> [SigningKeyRecord] {
+        records.filter { record in
+            let verdict = integrity.check(record)
+            guard verdict != .verified else { return true }
+            logger.error(
+                "signing key refused: it fails its integrity check, so it is neither published nor used to sign",
+                metadata: [
+                    "key.kid": .string(record.kid),
+                    "key.state": .string(record.state.rawValue),
+                    "reason": .string(
+                        verdict == .untagged
+                            ? "no integrity tag (written by an older version); run `credence keys upgrade`"
+                            : "integrity tag does not match (row changed outside `credence keys`, or another key-encryption key)"
+                    ),
+                ]
+            )
+            return false
+        }
     }
 
     /// The keys published at `now` (`next`, `active`, unexpired `retired`),
@@ -55,7 +90,7 @@ public final class SigningKeyCache: Sendable {
             return records.filter { $0.isPublished(at: now) }
         case .reload(let stale):
             do {
-                let records = try store.publishedKeys(at: now)
+                let records = verified(try store.publishedKeys(at: now))
                 state.withLock { state in
                     state.records = records
                     state.loadedAt = now

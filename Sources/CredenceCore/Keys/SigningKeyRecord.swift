@@ -35,6 +35,10 @@ public struct SigningKeyRecord: Sendable, Hashable {
     /// For a retired key: the instant after which no token it signed is valid,
     /// so it may leave the JWKS. `nil` while the key is `next` or `active`.
     public var publishUntil: Date?
+    /// HMAC-SHA-256 under a key derived from the key-encryption key over every other field
+    /// (``SigningKeyIntegrity``): a row whose tag does not verify is neither published nor
+    /// used to sign. `nil` for rows written before tags existed (`credence keys upgrade`).
+    public var integrityTag: [UInt8]?
 
     /// Creates a record; used by key management and by stores decoding rows.
     public init(
@@ -46,7 +50,8 @@ public struct SigningKeyRecord: Sendable, Hashable {
         createdAt: Date,
         activatedAt: Date? = nil,
         retiredAt: Date? = nil,
-        publishUntil: Date? = nil
+        publishUntil: Date? = nil,
+        integrityTag: [UInt8]? = nil
     ) {
         self.kid = kid
         self.algorithm = algorithm
@@ -57,6 +62,7 @@ public struct SigningKeyRecord: Sendable, Hashable {
         self.activatedAt = activatedAt
         self.retiredAt = retiredAt
         self.publishUntil = publishUntil
+        self.integrityTag = integrityTag
     }
 
     /// Whether the key belongs in the JWKS at `now`.

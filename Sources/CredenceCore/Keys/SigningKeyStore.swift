@@ -11,15 +11,27 @@ public protocol SigningKeyStore {
     /// keys whose `publishUntil` is later than `now`.
     func publishedKeys(at now: Date) throws -> [SigningKeyRecord]
 
-    /// Stores a new key (normally in state `next`). A duplicate `kid` is a
-    /// `StoreError.conflict`.
+    /// Stores a new key (normally in state `next`), with its `integrityTag`. A duplicate
+    /// `kid` is a `StoreError.conflict`.
     func insert(_ key: SigningKeyRecord) throws
 
     /// Makes `kid` the one active key, atomically: the key active before (if
     /// any) becomes `retired` with `retiredAt = now` and the given
     /// `publishUntil`; `kid` becomes `active` with `activatedAt = now`.
-    /// An unknown or retired `kid` is `StoreError.notFound`.
-    func activate(kid: String, at now: Date, previousKeyPublishUntil: Date) throws
+    /// Each changed row gets the tag `retag(before, after)` returns for it, in the same
+    /// transaction, from the row as stored and as it will be; what `retag` throws aborts the
+    /// change (a `StoreError` as it is). An unknown or retired `kid` is `StoreError.notFound`.
+    func activate(
+        kid: String,
+        at now: Date,
+        previousKeyPublishUntil: Date,
+        retag: (_ before: SigningKeyRecord, _ after: SigningKeyRecord) throws -> [UInt8]
+    ) throws
+
+    /// Replaces the `integrityTag` of `kid` with what `tag` returns for the row as stored,
+    /// with the row locked so that it cannot change in between (`credence keys upgrade`).
+    /// An unknown `kid` is `StoreError.notFound`; what `tag` throws aborts.
+    func updateIntegrityTag(kid: String, tag: (SigningKeyRecord) throws -> [UInt8]) throws
 
     /// Removes retired keys whose `publishUntil` is at or before `now`;
     /// returns how many were removed.

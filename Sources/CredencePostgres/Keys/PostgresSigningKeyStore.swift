@@ -19,7 +19,7 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
             try connection.query(
                 """
                 SELECT kid, algorithm, state, public_jwk, sealed_private_key,
-                       created_at, activated_at, retired_at, publish_until
+                       created_at, activated_at, retired_at, publish_until, integrity_tag
                 FROM signing_keys ORDER BY created_at, kid
                 """,
                 idempotent: true
@@ -32,7 +32,7 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
             try connection.query(
                 """
                 SELECT kid, algorithm, state, public_jwk, sealed_private_key,
-                       created_at, activated_at, retired_at, publish_until
+                       created_at, activated_at, retired_at, publish_until, integrity_tag
                 FROM signing_keys
                 WHERE state IN ('next', 'active') OR (state = 'retired' AND publish_until > \(now))
                 ORDER BY created_at, kid
@@ -47,24 +47,37 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
             try connection.execute(
                 """
                 INSERT INTO signing_keys (kid, algorithm, state, public_jwk, sealed_private_key,
-                                          created_at, activated_at, retired_at, publish_until)
+                                          created_at, activated_at, retired_at, publish_until, integrity_tag)
                 VALUES (\(key.kid), \(key.algorithm), \(key.state.rawValue), \(PostgresJSON(key.publicJWK)),
                         \(key.sealedPrivateKey), \(key.createdAt), \(key.activatedAt), \(key.retiredAt),
-                        \(key.publishUntil))
+                        \(key.publishUntil), \(key.integrityTag))
                 """
             )
         }
     }
 
     /// Activating the key that is already active changes nothing.
-    public func activate(kid: String, at now: Date, previousKeyPublishUntil: Date) throws(StoreError) {
+    public func activate(
+        kid: String,
+        at now: Date,
+        previousKeyPublishUntil: Date,
+        retag: (_ before: SigningKeyRecord, _ after: SigningKeyRecord) throws -> [UInt8]
+    ) throws(StoreError) {
         try storeOperation("activate signing key") {
             try connection.transaction { connection in
                 // Rotations are rare: take them one at a time, readers are not blocked.
                 try connection.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
-                let rows = try connection.query("SELECT state FROM signing_keys WHERE kid = \(kid)")
-                guard let row = rows.first else { throw StoreError.notFound("no signing key with that kid") }
-                switch try row.decodeEnum("state", as: SigningKeyState.self) {
+                let rows = try connection.query(
+                    """
+                    SELECT kid, algorithm, state, public_jwk, sealed_private_key,
+                           created_at, activated_at, retired_at, publish_until, integrity_tag
+                    FROM signing_keys WHERE kid = \(kid) OR state = 'active'
+                    """
+                ).map(SigningKeyRecord.init(row:))
+                guard let candidate = rows.first(where: { $0.kid == kid }) else {
+                    throw StoreError.notFound("no signing key with that kid")
+                }
+                switch candidate.state {
                 case .active:
                     return
                 case .retired:
@@ -72,16 +85,48 @@ public struct PostgresSigningKeyStore: SigningKeyStore {
                 case .next:
                     break
                 }
+                for previous in rows where previous.state == .active {
+                    var retired = previous
+                    retired.state = .retired
+                    retired.retiredAt = now
+                    retired.publishUntil = previousKeyPublishUntil
+                    let tag = try retag(previous, retired)
+                    try connection.execute(
+                        """
+                        UPDATE signing_keys
+                        SET state = 'retired', retired_at = \(now), publish_until = \(previousKeyPublishUntil),
+                            integrity_tag = \(tag)
+                        WHERE kid = \(previous.kid) AND state = 'active'
+                        """
+                    )
+                }
+                var activated = candidate
+                activated.state = .active
+                activated.activatedAt = now
+                let tag = try retag(candidate, activated)
                 try connection.execute(
                     """
-                    UPDATE signing_keys
-                    SET state = 'retired', retired_at = \(now), publish_until = \(previousKeyPublishUntil)
-                    WHERE state = 'active'
+                    UPDATE signing_keys SET state = 'active', activated_at = \(now), integrity_tag = \(tag)
+                    WHERE kid = \(kid)
                     """
                 )
-                try connection.execute(
-                    "UPDATE signing_keys SET state = 'active', activated_at = \(now) WHERE kid = \(kid)"
-                )
+            }
+        }
+    }
+
+    public func updateIntegrityTag(kid: String, tag: (SigningKeyRecord) throws -> [UInt8]) throws(StoreError) {
+        try storeOperation("update signing key integrity tag") {
+            try connection.transaction { connection in
+                let rows = try connection.query(
+                    """
+                    SELECT kid, algorithm, state, public_jwk, sealed_private_key,
+                           created_at, activated_at, retired_at, publish_until, integrity_tag
+                    FROM signing_keys WHERE kid = \(kid) FOR UPDATE
+                    """
+                ).map(SigningKeyRecord.init(row:))
+                guard let record = rows.first else { throw StoreError.notFound("no signing key with that kid") }
+                let value = try tag(record)
+                try connection.execute("UPDATE signing_keys SET integrity_tag = \(value) WHERE kid = \(kid)")
             }
         }
     }
@@ -108,7 +153,8 @@ extension SigningKeyRecord {
             createdAt: try row.decode("created_at"),
             activatedAt: try row.decode("activated_at"),
             retiredAt: try row.decode("retired_at"),
-            publishUntil: try row.decode("publish_until")
+            publishUntil: try row.decode("publish_until"),
+            integrityTag: try row.decode("integrity_tag")
         )
     }
 }

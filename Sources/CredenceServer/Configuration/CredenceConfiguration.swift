@@ -36,6 +36,10 @@ public struct CredenceConfiguration: Sendable {
     public var mtls: MTLSSettings
     /// Tolerance for clock differences when checking `exp`, `nbf` and `iat`.
     public var clockSkewSeconds: Int
+    /// Who may connect to the FastCGI socket over TCP, and the request deadline.
+    public var fastCGIPeers: FastCGIPeerSettings
+    /// Fetching remote JWK Sets (`jwks_uri`): allowlist, limits, cache.
+    public var jwksFetch: JWKSFetchSettings = .defaults
 
     /// PostgreSQL connection settings.
     public struct DatabaseSettings: Sendable {
@@ -43,14 +47,20 @@ public struct CredenceConfiguration: Sendable {
         public var url: Secret<String>
         /// Seconds to wait for a connection before answering 503.
         public var connectTimeoutSeconds: Int
+        /// Why `sslmode=require` (encryption without server authentication) is acceptable for
+        /// this deployment; without it such a connection string draws a warning.
+        public var sslmodeRequireReason: String?
     }
 
     /// Server signing-key settings.
     public struct KeySettings: Sendable {
-        /// The 32-byte AES-256-GCM key that seals private signing keys at rest.
-        public var encryptionKey: Secret<[UInt8]>?
-        /// Where the key-encryption key came from, for messages (never the key).
+        /// The 32-byte AES-256-GCM key that seals private signing keys at rest, held in one
+        /// buffer of secret memory (shared by every copy, wiped at exit).
+        public var encryptionKey: KeyEncryptionKey
+        /// Where the key-encryption key came from and in which form, for messages (never the key).
         public var encryptionKeySource: String
+        /// How the key-encryption key was written (base64 or raw bytes).
+        public var encryptionKeyEncoding: KeyEncryptionKeyEncoding
         /// How often each responder re-reads the key set (bounds rotation pickup).
         public var refreshIntervalSeconds: Int
         /// Algorithm of keys made by `keys generate` without `--alg`.
@@ -92,29 +102,59 @@ public struct CredenceConfiguration: Sendable {
     /// Signing algorithms the server can use for its own keys.
     public static let signingAlgorithms = ["ES256", "PS256"]
 
-    /// Reads and validates a configuration file.
+    /// Reads and validates a configuration file. Without `environment`, the process's
+    /// environment is read and `CREDENCE_KEY_ENCRYPTION_KEY` is then overwritten and removed
+    /// from it, whatever the outcome, so that the key does not linger there (nor in
+    /// `/proc/PID/environ`) or reach a child process.
     public static func load(
         path: String,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String]? = nil
     ) throws(ConfigurationError) -> CredenceConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(problems: [.init(key: "(file)", message: "cannot read \(path)")])
+        let usesProcessEnvironment = environment == nil
+        defer { if usesProcessEnvironment { clearKeyEncryptionKeyFromProcessEnvironment() } }
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        let contents: ConfigurationFileContents
+        switch ConfigurationFiles.read(path) {
+        case .success(let read): contents = read
+        case .failure(let error):
+            throw ConfigurationError(problems: [.init(key: "(file)", message: "cannot read \(path): \(error.reason)")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(bytes: contents.bytes, encoding: .utf8) else {
             throw ConfigurationError(problems: [.init(key: "(file)", message: "\(path) is not UTF-8 text")])
         }
-        return try parse(
-            yaml: text,
-            environment: environment,
-            readFile: { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } }
-        )
+        return try parse(yaml: text, environment: environment, files: { ConfigurationFiles.read($0) })
     }
 
-    /// Parses and validates configuration text; `readFile` reads referenced files (key-encryption key).
+    /// Overwrites the value of `CREDENCE_KEY_ENCRYPTION_KEY` in the process's environment with
+    /// zeros and removes the variable.
+    public static func clearKeyEncryptionKeyFromProcessEnvironment() {
+        if let value = getenv(keyEncryptionKeyVariable) { memset(value, 0, strlen(value)) }
+        unsetenv(keyEncryptionKeyVariable)
+    }
+
+    /// Parses and validates configuration text; `readFile` reads referenced files (key-encryption
+    /// key, CA bundle), `nil` meaning unreadable. No permission rule is checked.
     public static func parse(
         yaml text: String,
         environment: [String: String],
         readFile: (String) -> [UInt8]?
+    ) throws(ConfigurationError) -> CredenceConfiguration {
+        try parse(
+            yaml: text,
+            environment: environment,
+            files: { path in
+                readFile(path).map { .success(ConfigurationFileContents(bytes: $0)) }
+                    ?? .failure(ConfigurationFileError(reason: "unreadable"))
+            }
+        )
+    }
+
+    /// Parses and validates configuration text; `files` reads referenced files with their
+    /// permission bits, or says why it cannot.
+    public static func parse(
+        yaml text: String,
+        environment: [String: String],
+        files: (String) -> Result<ConfigurationFileContents, ConfigurationFileError>
     ) throws(ConfigurationError) -> CredenceConfiguration {
         var problems: [ConfigurationProblem] = []
         let root: Node?
@@ -202,38 +242,50 @@ public struct CredenceConfiguration: Sendable {
             )
         }
         let connectTimeout = databaseSection.integer("connect_timeout_seconds", in: 1...60, problems: &problems) ?? 3
+        // database.sslmode_require_reason: accepting sslmode=require without a warning.
+        let sslmodeRequireReason = databaseSection.string("sslmode_require_reason", problems: &problems)
+        if sslmodeRequireReason?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            problems.append(databaseSection.problem("sslmode_require_reason", "must say why, or be left out"))
+        }
         databaseSection.reportUnknownKeys(problems: &problems)
 
         // keys
         var keysSection = top.section("keys", problems: &problems)
-        var encryptionKey: [UInt8]?
+        var encryptionKey: (key: KeyEncryptionKey, encoding: KeyEncryptionKeyEncoding)?
         var encryptionKeySource = "none"
         let keyFile = keysSection.string("encryption_key_file", problems: &problems)
         if let fromEnvironment = environment[keyEncryptionKeyVariable], !fromEnvironment.isEmpty {
-            encryptionKeySource = "environment variable \(keyEncryptionKeyVariable)"
-            encryptionKey = KeyEncryptionKeyText.decode(Array(fromEnvironment.utf8))
-            if encryptionKey == nil {
+            var material = Array(fromEnvironment.utf8)
+            do {
+                encryptionKey = try KeyEncryptionKey.decode(material: &material)
+                encryptionKeySource = "environment variable \(keyEncryptionKeyVariable)"
+            } catch {
                 problems.append(
-                    .init(
-                        key: "keys.encryption_key_file",
-                        message: "\(keyEncryptionKeyVariable) must hold 32 bytes in base64 (openssl rand -base64 32)"
-                    )
+                    .init(key: "keys.encryption_key_file", message: "\(keyEncryptionKeyVariable): \(error)")
                 )
             }
         } else if let keyFile {
             encryptionKeySource = "file \(keyFile)"
-            if let bytes = readFile(keyFile) {
-                encryptionKey = KeyEncryptionKeyText.decode(bytes)
-                if encryptionKey == nil {
+            switch files(keyFile) {
+            case .failure(let error):
+                problems.append(keysSection.problem("encryption_key_file", "cannot read \(keyFile): \(error.reason)"))
+            case .success(var contents):
+                do {
+                    encryptionKey = try KeyEncryptionKey.decode(material: &contents.bytes)
+                } catch {
+                    problems.append(keysSection.problem("encryption_key_file", "\(keyFile): \(error)"))
+                }
+                // As ssh does for private keys: "others" may neither read nor write the key
+                // (root:www-data 0640, the README's recipe, is accepted).
+                if let mode = contents.permissions, mode & 0o007 != 0 {
+                    encryptionKey = nil
                     problems.append(
                         keysSection.problem(
                             "encryption_key_file",
-                            "\(keyFile) must hold 32 raw bytes or their base64 (openssl rand -base64 32)"
+                            "\(keyFile) is accessible to others (mode 0\(String(mode, radix: 8))): chmod o-rwx \(keyFile) (e.g. owner root, group www-data, mode 0640)"
                         )
                     )
                 }
-            } else {
-                problems.append(keysSection.problem("encryption_key_file", "cannot read \(keyFile)"))
             }
         } else {
             problems.append(
@@ -243,6 +295,9 @@ public struct CredenceConfiguration: Sendable {
                         "required (a file with 32 random bytes in base64: openssl rand -base64 32), or set \(keyEncryptionKeyVariable)"
                 )
             )
+        }
+        if let encryptionKey {
+            encryptionKeySource += encryptionKey.encoding == .base64 ? " (base64 of 32 bytes)" : " (32 raw bytes)"
         }
         let refreshInterval = keysSection.integer("refresh_interval_seconds", in: 1...3600, problems: &problems) ?? 30
         var defaultAlgorithm = "ES256"
@@ -290,9 +345,10 @@ public struct CredenceConfiguration: Sendable {
         let aliasBaseURL = mtlsSection.issuerURL("alias_base_url", problems: &problems)
         let trustedCAFile = mtlsSection.string("trusted_ca_file", problems: &problems)
         if let trustedCAFile {
-            if let bytes = readFile(trustedCAFile) {
+            switch files(trustedCAFile) {
+            case .success(let contents):
                 do {
-                    _ = try CertificateTrustStore(pemBundle: String(decoding: bytes, as: UTF8.self))
+                    _ = try CertificateTrustStore(pemBundle: String(decoding: contents.bytes, as: UTF8.self))
                 } catch {
                     problems.append(
                         mtlsSection.problem(
@@ -301,15 +357,22 @@ public struct CredenceConfiguration: Sendable {
                         )
                     )
                 }
-            } else {
-                problems.append(mtlsSection.problem("trusted_ca_file", "cannot read \(trustedCAFile)"))
+            case .failure(let error):
+                problems.append(
+                    mtlsSection.problem("trusted_ca_file", "cannot read \(trustedCAFile): \(error.reason)")
+                )
             }
         }
         mtlsSection.reportUnknownKeys(problems: &problems)
 
+        // FastCGI peers and request deadline
+        let fastCGIPeers = FastCGIPeerSettings.parse(&top, listen: listen, problems: &problems)
+        var jwksFetchSection = top.section("jwks_fetch", problems: &problems)
+        let jwksFetch = parseJWKSFetch(&jwksFetchSection, readFile: { try? files($0).get().bytes }, problems: &problems)
+
         top.reportUnknownKeys(problems: &problems)
 
-        guard problems.isEmpty, let issuer, let databaseURL else {
+        guard problems.isEmpty, let issuer, let databaseURL, let encryptionKey else {
             throw ConfigurationError(
                 problems: problems.sorted { ($0.line ?? Int.max, $0.key) < ($1.line ?? Int.max, $1.key) }
             )
@@ -324,10 +387,15 @@ public struct CredenceConfiguration: Sendable {
             maxHeaderBytes: maxHeaderBytes,
             shutdownGraceSeconds: shutdownGrace,
             logLevel: logLevel,
-            database: DatabaseSettings(url: Secret(databaseURL), connectTimeoutSeconds: connectTimeout),
+            database: DatabaseSettings(
+                url: Secret(databaseURL),
+                connectTimeoutSeconds: connectTimeout,
+                sslmodeRequireReason: sslmodeRequireReason
+            ),
             keys: KeySettings(
-                encryptionKey: encryptionKey.map(Secret.init),
+                encryptionKey: encryptionKey.key,
                 encryptionKeySource: encryptionKeySource,
+                encryptionKeyEncoding: encryptionKey.encoding,
                 refreshIntervalSeconds: refreshInterval,
                 defaultAlgorithm: defaultAlgorithm
             ),
@@ -341,20 +409,9 @@ public struct CredenceConfiguration: Sendable {
                 resourceServers: resourceServers
             ),
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
-            clockSkewSeconds: clockSkew
+            clockSkewSeconds: clockSkew,
+            fastCGIPeers: fastCGIPeers,
+            jwksFetch: jwksFetch
         )
-    }
-}
-
-/// Decodes the key-encryption key as written by operators: 32 raw bytes, or
-/// the base64 of 32 bytes with optional surrounding whitespace.
-enum KeyEncryptionKeyText {
-    static func decode(_ bytes: [UInt8]) -> [UInt8]? {
-        if let text = String(bytes: bytes, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-            let data = Data(base64Encoded: text), data.count == 32
-        {
-            return [UInt8](data)
-        }
-        return bytes.count == 32 ? bytes : nil
     }
 }

@@ -18,7 +18,9 @@ public final class CredenceResponder {
         self.logger = logger
     }
 
-    /// Answers one request.
+    /// Answers one request. A HEAD request is answered exactly as its GET, body included:
+    /// the transport sends the head with the body's `Content-Length` and leaves the body out
+    /// (RFC 9110 §9.3.2), so the length is the one a GET gets.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         let context: RequestContext
@@ -35,7 +37,6 @@ public final class CredenceResponder {
             context = RequestContext(request: request, pathParameters: parameters, now: clock.now)
             do {
                 response = try handler(context)
-                if request.method == "HEAD" { response.body = [] }
                 log(request: request, context: context, status: response.status, error: nil, started: started)
                 return response
             } catch let error as OAuthError {
@@ -48,7 +49,6 @@ public final class CredenceResponder {
         }
         let error = failure ?? .serverError(logDetail: "no response")
         response = .error(error)
-        if request.method == "HEAD" { response.body = [] }
         log(request: request, context: context, status: response.status, error: error, started: started)
         return response
     }

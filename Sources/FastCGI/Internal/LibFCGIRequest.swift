@@ -7,22 +7,27 @@ import Musl
 #endif
 
 /// libfcgi's per-worker request state (`FCGX_Request`), allocated once per worker, reused
-/// for every request, and freed with its connection closed in `deinit`. Confined to the
-/// worker thread.
+/// for every request, and freed in `deinit`. Confined to the worker thread. It never owns a
+/// connection: the worker accepts, reads each request's head and closes connections itself.
 ///
-/// The worker accepts connections itself and attaches them here; `FCGX_Accept_r` then
-/// reads the begin record and the parameters. The request is initialised with listening
-/// descriptor -1 so that libfcgi never accepts on its own: its `OS_Accept` waits for the
-/// first byte of a unix connection with `select(2)`, which overflows `fd_set` for a
-/// descriptor above 1023, and leaves the connection without close-on-exec and timeouts.
-/// Attaching writes `ipcFd` and `keepConnection`, fields `fcgiapp.h` exposes but asks
-/// callers not to use; libfcgi 2.4 has had this layout since 2001 and offers no other
-/// way to hand it a connection.
-final class LibFCGIRequest: ParameterSource, BodySource {
+/// libfcgi reads the body (`FCGI_STDIN`) and writes the answer (`FCGI_STDOUT`,
+/// `FCGI_END_REQUEST`). It is handed a request whose begin record and parameters the worker
+/// has already read (``RequestHeadReader``, which applies the parameter limit and the
+/// deadline that libfcgi's own `ReadParams` lacks) like this: `FCGX_Accept_r` reads an
+/// equivalent begin record and an empty parameter stream from a pipe, and the request's
+/// `ipcFd` is then pointed at the web server connection, where libfcgi's streams read and
+/// write from then on (they use `ipcFd` at each call). The request is initialised with
+/// listening descriptor -1 so that libfcgi never accepts on its own. Writing `ipcFd` and
+/// `keepConnection` touches fields `fcgiapp.h` exposes but asks callers not to use;
+/// libfcgi 2.4 has had this layout since 2001 and offers no other way to hand it a
+/// connection.
+final class LibFCGIRequest: BodySource {
     private let pointer: UnsafeMutablePointer<FCGX_Request>
+    /// The pipe the synthetic request head is read from: read end, write end.
+    private var handoff: (read: Int32, write: Int32) = (-1, -1)
 
     /// FastCGI's responder role (`FCGI_RESPONDER`).
-    static let responderRole: Int32 = 1
+    static let responderRole: UInt16 = 1
 
     init() {
         pointer = .allocate(capacity: 1)
@@ -30,64 +35,78 @@ final class LibFCGIRequest: ParameterSource, BodySource {
     }
 
     deinit {
-        FCGX_Free(pointer, 1)
+        pointer.pointee.ipcFd = -1
+        FCGX_Free(pointer, 0)
         pointer.deallocate()
+        closeHandoff()
     }
 
-    /// The web server connection, or -1 when none is open (`FCGX_Request.ipcFd`).
-    var connectionDescriptor: Int32 { pointer.pointee.ipcFd }
+    /// Lets libfcgi take over `head`'s request on `connection` after its parameters: false
+    /// when that failed (no pipe, or libfcgi refused the head), and the request cannot be
+    /// answered.
+    func begin(_ head: RequestHead, connection: Int32) -> Bool {
+        if handoff.read < 0 {
+            guard openHandoff() else { return false }
+        }
+        let id = (UInt8(head.requestID >> 8), UInt8(head.requestID & 0xFF))
+        let records: [UInt8] = [
+            1, 1, id.0, id.1, 0, 8, 0, 0, UInt8(head.role >> 8), UInt8(head.role & 0xFF),
+            head.keepConnection ? 1 : 0, 0, 0, 0, 0, 0,
+            1, 4, id.0, id.1, 0, 0, 0, 0,
+        ]
+        let written = records.withUnsafeBytes { write(handoff.write, $0.baseAddress, $0.count) }
+        guard written == records.count else {
+            closeHandoff()
+            return false
+        }
+        // keepConnection: the FCGX_Finish_r that FCGX_Accept_r begins with must not close.
+        pointer.pointee.ipcFd = handoff.read
+        pointer.pointee.keepConnection = 1
+        guard FCGX_Accept_r(pointer) == 0 else {
+            // libfcgi closed the pipe's read end; start afresh next time.
+            pointer.pointee.ipcFd = -1
+            handoff.read = -1
+            closeHandoff()
+            return false
+        }
+        pointer.pointee.ipcFd = connection
+        return true
+    }
+
+    /// Ends the request: flushes `FCGI_STDOUT`, writes `FCGI_END_REQUEST` and frees the
+    /// streams and parameters, leaving the connection open. True when every stream ended
+    /// cleanly, so that the connection may carry another request.
+    func end() -> Bool {
+        var clean = true
+        if pointer.pointee.in != nil {
+            clean = FCGX_FClose(pointer.pointee.err) == 0 && clean
+            clean = FCGX_FClose(pointer.pointee.out) == 0 && clean
+            clean = FCGX_GetError(pointer.pointee.in) == 0 && clean
+        }
+        pointer.pointee.ipcFd = -1
+        FCGX_Free(pointer, 0)
+        return clean
+    }
 
     /// The FastCGI role of the current request (1 responder, 2 authorizer, 3 filter).
     var role: Int32 { pointer.pointee.role }
 
-    /// Hands a freshly accepted connection to libfcgi. `keepConnection` is set so that the
-    /// `FCGX_Finish_r` that `FCGX_Accept_r` begins with does not close it; the begin record
-    /// then sets it from the web server's `FCGI_KEEP_CONN`.
-    func attach(connection descriptor: Int32) {
-        pointer.pointee.ipcFd = descriptor
-        pointer.pointee.keepConnection = 1
-    }
-
-    /// Reads the next request's begin record and parameters from the attached connection.
-    /// True when a request is ready; false when libfcgi found garbage, an unsupported role,
-    /// an abort or the end of the connection, in which case it has closed the connection.
-    func readNextRequest() -> Bool {
-        FCGX_Accept_r(pointer) == 0
-    }
-
-    /// Finishes the request: flushes `FCGI_STDOUT`, writes `FCGI_END_REQUEST`, frees the
-    /// streams and parameters, and closes the connection unless the web server asked to keep
-    /// it and no stream failed. With `forceClose` the connection is closed regardless.
-    func finish(forceClose: Bool) {
-        if forceClose { pointer.pointee.keepConnection = 0 }
-        FCGX_Finish_r(pointer)
-    }
-
-    /// Closes a kept-alive connection between requests, at once: libfcgi's own close
-    /// (`OS_IpcClose`) shuts down the write side and waits up to 2 s for the peer to close
-    /// first, which protects response data in flight; between requests there is none.
-    func closeConnection() {
-        let descriptor = pointer.pointee.ipcFd
-        pointer.pointee.keepConnection = 0
-        FCGX_Free(pointer, 0)
-        pointer.pointee.ipcFd = -1
-        if descriptor >= 0 { _ = close(descriptor) }
-    }
-
-    /// Calls `body` with each parameter as raw `name=value` bytes, in the order the web server
-    /// sent them, without the `FCGI_ROLE` entry libfcgi adds in front.
-    func forEachParameter(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        guard var cursor = pointer.pointee.envp else { return }
-        var first = true
-        while let entry = cursor.pointee {
-            let length = strlen(entry)
-            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-                let buffer = UnsafeBufferPointer(start: bytes, count: length)
-                if !(first && buffer.starts(with: "FCGI_ROLE=".utf8)) { body(buffer) }
-            }
-            first = false
-            cursor += 1
+    private func openHandoff() -> Bool {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else { return false }
+        for descriptor in descriptors {
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            // Never block: the head is written before libfcgi reads it.
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         }
+        handoff = (descriptors[0], descriptors[1])
+        return true
+    }
+
+    private func closeHandoff() {
+        if handoff.read >= 0 { _ = close(handoff.read) }
+        if handoff.write >= 0 { _ = close(handoff.write) }
+        handoff = (-1, -1)
     }
 
     /// Reads up to `buffer.count` bytes of `FCGI_STDIN`.

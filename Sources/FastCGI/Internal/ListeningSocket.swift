@@ -277,6 +277,21 @@ final class ListeningSocket: @unchecked Sendable {
         )
     }
 
+    /// Whether hosts other than this one can connect: an IP socket bound to anything but a
+    /// loopback address (a wildcard `0.0.0.0` or `::` included). Such a socket needs a peer
+    /// allowlist. A socket whose address cannot be read counts as reachable.
+    var isReachableFromOtherHosts: Bool {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard result == 0 else { return true }
+        if Int32(storage.ss_family) == AF_UNIX { return false }
+        guard let address = PeerAddress(socketAddress: storage) else { return true }
+        return !address.isLoopback
+    }
+
     private static func localPort(of fd: Int32) -> Int? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)

@@ -1,4 +1,5 @@
-/// Something that can list a request's parameters as raw `name=value` bytes.
+/// Something that can list a request's parameters as raw `name=value` bytes: a
+/// ``RequestHead``, or a test double.
 protocol ParameterSource {
     func forEachParameter(_ body: (UnsafeBufferPointer<UInt8>) -> Void)
 }
@@ -22,13 +23,15 @@ struct ParameterDecoder {
     /// The limit on the sum of name and value lengths, in bytes.
     let maximumBytes: Int
 
-    func decode(_ source: some ParameterSource) -> Outcome {
+    /// Decodes the parameters. `tooLarge`: the reader already found them over the limit (and
+    /// kept only short pairs).
+    func decode(_ source: some ParameterSource, tooLarge: Bool = false) -> Outcome {
         var total = 0
         source.forEachParameter { entry in
             // "name=value": the '=' is not counted.
             total += max(entry.count - 1, 0)
         }
-        if total > maximumBytes {
+        if tooLarge || total > maximumBytes {
             return .rejected(.parametersTooLarge(limit: maximumBytes), parameters: rejectionSubset(source))
         }
         var parameters: [String: String] = [:]

@@ -8,7 +8,8 @@ enum ResponseEncoder {
         case invalidHeaderValue(index: Int)
     }
 
-    /// The head and whether a body may follow (not for 204 and 304, RFC 9110 §6.4.1).
+    /// The head and whether the body follows (not for 204 and 304, RFC 9110 §6.4.1, nor
+    /// for a HEAD request).
     struct Head: Equatable {
         var bytes: [UInt8]
         var allowsBody: Bool
@@ -20,7 +21,9 @@ enum ResponseEncoder {
         return lower == "content-length" || lower == "status" || lower == "transfer-encoding"
     }
 
-    static func encodeHead(_ response: FastCGIResponse) -> Result<Head, Problem> {
+    /// Encodes the head. For a HEAD request (`headRequest`) the head is the one a GET
+    /// would get, `Content-Length` included, and the body is left out (RFC 9110 §9.3.2).
+    static func encodeHead(_ response: FastCGIResponse, headRequest: Bool = false) -> Result<Head, Problem> {
         guard (200...599).contains(response.status) else { return .failure(.statusOutOfRange(response.status)) }
         let allowsBody = response.status != 204 && response.status != 304
         var bytes: [UInt8] = []
@@ -39,7 +42,7 @@ enum ResponseEncoder {
             bytes.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
         }
         bytes.append(contentsOf: "\r\n".utf8)
-        return .success(Head(bytes: bytes, allowsBody: allowsBody))
+        return .success(Head(bytes: bytes, allowsBody: allowsBody && !headRequest))
     }
 
     /// The fixed answer when a handler's response cannot be written.

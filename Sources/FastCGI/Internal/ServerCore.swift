@@ -19,6 +19,8 @@ final class ServerCore: Sendable {
     let makeHandler: @Sendable (Int) -> any FastCGIRequestHandler
     /// Which idle worker waits on the listening socket.
     let leadership = AcceptLeadership()
+    /// Each worker's request deadline, enforced by `run()`.
+    let deadlines: RequestDeadlines
 
     // Counters, read by `statistics` at any time.
     let busyWorkers = Atomic<Int>(0)
@@ -28,6 +30,7 @@ final class ServerCore: Sendable {
     let requestsRejected = Atomic<Int>(0)
     let connectionsAccepted = Atomic<Int>(0)
     let saturationEvents = Atomic<Int>(0)
+    let requestsTimedOut = Atomic<Int>(0)
     let liveWorkers = Atomic<Int>(0)
 
     private let draining = Atomic<Bool>(false)
@@ -44,6 +47,8 @@ final class ServerCore: Sendable {
         var failure: FastCGIServerError?
         var lastSaturationWarning: ContinuousClock.Instant?
         var lastResourceWarning: ContinuousClock.Instant?
+        var lastSizingWarning: ContinuousClock.Instant?
+        var checksOverSizingRule = 0
     }
 
     init(
@@ -60,6 +65,7 @@ final class ServerCore: Sendable {
         self.wake = wake
         self.peerAllowlist = peerAllowlist
         self.makeHandler = makeHandler
+        self.deadlines = RequestDeadlines(workerCount: configuration.workerCount)
     }
 
     /// True from the moment shutdown starts.
@@ -124,6 +130,38 @@ final class ServerCore: Sendable {
                     "fastcgi.idle_kept_alive": "\(idle)",
                     "fastcgi.busy": "\(busyWorkers.load(ordering: .relaxed))",
                 ]
+            )
+        }
+    }
+
+    /// Run once a second by `run()`: more idle kept-alive connections than the sizing rule
+    /// allows (``WorkerSizing``), seen at several checks in a row, means the web servers keep
+    /// too many connections for the workers, before any request hangs. Logged at most once a
+    /// minute.
+    func checkSizingRule() {
+        let idle = idleKeptAlive.load(ordering: .relaxed)
+        let workers = configuration.workerCount
+        let now = ContinuousClock.now
+        let shouldLog = state.withLock { state -> Bool in
+            guard WorkerSizing.breaksRule(idleConnections: idle, workerCount: workers) else {
+                state.checksOverSizingRule = 0
+                return false
+            }
+            state.checksOverSizingRule += 1
+            guard state.checksOverSizingRule >= WorkerSizing.checksBeforeWarning else { return false }
+            if let last = state.lastSizingWarning, now - last < .seconds(60) { return false }
+            state.lastSizingWarning = now
+            return true
+        }
+        if shouldLog {
+            let limit = WorkerSizing.maximumIdleConnections(workerCount: workers)
+            logger.warning(
+                """
+                the web servers keep \(idle) idle FastCGI connections open, more than half of the \(workers) \
+                workers; each holds a worker, so keep their kept-alive connections at \(limit) or fewer \
+                (nginx: worker_processes × keepalive) or raise workers
+                """,
+                metadata: ["fastcgi.workers": "\(workers)", "fastcgi.idle_kept_alive": "\(idle)"]
             )
         }
     }

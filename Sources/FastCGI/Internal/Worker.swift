@@ -7,9 +7,15 @@ import Musl
 #endif
 
 /// One worker thread's loop: wait for a connection (or the next request on a kept-alive
-/// one), read the request through libfcgi, call this thread's handler, write the answer.
+/// one), read the request's head itself (``RequestHeadReader``: parameter limit, deadline),
+/// let libfcgi read the body, call this thread's handler, write the answer through libfcgi.
 /// Nothing a web server (or anyone else) sends can end the loop; only shutdown, or the
 /// listening socket itself failing, does.
+///
+/// Each request has one deadline, ``FastCGIServerConfiguration/requestTimeout`` from its
+/// first byte (or from the accepted connection), for its parameters and body together: the
+/// head reader waits against it, and while libfcgi reads the body `run()` enforces it
+/// (``RequestDeadlines``). A request past it is dropped unanswered and its connection closed.
 struct Worker {
     let index: Int
     let core: ServerCore
@@ -18,6 +24,13 @@ struct Worker {
         var logger = core.logger
         logger[metadataKey: "fastcgi.worker"] = "\(index)"
         return logger
+    }
+
+    /// What reading a request's body (or discarding it) came to.
+    private enum Prepared {
+        case request(FastCGIRequest)
+        case rejected(FastCGIRequestRejection, parameters: [String: String], connectionReusable: Bool)
+        case connectionFailed(streamError: Int32)
     }
 
     func run() {
@@ -34,10 +47,14 @@ struct Worker {
             maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
         )
         let decoder = ParameterDecoder(maximumBytes: core.configuration.maxParametersBytes)
+        let headReader = RequestHeadReader(
+            maximumParameterBytes: core.configuration.maxParametersBytes,
+            maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
+        )
+        var connection: Int32 = -1
         var requestsOnConnection = 0
 
         while true {
-            let connection = request.connectionDescriptor
             if connection >= 0 {
                 // Between two requests on a kept-alive connection: this worker stays bound to
                 // it (libfcgi serves one connection per thread) until the next request, its
@@ -49,11 +66,13 @@ struct Worker {
                 case .ready:
                     break
                 case .shutdown:
-                    request.closeConnection()
+                    _ = close(connection)
+                    connection = -1
                     continue
                 case .failed(let number):
                     logger.error("waiting on a kept-alive connection failed: \(SystemErrorText.describe(number))")
-                    request.closeConnection()
+                    _ = close(connection)
+                    connection = -1
                     continue
                 }
             } else {
@@ -75,28 +94,99 @@ struct Worker {
                     return
                 case .ready:
                     guard let accepted else { continue }
-                    request.attach(connection: accepted)
+                    connection = accepted
                     requestsOnConnection = 0
                 }
             }
 
-            guard request.readNextRequest() else {
-                // libfcgi closed the connection: garbage, an abort, an unknown role, a
-                // connection closed mid-record, or simply the end of a kept-alive connection.
-                // A connection that never carried a request is worth a line in the log.
+            let deadline = ContinuousClock.now + core.configuration.requestTimeout
+            core.deadlines.arm(worker: index, connection: connection, until: deadline)
+            var channel = DeadlineConnection(descriptor: connection, deadline: deadline)
+            let head: RequestHead
+            switch headReader.read(from: &channel) {
+            case .request(let read):
+                head = read
+            case .endOfConnection:
+                core.deadlines.disarm(worker: index)
+                _ = close(connection)
+                connection = -1
                 if requestsOnConnection == 0 {
+                    logger.notice("closed a FastCGI connection that carried no request (early close)")
+                }
+                continue
+            case .failed(let failure):
+                let expired = core.deadlines.disarm(worker: index)
+                _ = close(connection)
+                connection = -1
+                if failure == .timedOut || expired {
+                    core.requestsTimedOut.add(1, ordering: .relaxed)
                     logger.notice(
-                        "closed a FastCGI connection that carried no valid request (garbage, abort or early close)"
+                        "dropped a FastCGI request whose parameters did not arrive within the request timeout",
+                        metadata: ["fastcgi.request_timeout": "\(core.configuration.requestTimeout)"]
+                    )
+                } else if requestsOnConnection == 0 || failure != .closedEarly {
+                    logger.notice(
+                        "closed a FastCGI connection that carried no valid request",
+                        metadata: ["fastcgi.problem": "\(failure)"]
                     )
                 }
                 continue
             }
             requestsOnConnection += 1
+            guard request.begin(head, connection: connection) else {
+                core.deadlines.disarm(worker: index)
+                _ = request.end()
+                _ = close(connection)
+                connection = -1
+                logger.error("libfcgi did not take over a FastCGI request; its connection is closed")
+                continue
+            }
             core.busyWorkers.add(1, ordering: .relaxed)
-            let mustClose = serve(request, handler: handler, decoder: decoder, bodyReader: bodyReader, logger: logger)
-            request.finish(forceClose: mustClose || core.isDraining)
+            let outcome = serve(
+                head,
+                request,
+                handler: handler,
+                decoder: decoder,
+                bodyReader: bodyReader,
+                logger: logger
+            )
+            let clean = request.end()
             core.busyWorkers.subtract(1, ordering: .relaxed)
+            switch outcome {
+            case .keep where clean && head.keepConnection && !core.isDraining:
+                break
+            case .keep, .close:
+                closeAfterAnswer(connection)
+                connection = -1
+            case .drop:
+                core.deadlines.disarm(worker: index)
+                _ = shutdown(connection, Int32(SHUT_RDWR))
+                _ = close(connection)
+                connection = -1
+            }
         }
+    }
+
+    /// Closes a connection after its answer, the way libfcgi does (`OS_IpcClose`): shut down
+    /// the sending side, then read and discard what the web server still sends until it
+    /// closes, so that the answer is not lost to a reset. Unlike libfcgi, bounded: at most
+    /// 2 s of silence, and at most ``FastCGIServerConfiguration/requestTimeout`` in all.
+    private func closeAfterAnswer(_ connection: Int32) {
+        core.deadlines.arm(
+            worker: index,
+            connection: connection,
+            until: .now + core.configuration.requestTimeout
+        )
+        if shutdown(connection, Int32(SHUT_WR)) == 0 {
+            var trash = [UInt8](repeating: 0, count: 4096)
+            var descriptors = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+            while poll(&descriptors, 1, 2000) > 0 {
+                let count = trash.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+            }
+        }
+        core.deadlines.disarm(worker: index)
+        _ = close(connection)
     }
 
     /// Accepts one connection if there is one. Transient failures return nil; a broken
@@ -146,42 +236,102 @@ struct Worker {
         return fd
     }
 
-    /// Serves one request whose parameters libfcgi has read. Returns true when the connection
-    /// must be closed afterwards (the body was not consumed, or the connection failed).
+    /// What to do with the connection once a request is answered.
+    private enum Outcome {
+        /// Reusable if the web server asked (`FCGI_KEEP_CONN`) and libfcgi's streams ended cleanly.
+        case keep
+        /// Close it after the answer (the body was not consumed, or writing failed).
+        case close
+        /// The request was dropped unanswered (deadline, failed connection): close at once.
+        case drop
+    }
+
+    /// Serves one request whose head has been read and handed to libfcgi: reads the body
+    /// within the deadline, answers.
     private func serve(
+        _ head: RequestHead,
         _ request: LibFCGIRequest,
         handler: any FastCGIRequestHandler,
         decoder: ParameterDecoder,
         bodyReader: BodyReader,
         logger: Logger
-    ) -> Bool {
-        guard request.role == LibFCGIRequest.responderRole else {
-            let rejection = FastCGIRequestRejection.malformed(
-                reason: "FastCGI role \(request.role) is not supported; this application is a responder"
+    ) -> Outcome {
+        let prepared = prepare(head, request, decoder: decoder, bodyReader: bodyReader)
+        // The request has arrived (or failed): its deadline no longer applies.
+        if core.deadlines.disarm(worker: index) {
+            core.requestsTimedOut.add(1, ordering: .relaxed)
+            logger.notice(
+                "dropped a FastCGI request whose body did not arrive within the request timeout",
+                metadata: ["fastcgi.request_timeout": "\(core.configuration.requestTimeout)"]
             )
+            return .drop
+        }
+        let headRequest = prepared.method == "HEAD"
+        switch prepared.value {
+        case .request(let fastCGIRequest):
+            let response = handler.respond(to: fastCGIRequest)
+            let failed = !write(response, headRequest: headRequest, to: request, logger: logger)
+            core.requestsServed.add(1, ordering: .relaxed)
+            logger.debug(
+                "FastCGI request answered",
+                metadata: [
+                    "fastcgi.method": "\(ParameterDecoder.loggable(fastCGIRequest.method))",
+                    "fastcgi.status": "\(response.status)",
+                ]
+            )
+            return failed ? .close : .keep
+        case .rejected(let rejection, let parameters, let reusable):
+            let failed = answer(
+                rejection: rejection,
+                parameters: parameters,
+                headRequest: headRequest,
+                request,
+                handler: handler,
+                logger: logger
+            )
+            return failed || !reusable ? .close : .keep
+        case .connectionFailed(let streamError):
+            logger.info(
+                "the web server connection failed while the request body was read; nothing answered",
+                metadata: ["fastcgi.stream_error": "\(streamError)"]
+            )
+            return .drop
+        }
+    }
+
+    /// Checks the parameters and reads (or, for a refused request, discards) the body.
+    private func prepare(
+        _ head: RequestHead,
+        _ request: LibFCGIRequest,
+        decoder: ParameterDecoder,
+        bodyReader: BodyReader
+    ) -> (value: Prepared, method: String?) {
+        guard head.role == LibFCGIRequest.responderRole else {
             // An authorizer gets no FCGI_STDIN and a filter also gets FCGI_DATA: read nothing
             // more, answer, close.
-            _ = answer(rejection: rejection, parameters: [:], request, handler: handler, logger: logger)
-            return true
+            let rejection = FastCGIRequestRejection.malformed(
+                reason: "FastCGI role \(head.role) is not supported; this application is a responder"
+            )
+            return (.rejected(rejection, parameters: [:], connectionReusable: false), nil)
         }
         let parameters: [String: String]
-        switch decoder.decode(request) {
+        switch decoder.decode(head, tooLarge: head.parametersTooLarge) {
         case .rejected(let rejection, let subset):
-            let reusable = consumeBody(request, bodyReader: bodyReader)
-            return answer(rejection: rejection, parameters: subset, request, handler: handler, logger: logger)
-                || !reusable
+            // Parameters that were not read to their end leave nothing readable after them.
+            let reusable = head.parametersComplete && consumeBody(request, bodyReader: bodyReader)
+            return (.rejected(rejection, parameters: subset, connectionReusable: reusable), subset["REQUEST_METHOD"])
         case .decoded(let decoded):
             parameters = decoded
         }
         guard let method = parameters["REQUEST_METHOD"], !method.isEmpty else {
             let reusable = consumeBody(request, bodyReader: bodyReader)
-            return answer(
-                rejection: .malformed(reason: "REQUEST_METHOD is missing"),
-                parameters: parameters,
-                request,
-                handler: handler,
-                logger: logger
-            ) || !reusable
+            return (
+                .rejected(
+                    .malformed(reason: "REQUEST_METHOD is missing"),
+                    parameters: parameters,
+                    connectionReusable: reusable
+                ), nil
+            )
         }
         let declared: Int?
         switch ContentLength.parse(parameters["CONTENT_LENGTH"]) {
@@ -189,35 +339,21 @@ struct Worker {
         case .absent: declared = nil
         case .invalid:
             let reusable = consumeBody(request, bodyReader: bodyReader)
-            return answer(
-                rejection: .malformed(reason: "CONTENT_LENGTH is not a decimal number"),
-                parameters: parameters,
-                request,
-                handler: handler,
-                logger: logger
-            ) || !reusable
+            return (
+                .rejected(
+                    .malformed(reason: "CONTENT_LENGTH is not a decimal number"),
+                    parameters: parameters,
+                    connectionReusable: reusable
+                ), method
+            )
         }
         switch bodyReader.read(declaredLength: declared, from: request) {
         case .complete(let body):
-            let response = handler.respond(to: FastCGIRequest(parameters: parameters, body: body))
-            let failed = !write(response, to: request, logger: logger)
-            core.requestsServed.add(1, ordering: .relaxed)
-            logger.debug(
-                "FastCGI request answered",
-                metadata: [
-                    "fastcgi.method": "\(ParameterDecoder.loggable(method))", "fastcgi.status": "\(response.status)",
-                ]
-            )
-            return failed
+            return (.request(FastCGIRequest(parameters: parameters, body: body)), method)
         case .rejected(let rejection, let reusable):
-            return answer(rejection: rejection, parameters: parameters, request, handler: handler, logger: logger)
-                || !reusable
+            return (.rejected(rejection, parameters: parameters, connectionReusable: reusable), method)
         case .connectionFailed(let streamError):
-            logger.info(
-                "the web server connection failed while the request body was read; nothing answered",
-                metadata: ["fastcgi.stream_error": "\(streamError)"]
-            )
-            return true
+            return (.connectionFailed(streamError: streamError), method)
         }
     }
 
@@ -233,12 +369,13 @@ struct Worker {
     private func answer(
         rejection: FastCGIRequestRejection,
         parameters: [String: String],
+        headRequest: Bool,
         _ request: LibFCGIRequest,
         handler: any FastCGIRequestHandler,
         logger: Logger
     ) -> Bool {
         let response = handler.respond(toRejected: rejection, parameters: parameters)
-        let failed = !write(response, to: request, logger: logger)
+        let failed = !write(response, headRequest: headRequest, to: request, logger: logger)
         core.requestsServed.add(1, ordering: .relaxed)
         core.requestsRejected.add(1, ordering: .relaxed)
         logger.info(
@@ -248,9 +385,15 @@ struct Worker {
         return failed
     }
 
-    /// Writes the response; false when the connection failed.
-    private func write(_ response: FastCGIResponse, to request: LibFCGIRequest, logger: Logger) -> Bool {
-        switch ResponseEncoder.encodeHead(response) {
+    /// Writes the response (for a HEAD request, without its body); false when the connection
+    /// failed.
+    private func write(
+        _ response: FastCGIResponse,
+        headRequest: Bool,
+        to request: LibFCGIRequest,
+        logger: Logger
+    ) -> Bool {
+        switch ResponseEncoder.encodeHead(response, headRequest: headRequest) {
         case .success(let head):
             var ok = head.bytes.withUnsafeBytes { request.writeOutput($0) }
             if ok && head.allowsBody && !response.body.isEmpty {

@@ -5,8 +5,18 @@
 /// Sealed layout: `version (1) || nonce (12) || ciphertext || tag (16)`; the version byte is
 /// also authenticated. Version `0x01` holds a PKCS#8 private key, `0x02` arbitrary bytes, so
 /// one can never be opened as the other.
-public struct KeyEncryptionKey: Sendable {
+///
+/// It also authenticates records stored in the clear (``authenticationTag(for:)``) with
+/// HMAC-SHA-256 under a key derived from it with its own label, never with the AES key itself.
+/// The key and the derived key each live in one buffer of secret memory, shared by every copy
+/// of this value and wiped when the last copy goes or the process exits.
+public struct KeyEncryptionKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let secret: SecretBytes
+    private let recordAuthenticationKey: SecretBytes
+
+    /// HKDF-Expand `info` of the record-authentication key: distinct from anything else the
+    /// key-encryption key is used for.
+    static let recordAuthenticationLabel = Array("credence/v1/kek/record-authentication-key".utf8)
 
     static let privateKeyVersion: UInt8 = 0x01
     static let bytesVersion: UInt8 = 0x02
@@ -18,8 +28,42 @@ public struct KeyEncryptionKey: Sendable {
         guard bytes.count == AESGCM.keyByteCount else {
             throw CryptoError(.invalidKeyLength, "a key-encryption key is \(AESGCM.keyByteCount) bytes")
         }
-        secret = bytes.withUnsafeBufferPointer { SecretBytes(copying: $0) }
+        try self.init(secret: bytes.withUnsafeBufferPointer { SecretBytes(copying: $0) })
     }
+
+    /// Takes ownership of `secret` (32 bytes).
+    init(secret: SecretBytes) throws(CryptoError) {
+        guard secret.count == AESGCM.keyByteCount else {
+            throw CryptoError(.invalidKeyLength, "a key-encryption key is \(AESGCM.keyByteCount) bytes")
+        }
+        self.secret = secret.wipeAtExit()
+        recordAuthenticationKey = try HMACSHA256.expand(
+            pseudorandomKey: secret,
+            info: Self.recordAuthenticationLabel
+        ).wipeAtExit()
+    }
+
+    public var description: String { "KeyEncryptionKey(<redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: []) }
+
+    /// An HMAC-SHA-256 tag (32 bytes) over `message` under the record-authentication key derived
+    /// from this key: proves that whoever holds the key-encryption key wrote `message`. Callers
+    /// put their own domain label first in `message`.
+    public func authenticationTag(for message: [UInt8]) throws(CryptoError) -> [UInt8] {
+        try HMACSHA256.tag(key: recordAuthenticationKey, message: message)
+    }
+
+    /// Whether `tag` is ``authenticationTag(for:)`` of `message`, compared in constant time.
+    public func isAuthentic(_ message: [UInt8], tag: [UInt8]) -> Bool {
+        guard tag.count == HMACSHA256.byteCount, let expected = try? authenticationTag(for: message) else {
+            return false
+        }
+        return constantTimeEquals(expected, tag)
+    }
+
+    /// Whether this key's buffers are registered to be wiped at process exit (for tests).
+    var isWipedAtExit: Bool { secret.isWipedAtExit && recordAuthenticationKey.isWipedAtExit }
 
     /// A new random key-encryption key.
     public static func generate() throws(CryptoError) -> KeyEncryptionKey {

@@ -57,6 +57,8 @@ final class TestServer: Sendable {
         maxBodyBytes: Int = 64 * 1024,
         maxDiscardedBodyBytes: Int = 1024 * 1024,
         grace: Duration = .seconds(30),
+        requestTimeout: Duration = .seconds(10),
+        allowedPeers: [String] = [],
         listen: FastCGIListenAddress? = nil,
         clientPath: String? = nil,
         makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler = { _ in EchoHandler() }
@@ -78,7 +80,9 @@ final class TestServer: Sendable {
             maxBodyBytes: maxBodyBytes,
             maxDiscardedBodyBytes: maxDiscardedBodyBytes,
             shutdownGracePeriod: grace,
-            connectionIOTimeout: .seconds(5)
+            connectionIOTimeout: .seconds(5),
+            requestTimeout: requestTimeout,
+            allowedPeers: allowedPeers
         )
         server = try FastCGIServer(configuration: configuration, logger: recorder.logger(), makeHandler: makeHandler)
         Thread.detachNewThread { [self] in
