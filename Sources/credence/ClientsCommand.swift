@@ -213,8 +213,8 @@ struct ClientsCommand: ParsableCommand {
             var secret: String?
             var secretHash: String?
             if method.usesSecret {
-                let hasher = ClientSecretHasher(
-                    encryptionKey: try configuration.keyEncryptionKeyForCommand(),
+                let hasher = try ClientSecretHasher(
+                    encryptionKey: configuration.keys.encryptionKey,
                     purpose: ClientDefinition.secretPurpose
                 )
                 let generated = try ClientSecretHasher.generateSecret()
@@ -351,7 +351,10 @@ struct ClientsCommand: ParsableCommand {
 
         func run() throws {
             let configuration = try options.load()
-            let encryptionKey = try configuration.keyEncryptionKeyForCommand()
+            let hasher = try ClientSecretHasher(
+                encryptionKey: configuration.keys.encryptionKey,
+                purpose: ClientDefinition.secretPurpose
+            )
             var (client, store) = try ClientDefinition.existingClient(clientID, configuration: configuration)
             guard client.authenticationMethod.usesSecret else {
                 printError(
@@ -360,11 +363,7 @@ struct ClientsCommand: ParsableCommand {
                 throw CommandExit.failed
             }
             let secret = try ClientSecretHasher.generateSecret()
-            client.secretHash = ClientSecretHasher(
-                encryptionKey: encryptionKey,
-                purpose: ClientDefinition.secretPurpose
-            )
-            .hash(secret)
+            client.secretHash = hasher.hash(secret)
             client.updatedAt = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
             try performStoreOperation("rotate client secret") { try store.update(client) }
             printJSON(

@@ -3,7 +3,6 @@ import CredenceCore
 import CredenceJSON
 import CredenceServer
 import Foundation
-import OpenSSLCrypto
 
 /// Exit statuses of the operator commands (sysexits.h), so scripts can tell a mistake in
 /// the command line from a database outage.
@@ -16,22 +15,6 @@ enum CommandExit {
     static let unavailable = ExitCode(69)
     /// EX_CONFIG: the configuration file is unusable.
     static let configuration = ExitCode(78)
-}
-
-extension CredenceConfiguration {
-    /// The key-encryption key, or exit 78 when none is configured.
-    func keyEncryptionKeyForCommand() throws -> KeyEncryptionKey {
-        guard let bytes = keys.encryptionKey?.revealed else {
-            printError("no key-encryption key configured (keys.encryption_key_file or CREDENCE_KEY_ENCRYPTION_KEY)")
-            throw CommandExit.configuration
-        }
-        do {
-            return try KeyEncryptionKey(bytes: bytes)
-        } catch {
-            printError("the key-encryption key is unusable: \(error)")
-            throw CommandExit.configuration
-        }
-    }
 }
 
 /// Runs a store operation for a command: a database outage exits 69, any other store

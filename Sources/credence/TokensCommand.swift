@@ -75,7 +75,6 @@ struct TokensCommand: ParsableCommand {
 
         func run() throws {
             let configuration = try options.load()
-            let encryptionKey = try configuration.keyEncryptionKeyForCommand()
             let (client, store) = try ClientDefinition.existingClient(self.client, configuration: configuration)
             let requested = scope.flatMap { $0.split(separator: " ").map(String.init) }.joined(separator: " ")
             let scopes: [String]
@@ -108,8 +107,7 @@ struct TokensCommand: ParsableCommand {
             }
             let signer: JWSSigner
             do {
-                signer = try SigningKeyManager(store: keys, encryptionKey: encryptionKey, retiredKeyPublication: 0)
-                    .signer(for: active)
+                signer = try SigningKeyOpener(encryptionKey: configuration.keys.encryptionKey).signer(for: active)
             } catch {
                 printError("cannot open the active signing key \(active.kid): \(error)")
                 throw CommandExit.failed
