@@ -7,8 +7,9 @@
 #   4. runs the unit and integration tests (`swift test`: crypto vectors,
 #      joserfc interop, domain, server, FastCGI, PostgreSQL, and the FastCGI
 #      tests through real nginx and Apache, the keep-alive trap included)
-#   5. runs the end-to-end tests: the responder behind real nginx AND real
-#      Apache, driven by curl (Tests/e2e/run.py)
+#   5. runs the operator CLI's tests against the real binary and PostgreSQL
+#      (Tests/e2e/cli.py), then the end-to-end tests: the responder behind
+#      real nginx AND real Apache, driven by curl (Tests/e2e/run.py)
 #   6. replays the fuzz corpora and runs each libFuzzer target briefly
 #      (FUZZ_SECONDS, default 20; 0 skips the fuzzing build)
 #
@@ -121,6 +122,18 @@ if [[ $swift_status -ne 0 || -z "$testing" ]]; then
     exit 1
 fi
 done_step passed "$(sed -E 's/^.{1,4} Test run with ([0-9]+ tests? in [0-9]+ suites?).*/\1/' <<<"$testing") (Swift Testing), $(sed -E 's/^Executed ([0-9]+ tests?).*/\1/' <<<"$xctest") (XCTest)"
+
+step "operator CLI (credence clients, tokens mint, maintenance)"
+set +e
+python3 Tests/e2e/cli.py --credence "$(swift build --show-bin-path)/credence" --database-url "$conninfo" >"$logs/cli.log" 2>&1
+cli_status=$?
+set -e
+cli_summary=$(grep -E "[0-9]+ passed, [0-9]+ failed" "$logs/cli.log" | tail -n 1 || true)
+if [[ $cli_status -ne 0 ]]; then
+    tail -n 80 "$logs/cli.log" | short
+    exit 1
+fi
+done_step passed "${cli_summary#*: }"
 
 step "end-to-end tests (nginx and Apache)"
 set +e

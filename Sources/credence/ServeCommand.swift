@@ -1,4 +1,5 @@
 import ArgumentParser
+import CredenceCore
 import CredencePostgres
 import CredenceServer
 import FastCGI

@@ -13,6 +13,9 @@ import Testing
 final class TestServices: WorkerServices {
     let store = InMemorySigningKeyStore()
     var signingKeyStore: any SigningKeyStore { store }
+    let clientStore: any ClientStore = InMemoryClientStore()
+    let replayStore: any ReplayStore = InMemoryReplayStore()
+    let revokedTokenStore: any RevokedTokenStore = InMemoryRevokedTokenStore()
     func databaseIsReachable() -> Bool { store.isReachable }
 }
 
@@ -38,7 +41,7 @@ final class TestServices: WorkerServices {
             environment: [:],
             readFile: { _ in Array(repeating: 1, count: 32) }
         )
-        let application = CredenceApplication(configuration: configuration, clock: clock)
+        let application = try CredenceApplication(configuration: configuration, clock: clock)
         responder = application.makeResponder(services: services, logger: Logger(label: "test"))
         integrity = SigningKeyIntegrity(encryptionKey: try KeyEncryptionKey(bytes: Array(repeating: 1, count: 32)))
     }
@@ -243,7 +246,7 @@ final class TestServices: WorkerServices {
             environment: [:],
             readFile: { _ in Array(repeating: 1, count: 32) }
         )
-        let responder = CredenceApplication(configuration: configuration, clock: FixedClock())
+        let responder = try CredenceApplication(configuration: configuration, clock: FixedClock())
             .makeResponder(services: TestServices(), logger: logger)
         _ = responder.respond(to: request)
         try handle.close()
