@@ -7,11 +7,17 @@ import Foundation
 import Logging
 import Testing
 
-/// Test double for a worker's services: an in-memory key store whose
-/// reachability doubles as the database's.
+/// Test double for a worker's services: in-memory stores, the key store's
+/// reachability doubling as the database's.
 final class TestServices: WorkerServices {
     let store = InMemorySigningKeyStore()
+    let clients = InMemoryClientStore()
+    let replays = InMemoryReplayStore()
+    let revoked = InMemoryRevokedTokenStore()
     var signingKeyStore: any SigningKeyStore { store }
+    var clientStore: any ClientStore { clients }
+    var replayStore: any ReplayStore { replays }
+    var revokedTokenStore: any RevokedTokenStore { revoked }
     func databaseIsReachable() -> Bool { store.isReachable }
 }
 
@@ -35,7 +41,7 @@ final class TestServices: WorkerServices {
             environment: [:],
             readFile: { _ in Array(repeating: 1, count: 32) }
         )
-        let application = CredenceApplication(configuration: configuration, clock: clock)
+        let application = try CredenceApplication(configuration: configuration, clock: clock)
         responder = application.makeResponder(services: services, logger: Logger(label: "test"))
     }
 
@@ -200,7 +206,7 @@ final class TestServices: WorkerServices {
             environment: [:],
             readFile: { _ in Array(repeating: 1, count: 32) }
         )
-        let responder = CredenceApplication(configuration: configuration, clock: FixedClock())
+        let responder = try CredenceApplication(configuration: configuration, clock: FixedClock())
             .makeResponder(services: TestServices(), logger: logger)
         _ = responder.respond(to: request)
         try handle.close()
