@@ -130,5 +130,36 @@ CREATE INDEX audit_events_occurred_at ON audit_events (occurred_at);
 
 """##
         ),
+        (
+            "0002_placeholder_for_parallel_branch.sql",
+            ##"""
+-- 0002_placeholder_for_parallel_branch.sql: PLACEHOLDER, delete when merging.
+--
+-- Version 2 belongs to a migration written on another branch at the same time
+-- as 0003_client_token_lifetime.sql. MigrationSet refuses a gap in the
+-- numbering (a missing file must never go unnoticed), so this branch carries
+-- this no-op in its place until the real 0002 is merged; the merge then has
+-- two version-2 files, which every migration test refuses until this one is
+-- removed (and scripts/embed-migrations.sh rerun).
+SELECT 1;
+
+"""##
+        ),
+        (
+            "0003_client_token_lifetime.sql",
+            ##"""
+-- 0003_client_token_lifetime.sql: an operator's per-client access-token lifetime.
+--
+-- `credence clients create --token-lifetime SECONDS` gives one client tokens that
+-- live longer or shorter than tokens.access_token_lifetime_seconds; NULL (every
+-- existing client) means the server's lifetime. Not registration metadata: a
+-- client cannot set it itself, so it is a column, not a member of `metadata`.
+ALTER TABLE clients
+    ADD COLUMN access_token_lifetime_seconds integer
+        CONSTRAINT clients_access_token_lifetime_range
+        CHECK (access_token_lifetime_seconds BETWEEN 1 AND 86400);
+
+"""##
+        ),
     ]
 }
