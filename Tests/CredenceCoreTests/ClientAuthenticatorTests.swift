@@ -301,6 +301,27 @@ import Testing
         #expect(failure(assertionCredentials(try signed(claims(expiresIn: 61))), strict) == .invalidClient(""))
     }
 
+    @Test func assertionIssuedOrValidOnlyInTheFutureIsRefused() throws {
+        let issuedLater = try JWTClaims(
+            issuer: "jwt-client",
+            subject: "jwt-client",
+            audience: [Self.tokenEndpoint],
+            expiresAt: nowSeconds + 300,
+            issuedAt: nowSeconds + 120,
+            jwtID: "future-iat"
+        )
+        #expect(failure(assertionCredentials(try signed(issuedLater))) == .invalidClient(""))
+        let notYetValid = try JWTClaims(
+            issuer: "jwt-client",
+            subject: "jwt-client",
+            audience: [Self.tokenEndpoint],
+            expiresAt: nowSeconds + 300,
+            notBefore: nowSeconds + 120,
+            jwtID: "future-nbf"
+        )
+        #expect(failure(assertionCredentials(try signed(notYetValid))) == .invalidClient(""))
+    }
+
     @Test func replayedJTIIsRefused() throws {
         let assertion = try signed(claims(jti: "once"))
         #expect(try authenticate(assertionCredentials(assertion)).method == .privateKeyJWT)

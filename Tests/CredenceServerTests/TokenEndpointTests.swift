@@ -189,7 +189,11 @@ enum TokenTestPKI {
     }
 
     func introspect(_ token: String, as client: String = "basic-client") throws -> JSONValue {
-        let response = try post("/introspect", [("token", token)], basic: (client, Self.secret))
+        // post-client is client_secret_post; every other one here is client_secret_basic.
+        let response =
+            client == "post-client"
+            ? try post("/introspect", [("token", token), ("client_id", client), ("client_secret", Self.secret)])
+            : try post("/introspect", [("token", token)], basic: (client, Self.secret))
         #expect(response.status == 200)
         #expect(response.header("Cache-Control") == "no-store")
         return try json(response)
@@ -286,6 +290,13 @@ enum TokenTestPKI {
 
     @Test(arguments: ["", "scope=accounts", "grant_type=", "grant_type=client_credentials&%zz=1", "grant_type=%C3%28"])
     func aMissingOrMalformedParameterIsInvalidRequest(body: String) throws {
+        let response = try post("/token", body: body, authorization: Self.basic("basic-client", Self.secret))
+        #expect(response.status == 400)
+        #expect(try errorCode(response) == "invalid_request")
+    }
+
+    @Test func tooManyParametersIsInvalidRequest() throws {
+        let body = "grant_type=client_credentials" + (1...64).map { "&p\($0)=x" }.joined()
         let response = try post("/token", body: body, authorization: Self.basic("basic-client", Self.secret))
         #expect(response.status == 400)
         #expect(try errorCode(response) == "invalid_request")
