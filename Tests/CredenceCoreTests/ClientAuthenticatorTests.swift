@@ -563,6 +563,29 @@ import Testing
         #expect(result.certificate?.sha256Thumbprint == (try TestPKI.certificate("leaf-client")).sha256Thumbprint)
     }
 
+    /// RFC 4518 matching: attribute types and most values compare case-insensitively, the
+    /// attributes of a multi-valued RDN in any order; the RDN sequence itself is ordered.
+    @Test(arguments: [
+        ("L=London", "l=LONDON"), (",C=GB,", ",c=gb,"), ("DC=example,DC=com", "dc=EXAMPLE,dc=COM"),
+        ("CN=0015800001HQQrZAAX+UID=tpp-42", "UID=tpp-42+CN=0015800001HQQrZAAX"),
+    ])
+    func tlsClientAuthDNMatchingFollowsRFC4518(original: String, variant: String) throws {
+        let dn = try TestPKI.leafClientSubjectDN()
+        #expect(dn.contains(original))
+        try clients.insert(
+            tlsClient("tls-client", "tls_client_auth_subject_dn", dn.replacingOccurrences(of: original, with: variant))
+        )
+        #expect(try authenticate(certificateCredentials("tls-client", "leaf-client")).method == .tlsClientAuth)
+    }
+
+    @Test func tlsClientAuthDNInReverseOrderIsAnotherDN() throws {
+        let reversed = try DistinguishedName(rfc4514: TestPKI.leafClientSubjectDN()).relativeDistinguishedNames
+            .reversed()
+        let registered = DistinguishedName(Array(reversed)).rfc4514String
+        try clients.insert(tlsClient("tls-client", "tls_client_auth_subject_dn", registered))
+        #expect(failure(try certificateCredentials("tls-client", "leaf-client")) == .invalidClient(""))
+    }
+
     @Test func tlsClientAuthWithAnotherDNIsRefused() throws {
         try clients.insert(
             tlsClient("tls-client", "tls_client_auth_subject_dn", "CN=someone else,O=Credence Test TPP,C=GB")
