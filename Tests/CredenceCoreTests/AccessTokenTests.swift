@@ -78,6 +78,21 @@ import Testing
         #expect(response["scope"]?.stringValue == "accounts payments")
     }
 
+    /// RFC 6749 §3.3: a scope is one or more scope-tokens, so an empty grant has no `scope`
+    /// member at all (§5.1 allows leaving it out), rather than an invalid `"scope": ""`.
+    @Test func anEmptyGrantHasNoScopeMember() throws {
+        let issued = try issuer.issue(
+            for: client(),
+            scopes: [],
+            certificateThumbprint: nil,
+            signer: Self.esSigner,
+            now: clock.now
+        )
+        #expect(issued.responseJSON["scope"] == nil)
+        #expect(issued.responseJSON["access_token"] != nil)
+        #expect(try UnverifiedJWS(compact: issued.token).unverifiedClaims()["scope"] == nil)
+    }
+
     @Test func everyTokenHasItsOwnJTI() throws {
         let client = try client()
         let jtis = try (0..<8).map { _ in
