@@ -6,8 +6,9 @@
 #   3. starts a throwaway PostgreSQL cluster in a temporary folder
 #   4. runs the unit and integration tests (`swift test`: crypto vectors,
 #      joserfc interop, domain, server, FastCGI, PostgreSQL)
-#   5. runs the end-to-end tests: the responder behind real nginx AND real
-#      Apache, driven by curl (Tests/e2e/run.py)
+#   5. runs the operator CLI's tests against the real binary and PostgreSQL
+#      (Tests/e2e/cli.py), then the end-to-end tests: the responder behind
+#      real nginx AND real Apache, driven by curl (Tests/e2e/run.py)
 #   6. replays the fuzz corpora and runs each libFuzzer target briefly
 #      (FUZZ_SECONDS, default 20; 0 skips the fuzzing build)
 #
@@ -46,6 +47,9 @@ start=$(date +%s)
 # The joserfc interop tests must run here, never be skipped.
 CREDENCE_REQUIRE_INTEROP=1 swift test --skip-build
 echo "swift test took $(($(date +%s) - start)) s"
+
+step "operator CLI (credence clients, tokens mint, maintenance)"
+python3 Tests/e2e/cli.py --credence "$(swift build --show-bin-path)/credence" --database-url "$conninfo"
 
 step "end-to-end tests (nginx and Apache)"
 start=$(date +%s)
