@@ -8,14 +8,17 @@ import Logging
 import OpenSSLCrypto
 import Testing
 
-/// Test double for a worker's services: an in-memory key store whose
-/// reachability doubles as the database's.
+/// Test double for a worker's services: in-memory stores, the key store's
+/// reachability doubling as the database's.
 final class TestServices: WorkerServices {
     let store = InMemorySigningKeyStore()
+    let clients = InMemoryClientStore()
+    let replays = InMemoryReplayStore()
+    let revoked = InMemoryRevokedTokenStore()
     var signingKeyStore: any SigningKeyStore { store }
-    let clientStore: any ClientStore = InMemoryClientStore()
-    let replayStore: any ReplayStore = InMemoryReplayStore()
-    let revokedTokenStore: any RevokedTokenStore = InMemoryRevokedTokenStore()
+    var clientStore: any ClientStore { clients }
+    var replayStore: any ReplayStore { replays }
+    var revokedTokenStore: any RevokedTokenStore { revoked }
     func databaseIsReachable() -> Bool { store.isReachable }
 }
 

@@ -67,14 +67,15 @@ public struct IssuedAccessToken: Sendable {
     /// Its `jti`.
     public let jti: String
 
-    /// The RFC 6749 §5.1 token response.
+    /// The RFC 6749 §5.1 token response; `scope` is left out when nothing was granted, as
+    /// an empty string is no scope value (§3.3: one or more scope-tokens).
     public var responseJSON: JSONObject {
         var object: JSONObject = [
             "access_token": .string(token),
             "token_type": .string("Bearer"),
             "expires_in": JSONValue(expiresIn),
         ]
-        object["scope"] = .string(scope)
+        if !scope.isEmpty { object["scope"] = .string(scope) }
         return object
     }
 }

@@ -5,7 +5,10 @@ import CredenceCore
 /// more than once"), valid percent-encoding and UTF-8, a bounded number of parameters.
 /// A parameter sent without a value counts as omitted (RFC 6749 §3.1).
 public struct FormBody: Sendable {
-    private var values: [String: String] = [:]
+    /// Values by the UTF-8 bytes of their names: a `String` key would merge names that are
+    /// only canonically equivalent (U+212A KELVIN SIGN and `K`), which the duplicate check,
+    /// comparing bytes, keeps apart.
+    private var values: [[UInt8]: String] = [:]
     /// The most parameters a body may carry.
     public static let maximumParameters = 64
 
@@ -23,10 +26,11 @@ public struct FormBody: Sendable {
             else {
                 throw .invalidRequest("the form body is not valid application/x-www-form-urlencoded UTF-8")
             }
-            guard !values.keys.contains(where: { Identifier.equal($0, name) }) else {
+            let key = Array(name.utf8)
+            guard values[key] == nil else {
                 throw .invalidRequest("the parameter \(Self.printable(name)) is given more than once")
             }
-            values[name] = value
+            values[key] = value
         }
     }
 
@@ -40,7 +44,7 @@ public struct FormBody: Sendable {
 
     /// The value of `name`; `nil` when absent or empty.
     public subscript(name: String) -> String? {
-        guard let value = values.first(where: { Identifier.equal($0.key, name) })?.value, !value.isEmpty else {
+        guard let value = values[Array(name.utf8)], !value.isEmpty else {
             return nil
         }
         return value
@@ -48,7 +52,9 @@ public struct FormBody: Sendable {
 
     /// A parameter name fit for an error description (short, printable ASCII).
     static func printable(_ name: String) -> String {
-        let safe = name.unicodeScalars.prefix(40).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" ? Character($0) : "?" }
+        let safe = name.unicodeScalars.prefix(40).map {
+            $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" ? Character($0) : "?"
+        }
         return String(safe)
     }
 }
