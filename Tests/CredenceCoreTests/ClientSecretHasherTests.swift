@@ -8,7 +8,7 @@ import Testing
 @Suite struct ClientSecretHasherTests {
     let encryptionKey = try! KeyEncryptionKey(bytes: Array(repeating: 42, count: 32))
 
-    var hasher: ClientSecretHasher { ClientSecretHasher(encryptionKey: encryptionKey, purpose: "client-secret") }
+    var hasher: ClientSecretHasher { try! ClientSecretHasher(encryptionKey: encryptionKey, purpose: "client-secret") }
 
     @Test func aHashVerifiesItsSecretOnly() throws {
         let secret = try ClientSecretHasher.generateSecret()
@@ -35,15 +35,15 @@ import Testing
         }
     }
 
-    @Test func differentPurposesGiveDifferentHashes() {
-        let registration = ClientSecretHasher(encryptionKey: encryptionKey, purpose: "registration-access-token")
+    @Test func differentPurposesGiveDifferentHashes() throws {
+        let registration = try ClientSecretHasher(encryptionKey: encryptionKey, purpose: "registration-access-token")
         #expect(hasher.hash("same secret") != registration.hash("same secret"))
         #expect(!registration.verify("same secret", against: hasher.hash("same secret")))
         #expect(!hasher.verify("same secret", against: registration.hash("same secret")))
     }
 
     @Test func anotherEncryptionKeyGivesAnotherHash() throws {
-        let other = ClientSecretHasher(
+        let other = try ClientSecretHasher(
             encryptionKey: try KeyEncryptionKey(bytes: Array(repeating: 43, count: 32)),
             purpose: "client-secret"
         )

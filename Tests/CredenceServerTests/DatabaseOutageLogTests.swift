@@ -148,15 +148,36 @@ final class RecordedEvents: Sendable {
             try call { try database.publishedKeys(at: now) }
         }
         func insert(_ key: SigningKeyRecord) throws { try call { try database.insert(key) } }
-        func activate(kid: String, at now: Date, previousKeyPublishUntil: Date) throws {
-            try call { try database.activate(kid: kid, at: now, previousKeyPublishUntil: previousKeyPublishUntil) }
+        func activate(
+            kid: String,
+            at now: Date,
+            previousKeyPublishUntil: Date,
+            retag: (_ before: SigningKeyRecord, _ after: SigningKeyRecord) throws -> [UInt8]
+        ) throws {
+            try call {
+                try database.activate(
+                    kid: kid,
+                    at: now,
+                    previousKeyPublishUntil: previousKeyPublishUntil,
+                    retag: retag
+                )
+            }
+        }
+        func updateIntegrityTag(kid: String, tag: (SigningKeyRecord) throws -> [UInt8]) throws {
+            try call { try database.updateIntegrityTag(kid: kid, tag: tag) }
         }
         func removeExpiredKeys(at now: Date) throws -> Int { try call { try database.removeExpiredKeys(at: now) } }
     }
 
     final class SessionServices: WorkerServices {
         let store = SessionStore()
+        let clients = InMemoryClientStore()
+        let replays = InMemoryReplayStore()
+        let revoked = InMemoryRevokedTokenStore()
         var signingKeyStore: any SigningKeyStore { store }
+        var clientStore: any ClientStore { clients }
+        var replayStore: any ReplayStore { replays }
+        var revokedTokenStore: any RevokedTokenStore { revoked }
         func databaseIsReachable() -> Bool { store.database.isReachable }
         var databaseSessionIsOpen: Bool { store.isOpen }
     }
@@ -173,7 +194,7 @@ final class RecordedEvents: Sendable {
             environment: [:],
             readFile: { _ in Array(repeating: 1, count: 32) }
         )
-        application = CredenceApplication(
+        application = try CredenceApplication(
             configuration: configuration,
             clock: clock,
             databaseLogger: events.logger("credence.database")
@@ -220,7 +241,7 @@ final class RecordedEvents: Sendable {
             environment: [:],
             readFile: { _ in Array(repeating: 1, count: 32) }
         )
-        let application = CredenceApplication(
+        let application = try CredenceApplication(
             configuration: configuration,
             clock: clock,
             databaseLogger: events.logger("credence.database")
