@@ -97,6 +97,9 @@ public struct CredenceConfiguration: Sendable {
     public static let databaseURLVariable = "CREDENCE_DATABASE_URL"
     /// Environment variable carrying the key-encryption key (base64 of 32 bytes).
     public static let keyEncryptionKeyVariable = "CREDENCE_KEY_ENCRYPTION_KEY"
+    /// The longest lifetime any access token of this server can have (the server's, a
+    /// client's own, or a minted token's): how long a retired signing key stays published.
+    public static let maximumTokenLifetimeSeconds = 86_400
     /// Algorithms `tokens.assertion_signing_algorithms` may name (public-key algorithms only).
     public static let assertionSigningAlgorithmsAllowed = ["PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA"]
     /// Signing algorithms the server can use for its own keys.
