@@ -68,7 +68,7 @@ struct ClientsCommand: ParsableCommand {
             help: ArgumentHelp(
                 "The client_id to give the client (default: generated).",
                 discussion:
-                    "Default: 22 characters of base64url, 128 random bits (e.g. Zx3u0S9rY2b4cA1qLm8N_w), which need no escaping in HTTP Basic, forms, URLs or shells. A chosen id must be 1 to 256 printable ASCII characters without spaces; it is compared byte for byte.",
+                    "Default: 22 characters of base64url, 128 random bits, never starting with - or _ (e.g. Zx3u0S9rY2b4cA1qLm8N_w), which need no escaping in HTTP Basic, forms, URLs or shells. A chosen id must be 1 to 256 printable ASCII characters without spaces; it is compared byte for byte.",
                 valueName: "id"
             )
         )
@@ -390,9 +390,9 @@ enum ClientDefinition {
         return method
     }
 
-    /// A new client id: base64url of 16 random bytes (128 bits, 22 characters).
+    /// A new client id (``ClientIDGenerator``).
     static func generateID() throws -> String {
-        Base64URL.encode(try SecureRandom.bytes(count: 16))
+        try ClientIDGenerator.generate()
     }
 
     /// An operator's chosen id: 1…256 characters of printable ASCII without space
