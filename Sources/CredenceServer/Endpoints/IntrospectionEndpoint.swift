@@ -19,11 +19,10 @@ struct IntrospectionEndpoint {
     static let inactive = HTTPResponse.json(.object(["active": .bool(false)]))
 
     func respond(_ context: RequestContext) throws -> HTTPResponse {
-        let form = try FormBody(request: context.request)
-        let credentials = try ClientCredentialsReader.read(from: context, form: form)
-        let caller = try authenticator.authenticate(credentials, now: context.now)
-        context.clientID = caller.client.clientID
-        guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
+        let (caller, token, _) = try ClientCredentialsReader.authenticatedTokenRequest(
+            context,
+            authenticator: authenticator
+        )
         // token_type_hint is only a hint (RFC 7662 §2.1); every token here is an access token.
         let keys = try keyRing.verificationKeys(using: signingKeyStore, now: context.now)
         guard let validated = validator.validate(token, keys: keys, now: context.now) else { return Self.inactive }
