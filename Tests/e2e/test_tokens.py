@@ -27,7 +27,7 @@ import urllib.parse
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 
-from client import certificate_thumbprint, parse_logfmt, url_encoded_pem
+from client import CurlError, certificate_thumbprint, parse_logfmt, url_encoded_pem
 from stack import (JWKS_FETCH_TIMEOUT, REPO, RESOURCE_SERVER_CLIENT_ID, RESPONDER_CLOCK_SKEW,
                    SetupError, free_ports)
 from test_webservers import StackTestCase
@@ -51,6 +51,17 @@ def basic(client_id, secret):
     """RFC 6749 §2.3.1: id and secret form-encoded, then joined and base64-encoded."""
     joined = urllib.parse.quote_plus(client_id) + ":" + urllib.parse.quote_plus(secret)
     return base64.b64encode(joined.encode()).decode()
+
+
+def sign_es256(header, claims, key):
+    """A compact JWS signed with an EC P-256 joserfc KEY, whatever HEADER says (joserfc
+    refuses to write some of the headers the tests need, such as an unknown `crit`)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    signing_input = (b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())).encode()
+    r, s = decode_dss_signature(key.private_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    return signing_input.decode() + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 def sha256_thumbprint_of_der(der):
@@ -118,11 +129,41 @@ class TokenFixture:
                      "-addext", "extendedKeyUsage=clientAuth")
         with open(self.pki("tpp.subject"), encoding="utf-8") as handle:
             self.tpp_subject = handle.read().strip()
+        # tpp.pem's subject and key, from the trusted CA, outside their validity period.
+        self.issue_with_dates("tpp-expired", self.pki("tpp.pem"), self.pki("tpp.key"), days=(-400, -30))
+        self.issue_with_dates("tpp-not-yet-valid", self.pki("tpp.pem"), self.pki("tpp.key"), days=(30, 400))
         # Sanity: the rogue certificate has tpp.pem's subject and does not chain to the trusted CA.
         rogue_subject = self.openssl("x509", "-in", self.file("rogue-tpp.pem"), "-noout", "-subject",
                                      "-nameopt", "RFC2253").strip().split("=", 1)[1]
         if rogue_subject != self.tpp_subject:
             raise SetupError(f"rogue certificate subject {rogue_subject!r} != {self.tpp_subject!r}")
+
+    def issue_with_dates(self, name, template_pem, key_file, days):
+        """A copy of TEMPLATE_PEM (subject, key) re-issued by the directory CA for the window
+        DAYS = (first, last) days from now (openssl 3.0 cannot back-date: cryptography can)."""
+        import datetime
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+
+        def load(path):
+            with open(path, "rb") as handle:
+                return handle.read()
+        template = x509.load_pem_x509_certificate(load(template_pem))
+        ca = x509.load_pem_x509_certificate(load(self.pki("client-ca.pem")))
+        ca_key = serialization.load_pem_private_key(load(self.pki("client-ca.key")), password=None)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        certificate = (x509.CertificateBuilder()
+                       .subject_name(template.subject).issuer_name(ca.subject)
+                       .public_key(template.public_key()).serial_number(x509.random_serial_number())
+                       .not_valid_before(now + datetime.timedelta(days=days[0]))
+                       .not_valid_after(now + datetime.timedelta(days=days[1]))
+                       .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                       .sign(ca_key, hashes.SHA256()))
+        with open(self.file(name + ".pem"), "wb") as out:
+            out.write(certificate.public_bytes(serialization.Encoding.PEM))
+        with open(self.file(name + ".key"), "wb") as out:
+            out.write(load(key_file))
+        os.chmod(self.file(name + ".key"), 0o600)
 
     def key(self, name):
         self.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
@@ -171,6 +212,7 @@ class TokenFixture:
         public_pem = self.openssl("x509", "-in", self.pki("selfsigned.pem"), "-noout", "-pubkey")
         selfsigned = ECKey.import_key(public_pem, parameters={"kid": "selfsigned"}).as_dict(private=False)
         self.jwks_files["selfsigned"] = self.write_json("selfsigned-jwks.json", {"keys": [selfsigned]})
+        self.selfsigned_jwk = selfsigned
 
     # -- the HTTPS host that serves client JWK Sets (jwks_uri)
 
@@ -181,6 +223,11 @@ class TokenFixture:
         for folder in (root, os.path.join(root, "slow"), os.path.join(root, "big")):
             os.chmod(folder, 0o755)
         document = {"keys": [self.keys["uri-ec"].as_dict(private=False)]}
+        os.makedirs(os.path.join(root, "selfsigned"), exist_ok=True)
+        os.chmod(os.path.join(root, "selfsigned"), 0o755)
+        with open(os.path.join(root, "selfsigned", "jwks.json"), "w", encoding="utf-8") as out:
+            json.dump({"keys": [self.selfsigned_jwk]}, out)
+        os.chmod(os.path.join(root, "selfsigned", "jwks.json"), 0o644)
         for name in ("jwks.json", "slow/jwks.json"):
             path = os.path.join(root, name)
             with open(path, "w", encoding="utf-8") as out:
@@ -252,6 +299,8 @@ class TokenFixture:
         self.create("uri-slow", "private_key_jwt", "--jwks-uri", self.jwks_host + "/slow/jwks.json")
         self.create("uri-big", "private_key_jwt", "--jwks-uri", self.jwks_host + "/big/jwks.json")
         self.create("uri-off-list", "private_key_jwt", "--jwks-uri", self.jwks_host_off_list + "/jwks.json")
+        self.create("selfsigned-uri", "self_signed_tls_client_auth", "--jwks-uri",
+                    self.jwks_host + "/selfsigned/jwks.json")
 
     def issue_short_lived_tokens(self):
         """Tokens of SHORT_LIFETIME s, from POST /token and from `credence tokens mint`,
@@ -299,7 +348,9 @@ class TokenTestCase(StackTestCase):
     def post(self, path, form, mtls=False, cert=None, headers=(), timeout=20):
         base = self.server.mtls_url if mtls else self.server.main_url
         body = form if isinstance(form, bytes) else urllib.parse.urlencode(form).encode()
-        return self.stack.curl.request(base + path, method="POST", body=body, headers=[FORM, *headers],
+        typed = any(h.lower().startswith("content-type:") for h in headers)
+        return self.stack.curl.request(base + path, method="POST", body=body,
+                                       headers=[*([] if typed else [FORM]), *headers],
                                        cert=cert, timeout=timeout)
 
     def assertion(self, client_id, key, alg=None, aud=None, exp_in=60, jti=None, kid="key",
@@ -549,6 +600,10 @@ class TokenEndpointTests(TokenTestCase):
         payload = b64url(json.dumps({"iss": client_id, "sub": client_id, "aud": self.issuer, "exp": now + 60,
                                      "jti": secrets.token_urlsafe(8)}).encode())
         hmac_key = OctKey.import_key(secrets.token_bytes(32), parameters={"kid": "pkj-ec"})
+
+        def fresh_claims():
+            return {"iss": client_id, "sub": client_id, "aud": self.issuer, "exp": now + 60,
+                    "jti": secrets.token_urlsafe(8)}
         refused = {
             "wrong aud": self.assertion(client_id, keys["pkj-ec"], aud="https://other.example"),
             "aud of another server's token endpoint": self.assertion(client_id, keys["pkj-ec"],
@@ -570,6 +625,17 @@ class TokenEndpointTests(TokenTestCase):
                 "jti": secrets.token_urlsafe(8)}, hmac_key, algorithms=["HS256"]),
             "none": f"{header}.{payload}.",
             "another client's key": self.assertion(client_id, keys["other-ec"]),
+            "an unregistered key embedded in the header (jwk)": sign_es256(
+                {"alg": "ES256", "jwk": keys["stray-ec"].as_dict(private=False)}, fresh_claims(), keys["stray-ec"]),
+            "an unregistered key by URL (jku)": sign_es256(
+                {"alg": "ES256", "jku": self.fixture.jwks_host + "/jwks.json", "kid": "uri-ec"}, fresh_claims(),
+                keys["uri-ec"]),
+            "an EC signature under the RSA key's kid": sign_es256({"alg": "ES256", "kid": "pkj-rsa"}, fresh_claims(),
+                                                                 keys["pkj-ec"]),
+            "ES256 header, PS256 key": sign_es256({"alg": "PS256", "kid": "pkj-rsa"}, fresh_claims(), keys["pkj-ec"]),
+            "an unknown critical header": sign_es256({"alg": "ES256", "kid": "pkj-ec", "crit": ["x-e2e"], "x-e2e": 1},
+                                                     fresh_claims(), keys["pkj-ec"]),
+            "a valid signature, then a second one appended": self.assertion(client_id, keys["pkj-ec"]) + ".AAAA",
             "another client's key, no kid": self.assertion(client_id, keys["other-ec"], kid=None),
             "not a JWT": "not.a.jwt",
         }
@@ -641,6 +707,24 @@ class TokenEndpointTests(TokenTestCase):
         with self.subTest(case="a certificate and no client_id"):
             response = self.post("/token", {"grant_type": "client_credentials"}, mtls=True, cert=fixture.cert("tpp"))
             self.assert_invalid_client(response)
+        # Outside its validity period the web server itself refuses the certificate, even with
+        # optional_no_ca (which waives only the chain): nginx answers its certificate-error
+        # 400 JSON, Apache ends the handshake with an alert. The responder sees nothing.
+        for name in ("tpp-expired", "tpp-not-yet-valid"):
+            with self.subTest(case=f"tls_client_auth (DN), {name}"):
+                offset = self.stack.log_offset()
+                try:
+                    response = self.post("/token", {"grant_type": "client_credentials",
+                                                    "client_id": tls_dn["client_id"]}, mtls=True, cert=fixture.cert(name))
+                except CurlError as error:
+                    self.assertEqual(self.server_name, "apache", str(error))
+                    self.assertIn("alert", str(error))
+                else:
+                    self.assertEqual(self.server_name, "nginx", response.describe())
+                    self.assert_web_server_error(response, 400)
+                self.assert_json(self.stack.curl.request(self.server.main_url + "/healthz"), 200)
+                self.assertEqual([line for line in self.stack.access_lines(offset)
+                                  if line.get("http.path") == "/token"], [])
 
     # -- grant and scope
 
@@ -670,6 +754,15 @@ class TokenEndpointTests(TokenTestCase):
                 response = self.post("/token", {"grant_type": grant, **extra}, headers=headers)
                 self.assert_oauth_error(response, 400, "unsupported_grant_type")
                 self.assertIn("no-store", (response.header("cache-control") or "").lower())
+        with self.subTest(case="a JSON body"):
+            response = self.post("/token", b'{"grant_type":"client_credentials"}', headers=[
+                "Content-Type: application/json", *headers])
+            self.assert_oauth_error(response, 400, "invalid_request")
+        for method in ("GET", "PUT"):
+            with self.subTest(method=method):
+                response = self.stack.curl.request(self.server.main_url + "/token", method=method)
+                self.assert_oauth_error(response, 405)
+                self.assertIn("POST", response.header("allow") or "", response.describe())
         with self.subTest(case="no grant_type"):
             self.assert_oauth_error(self.post("/token", {"scope": "accounts"}, headers=headers), 400,
                                     "invalid_request")
@@ -826,6 +919,14 @@ class TokenEndpointTests(TokenTestCase):
         with self.subTest(case="fetched from an allowed host"):
             document, _ = self.token("uri")
             self.verify_token(document, "uri")
+        with self.subTest(case="self_signed_tls_client_auth, its key fetched"):
+            document, _ = self.token("selfsigned-uri")
+            self.verify_token(document, "selfsigned-uri")
+        with self.subTest(case="self_signed_tls_client_auth, another key than the fetched one"):
+            response = self.post("/token", {"grant_type": "client_credentials",
+                                            "client_id": self.client("selfsigned-uri")["client_id"]},
+                                 mtls=True, cert=self.fixture.cert("selfsigned-other"))
+            self.assert_invalid_client(response)
         with self.subTest(case="a host off the allowlist"):
             # The very same document, by IP address instead of name.
             self.assertEqual(self.stack.curl.request(self.fixture.jwks_host_off_list + "/jwks.json").status, 200)
@@ -927,6 +1028,24 @@ class SharedReplayTableTests(TokenTestCase):
         stack.log(f"e2e: two responders behind one upstream: {crossed} of 4 replays reached the other responder "
                   f"(nginx in {rundir})")
         self.assertGreater(crossed, 0, "nginx never sent the replay to the other responder")
+
+        # The same assertion sent at once through this upstream, the stack's nginx and Apache
+        # (both responders, all their workers): exactly one request gets a token.
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", **self.assertion_form(
+            self.assertion(client_id, self.fixture.keys["pkj-ec"]))}).encode()
+        urls = [base + "/token"] * 8 + [server.main_url + "/token" for server in stack.servers.values()] * 4
+        start = threading.Barrier(len(urls))
+
+        def one(url):
+            start.wait()
+            return stack.curl.request(url, method="POST", body=form, headers=[FORM])
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(urls)) as pool:
+            responses = list(pool.map(one, urls))
+        statuses = sorted(r.status for r in responses)
+        self.assertEqual(statuses, [200] + [401] * (len(urls) - 1), statuses)
+        for response in responses:
+            if response.status == 401:
+                self.assert_invalid_client(response)
 
 
 # ---- the README's resource-server example ------------------------------------
