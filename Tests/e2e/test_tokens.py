@@ -1235,7 +1235,78 @@ class BankAPITests(TokenTestCase):
                     self.assertEqual(response.header("www-authenticate"), 'Bearer error="invalid_token"')
 
 
-# ---- last: the short-lived tokens, expired ------------------------------------
+# ---- last: the database stopped, housekeeping, the short-lived tokens expired ----
+
+
+class TokenDatabaseOutageTests(TokenTestCase):
+    """PostgreSQL stopped: every client-authenticated endpoint answers 503 with Retry-After
+    (never invalid_client, never a token, never "active":false), and works again after."""
+
+    def test_token_endpoints_answer_503_while_the_database_is_down(self):
+        if not self.stack.can_stop_database:
+            self.skipTest("the database was given by URL without --postgres-dir: cannot stop it")
+        client_id = self.client("pkj")["client_id"]
+        assertion = self.assertion(client_id, self.fixture.keys["pkj-ec"], exp_in=120)
+        live, _ = self.token("basic")
+        self.stack.stop_database()
+        try:
+            for name in self.stack.servers:
+                self.server_name = name
+                requests = {
+                    "token, client_secret_basic": lambda: self.authenticated(
+                        "/token", "basic", {"grant_type": "client_credentials"}),
+                    "token, private_key_jwt": lambda: self.post("/token", {
+                        "grant_type": "client_credentials", **self.assertion_form(assertion)}),
+                    "token, tls_client_auth": lambda: self.authenticated(
+                        "/token", "tls-dn", {"grant_type": "client_credentials"}),
+                    "introspect": lambda: self.authenticated("/introspect", "api", {"token": live["access_token"]}),
+                    "revoke": lambda: self.authenticated("/revoke", "basic", {"token": live["access_token"]}),
+                }
+                for label, send in requests.items():
+                    with self.subTest(server=name, request=label):
+                        response = send()
+                        self.assert_oauth_error(response, 503, "temporarily_unavailable")
+                        self.assertIsNotNone(response.header("retry-after"), response.describe())
+        finally:
+            self.stack.start_database()
+        for name, server in self.stack.servers.items():
+            deadline = time.monotonic() + 30
+            while self.stack.curl.request(server.main_url + "/healthz").status != 200:
+                self.assertLess(time.monotonic(), deadline, f"{name}: the database never came back")
+                time.sleep(0.5)
+        self.server_name = None
+        # The assertion refused with 503 was never recorded: it works once, now.
+        form = {"grant_type": "client_credentials", **self.assertion_form(assertion)}
+        self.verify_token(self.assert_token_answer(self.post("/token", form)), "pkj")
+        self.assert_invalid_client(self.post("/token", form))
+        # The revocation refused with 503 did not happen.
+        self.assertEqual(self.introspect(live["access_token"], "basic").get("active"), True)
+
+
+class MaintenanceTests(TokenTestCase):
+    """`credence maintenance` while the responders serve deletes only expired entries: a used
+    jti and a revoked token stay refused."""
+
+    def test_maintenance_keeps_live_entries(self):
+        client_id = self.client("pkj")["client_id"]
+        form = {"grant_type": "client_credentials",
+                **self.assertion_form(self.assertion(client_id, self.fixture.keys["pkj-ec"]))}
+        self.assert_token_answer(self.post("/token", form))
+        revoked, _ = self.token("basic")
+        self.revoke(revoked["access_token"], "basic")
+        output = self.fixture.cli("maintenance")
+        counts = dict(re.findall(r"(?m)^(\w+): deleted (\d+) expired row", output))
+        self.assertEqual(set(counts), {"used_jtis", "revoked_tokens"}, output)
+        self.stack.log(f"e2e: credence maintenance: {output.strip()}")
+        # Assertions of the first token tests expired long ago (exp 60 s, kept until exp + twice
+        # the 5 s clock skew); in a run that far along, some rows must have gone.
+        if time.time() - self.fixture.short_tokens_issued > 120:
+            self.assertGreater(int(counts["used_jtis"]), 0, output)
+        self.assert_invalid_client(self.post("/token", form))
+        self.assertEqual(self.introspect(revoked["access_token"], "basic"), {"active": False})
+
+
+# ---- the short-lived tokens, expired ------------------------------------
 
 
 class ExpiredTokenTests(TokenTestCase):
@@ -1267,4 +1338,4 @@ ORDERED_CASES = [NginxTokenTests, ApacheTokenTests, SharedReplayTableTests, Reso
                  BankAPITests]
 # run.py runs these last of all, after the disruptive cases, so that the short-lived tokens
 # have expired by then without a wait.
-LAST_CASES = [ExpiredTokenTests]
+LAST_CASES = [TokenDatabaseOutageTests, MaintenanceTests, ExpiredTokenTests]
