@@ -1048,6 +1048,92 @@ class SharedReplayTableTests(TokenTestCase):
                 self.assert_invalid_client(response)
 
 
+# ---- tls_client_auth: names as operators copy them -----------------------------
+
+
+class CertificateNameTests(TokenTestCase):
+    """tls_client_auth clients registered with the subject DN as openssl prints it for a
+    certificate with escapes, UTF-8 and a multi-valued RDN, and by each SAN kind."""
+
+    SUBJECT = '/C=GB/O=Café, Ltd/OU=Payments+UID=42/CN=Zoë "Q" #1'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fixture = cls.fixture
+        if not os.path.exists(fixture.file("tpp-names.pem")):
+            fixture.key("tpp-names")
+            fixture.openssl("req", "-x509", "-new", "-key", fixture.file("tpp-names.key"),
+                            "-out", fixture.file("tpp-names.pem"), "-utf8", "-multivalue-rdn",
+                            "-subj", cls.SUBJECT, "-days", "30",
+                            "-CA", fixture.pki("client-ca.pem"), "-CAkey", fixture.pki("client-ca.key"),
+                            "-addext", "basicConstraints=critical,CA:FALSE",
+                            "-addext", "subjectAltName=DNS:names.e2e.example,URI:spiffe://bank.example/tpp/1,"
+                                       "IP:192.0.2.7,IP:2001:db8::7,email:ops@tpp.example")
+
+    def create_status(self, *options):
+        """(exit status, client or None) of `credence clients create --auth-method tls_client_auth OPTIONS`."""
+        done = subprocess.run([self.stack.credence, "clients", "create", "--config", self.stack.config_file,
+                               "--auth-method", "tls_client_auth", "--scope", "accounts", *options],
+                              capture_output=True, text=True, env=self.stack.child_env(), timeout=60)
+        return done.returncode, (json.loads(done.stdout) if done.returncode == 0 else None), done.stderr
+
+    def token_for(self, client_id, cert_name):
+        return self.post("/token", {"grant_type": "client_credentials", "client_id": client_id}, mtls=True,
+                         cert=self.fixture.cert(cert_name))
+
+    def printed_subject(self, nameopt):
+        printed = self.fixture.openssl("x509", "-in", self.fixture.file("tpp-names.pem"), "-noout", "-subject",
+                                       "-nameopt", nameopt).strip()
+        return printed.split("=", 1)[1] if printed.startswith("subject=") else printed
+
+    def test_subject_dn_as_openssl_prints_it(self):
+        rfc2253 = self.printed_subject("RFC2253")
+        cases = [
+            ("-nameopt RFC2253 (UTF-8 as hex escapes)", rfc2253),
+            ("-nameopt RFC2253,-esc_msb (UTF-8 as is)", self.printed_subject("RFC2253,-esc_msb")),
+            ("RFC 2253 text, other case (RFC 4518 caseIgnoreMatch)", rfc2253.lower()),
+        ]
+        for name, dn in cases:
+            with self.subTest(case=name, dn=dn):
+                status, client, stderr = self.create_status("--subject-dn", dn)
+                self.assertEqual(status, 0, stderr)
+                self.assert_token_answer(self.token_for(client["client_id"], "tpp-names"))
+                self.assert_invalid_client(self.token_for(client["client_id"], "tpp"))
+        # What openssl prints without -nameopt (X.500 order, spaces around '=') and the slash
+        # form: the CLI may refuse them (64), but a client it creates must then work.
+        for name, dn in [("openssl's default", self.printed_subject("oneline")),
+                         ("-nameopt compat (slashes)", self.printed_subject("compat"))]:
+            with self.subTest(case=name, dn=dn):
+                status, client, stderr = self.create_status("--subject-dn", dn)
+                self.assertIn(status, (0, 64), stderr)
+                self.stack.log(f"e2e: --subject-dn as {name}: exit {status}"
+                               + (f" ({stderr.strip().splitlines()[-1]})" if status else ""))
+                if status == 0:
+                    self.assert_token_answer(self.token_for(client["client_id"], "tpp-names"))
+
+    def test_each_subject_alternative_name_kind(self):
+        cases = [("--san-dns", "names.e2e.example", "NAMES.e2e.example.", "other.e2e.example"),
+                 ("--san-uri", "spiffe://bank.example/tpp/1", None, "spiffe://bank.example/tpp/2"),
+                 ("--san-ip", "192.0.2.7", None, "192.0.2.8"),
+                 ("--san-ip", "2001:db8::7", "2001:0db8:0:0:0:0:0:7", "2001:db8::8"),
+                 ("--san-email", "ops@tpp.example", None, "dev@tpp.example")]
+        for option, value, equivalent, other in cases:
+            for registered, matches in [(value, True), (equivalent, True), (other, False)]:
+                if registered is None:
+                    continue
+                with self.subTest(option=option, registered=registered):
+                    status, client, stderr = self.create_status(option, registered)
+                    if status == 64 and registered == equivalent:
+                        continue  # refusing an unusual spelling is fine; matching it wrongly is not
+                    self.assertEqual(status, 0, stderr)
+                    response = self.token_for(client["client_id"], "tpp-names")
+                    if matches:
+                        self.assert_token_answer(response)
+                    else:
+                        self.assert_invalid_client(response)
+
+
 # ---- the README's resource-server example ------------------------------------
 
 
@@ -1334,7 +1420,8 @@ class ExpiredTokenTests(TokenTestCase):
 
 
 # run.py runs these after test_webservers' per-server cases and before its disruptive ones.
-ORDERED_CASES = [NginxTokenTests, ApacheTokenTests, SharedReplayTableTests, ResourceServerExampleTests,
+ORDERED_CASES = [NginxTokenTests, ApacheTokenTests, SharedReplayTableTests, CertificateNameTests,
+                 ResourceServerExampleTests,
                  BankAPITests]
 # run.py runs these last of all, after the disruptive cases, so that the short-lived tokens
 # have expired by then without a wait.
