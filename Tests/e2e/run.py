@@ -14,7 +14,8 @@ with curl, and tears everything down, also on failure or Ctrl-C.
 Environment instead of options: CREDENCE_BIN (the binary),
 CREDENCE_E2E_DATABASE_URL (a libpq URL or conninfo), CREDENCE_E2E_POSTGRES_DIR.
 
-Standard library only; needs curl, openssl, nginx and apache2 on the PATH.
+Needs curl, openssl, nginx and apache2 on the PATH and Python joserfc (the token
+tests' independent JOSE implementation; scripts/install-deps.sh installs it).
 Exit status: 0 all passed, 1 a test failed, 2 the stack could not start.
 """
 

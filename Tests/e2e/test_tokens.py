@@ -972,27 +972,41 @@ class ApacheTokenTests(TokenEndpointTests):
 # ---- two responders, one replay table ---------------------------------------
 
 
+def sample_nginx(test, name, sockets):
+    """Another nginx with the shipped sample as the stack's nginx rendered it, on new ports,
+    its upstream listing SOCKETS; (issuer host URL, run dir)."""
+    with open(os.path.join(test.stack.servers["nginx"].rundir, "credence.conf"), encoding="utf-8") as handle:
+        conf = handle.read()
+    upstream_line = f"server unix:{test.stack.socket_path};"
+    test.assertIn(upstream_line, conf)
+    conf = conf.replace(upstream_line, "\n    ".join(f"server unix:{path};" for path in sockets))
+    ports = iter(free_ports(2))
+    conf, replaced = re.subn(r"(?m)^(\s*listen )\S+( ssl;)$",
+                             lambda m: f"{m.group(1)}127.0.0.1:{next(ports)}{m.group(2)}", conf)
+    test.assertEqual(replaced, 2)
+    rundir = test.stack.start_private_nginx(name, conf)
+    port = re.search(r"listen 127\.0\.0\.1:(\d+) ssl;", conf).group(1)
+    base = f"https://localhost:{port}"
+    deadline = time.monotonic() + 10
+    while test.stack.curl.request(base + "/healthz", timeout=3).status != 200:
+        test.assertLess(time.monotonic(), deadline, f"{name} never answered /healthz")
+        time.sleep(0.2)
+    return base, rundir
+
+
 class SharedReplayTableTests(TokenTestCase):
     """Two `credence serve` processes behind one nginx upstream (the shipped sample with
     both sockets listed): a jti used through one responder is refused by the other."""
 
     server_name = "nginx"
 
+    def sample_nginx(self, name, sockets):
+        return sample_nginx(self, name, sockets)
+
     def test_jti_used_on_one_responder_is_refused_on_the_other(self):
         stack = self.stack
         second_socket = stack.start_extra_responder("responder-2")
-        with open(os.path.join(self.server.rundir, "credence.conf"), encoding="utf-8") as handle:
-            conf = handle.read()
-        upstream_line = f"server unix:{stack.socket_path};"
-        self.assertIn(upstream_line, conf)
-        conf = conf.replace(upstream_line, f"{upstream_line}\n    server unix:{second_socket};")
-        ports = iter(free_ports(2))
-        conf, replaced = re.subn(r"(?m)^(\s*listen )\S+( ssl;)$",
-                                 lambda m: f"{m.group(1)}127.0.0.1:{next(ports)}{m.group(2)}", conf)
-        self.assertEqual(replaced, 2)
-        rundir = stack.start_private_nginx("nginx-2-responders", conf)
-        port = re.search(r"listen 127\.0\.0\.1:(\d+) ssl;", conf).group(1)
-        base = f"https://localhost:{port}"
+        base, rundir = self.sample_nginx("nginx-2-responders", [stack.socket_path, second_socket])
         logs = {"responder-1": stack.responder_log, "responder-2": stack.path("responder-2.log")}
 
         def token_lines(path, offset):
@@ -1383,7 +1397,7 @@ class MaintenanceTests(TokenTestCase):
         output = self.fixture.cli("maintenance")
         counts = dict(re.findall(r"(?m)^(\w+): deleted (\d+) expired row", output))
         self.assertEqual(set(counts), {"used_jtis", "revoked_tokens"}, output)
-        self.stack.log(f"e2e: credence maintenance: {output.strip()}")
+        self.stack.log(f"e2e: credence maintenance: {'; '.join(output.strip().splitlines())}")
         # Assertions of the first token tests expired long ago (exp 60 s, kept until exp + twice
         # the 5 s clock skew); in a run that far along, some rows must have gone.
         if time.time() - self.fixture.short_tokens_issued > 120:
@@ -1419,10 +1433,50 @@ class ExpiredTokenTests(TokenTestCase):
             jwt.JWTClaimsRegistry(exp={"essential": True}).validate(claims)
 
 
+class KeyRotationTests(TokenTestCase):
+    """Last of all (it changes the signing key): `credence keys generate --alg PS256` and
+    `keys rotate --force`; a responder started afterwards signs PS256 tokens with the new
+    kid, joserfc verifies them with the JWKS, and an ES256 token of the retired key
+    still introspects active."""
+
+    server_name = "nginx"
+
+    def test_ps256_tokens_after_a_rotation(self):
+        before, _ = self.token("basic")
+        old_kid = jwt.decode(before["access_token"], KeySet.import_key_set(self.published_keys()),
+                             algorithms=SERVER_ALGORITHMS).header["kid"]
+        self.fixture.cli("keys", "generate", "--alg", "PS256")
+        self.fixture.cli("keys", "rotate", "--force")
+        # The stack's responder picks the rotation up within keys.refresh_interval_seconds;
+        # one started now loads it at once.
+        socket_path = self.stack.start_extra_responder("responder-rotated")
+        base, _ = sample_nginx(self, "nginx-rotated", [socket_path])
+        jwks = self.stack.curl.request(base + "/jwks").json()
+        extra, headers, _, _ = self.credentials("basic")
+        response = self.stack.curl.request(base + "/token", method="POST", headers=[FORM, *headers],
+                                           body=urllib.parse.urlencode({"grant_type": "client_credentials",
+                                                                        **extra}).encode())
+        document = self.assert_token_answer(response)
+        decoded = jwt.decode(document["access_token"], KeySet.import_key_set(jwks), algorithms=["PS256"])
+        self.assertEqual(decoded.header["alg"], "PS256")
+        self.assertEqual(decoded.header.get("typ", "").lower(), "at+jwt")
+        self.assertNotEqual(decoded.header["kid"], old_kid)
+        published = {key["kid"]: key for key in jwks["keys"]}
+        self.assertEqual(published[decoded.header["kid"]]["kty"], "RSA")
+        self.assertIn(old_kid, published, "the retired key left the JWKS while its tokens live")
+        jwt.JWTClaimsRegistry(iss={"essential": True, "value": self.issuer},
+                              client_id={"essential": True, "value": self.client("basic")["client_id"]},
+                              exp={"essential": True}).validate(decoded.claims)
+        for token in (document["access_token"], before["access_token"]):
+            introspected = self.stack.curl.request(base + "/introspect", method="POST", headers=[FORM, *headers],
+                                                   body=urllib.parse.urlencode({"token": token, **extra}).encode())
+            self.assertEqual(self.assert_json(introspected, 200).get("active"), True)
+
+
 # run.py runs these after test_webservers' per-server cases and before its disruptive ones.
 ORDERED_CASES = [NginxTokenTests, ApacheTokenTests, SharedReplayTableTests, CertificateNameTests,
                  ResourceServerExampleTests,
                  BankAPITests]
 # run.py runs these last of all, after the disruptive cases, so that the short-lived tokens
 # have expired by then without a wait.
-LAST_CASES = [TokenDatabaseOutageTests, MaintenanceTests, ExpiredTokenTests]
+LAST_CASES = [TokenDatabaseOutageTests, MaintenanceTests, ExpiredTokenTests, KeyRotationTests]
