@@ -252,6 +252,8 @@ class TokenFixture:
         ssl_certificate_key {self.pki('server.key')};
         root {root};
         location /slow/ {{ limit_rate 50; }}
+        location = /redirect/jwks.json {{ return 302 /jwks.json; }}
+        location = /html/jwks.json {{ default_type text/html; return 200 "<html>keys</html>"; }}
     }}""")
         deadline = time.monotonic() + 10
         while True:
@@ -299,6 +301,8 @@ class TokenFixture:
         self.create("uri-slow", "private_key_jwt", "--jwks-uri", self.jwks_host + "/slow/jwks.json")
         self.create("uri-big", "private_key_jwt", "--jwks-uri", self.jwks_host + "/big/jwks.json")
         self.create("uri-off-list", "private_key_jwt", "--jwks-uri", self.jwks_host_off_list + "/jwks.json")
+        for name in ("redirect", "html", "missing"):
+            self.create(f"uri-{name}", "private_key_jwt", "--jwks-uri", f"{self.jwks_host}/{name}/jwks.json")
         self.create("selfsigned-uri", "self_signed_tls_client_auth", "--jwks-uri",
                     self.jwks_host + "/selfsigned/jwks.json")
 
@@ -747,6 +751,20 @@ class TokenEndpointTests(TokenTestCase):
                                  headers=headers)
             self.assert_oauth_error(response, 400, "invalid_request")
 
+    def test_request_encodings(self):
+        # A chunked body (Apache passes it without CONTENT_LENGTH), a charset parameter and
+        # another case in the media type (RFC 9110 §8.3.1: case-insensitive) are all forms.
+        extra, headers, _, _ = self.credentials("basic")
+        body = urllib.parse.urlencode({"grant_type": "client_credentials", "scope": "accounts", **extra}).encode()
+        for name, content_type, chunked in [
+                ("chunked", FORM, True),
+                ("charset", "Content-Type: application/x-www-form-urlencoded; charset=UTF-8", False),
+                ("upper case", "Content-Type: Application/X-WWW-Form-URLEncoded", False)]:
+            with self.subTest(case=name):
+                response = self.stack.curl.request(self.server.main_url + "/token", method="POST", body=body,
+                                                   chunked=chunked, headers=[content_type, *headers])
+                self.verify_token(self.assert_token_answer(response), "basic", scope=["accounts"])
+
     def test_grant_errors(self):
         extra, headers, _, _ = self.credentials("basic")
         for grant in ("password", "authorization_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
@@ -932,6 +950,11 @@ class TokenEndpointTests(TokenTestCase):
             self.assertEqual(self.stack.curl.request(self.fixture.jwks_host_off_list + "/jwks.json").status, 200)
             extra, _, _, _ = self.credentials("uri-off-list")
             self.assert_invalid_client(self.post("/token", {"grant_type": "client_credentials", **extra}))
+        for name, status in (("redirect", 302), ("html", 200), ("missing", 404)):
+            with self.subTest(case=f"the jwks_uri answers {name}"):
+                self.assertEqual(self.stack.curl.request(f"{self.fixture.jwks_host}/{name}/jwks.json").status, status)
+                extra, _, _, _ = self.credentials(f"uri-{name}")
+                self.assert_invalid_client(self.post("/token", {"grant_type": "client_credentials", **extra}))
         with self.subTest(case="an oversized document"):
             response = self.stack.curl.request(self.fixture.jwks_host + "/big/jwks.json")
             self.assertGreater(len(response.body), 65536)
@@ -1333,6 +1356,13 @@ class BankAPITests(TokenTestCase):
                     self.assertIsNone(seen[0], "X-Client-Cert reached the API without a client certificate")
                 if status == 401:
                     self.assertEqual(response.header("www-authenticate"), 'Bearer error="invalid_token"')
+        with self.subTest(case="require_bound refuses an unbound token"):
+            with self.assertRaises(example.InvalidToken):
+                example.verify(unbound["access_token"], issuer=issuer, audience=issuer, jwks=jwks,
+                               client_cert=url_encoded_pem(cert[0]), require_bound=True)
+            claims = example.verify(bound["access_token"], issuer=issuer, audience=issuer, jwks=jwks,
+                                    client_cert=url_encoded_pem(cert[0]), require_bound=True)
+            self.assertEqual(claims["client_id"], self.client("tls-dn")["client_id"])
 
 
 # ---- last: the database stopped, housekeeping, the short-lived tokens expired ----

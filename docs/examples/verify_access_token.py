@@ -122,8 +122,9 @@ def verify(token, *, issuer, audience, jwks, client_cert=None, require_bound=Fal
         if name in claims and (not isinstance(claims[name], int) or claims[name] - LEEWAY_SECONDS > now):
             raise InvalidToken(f"{name} in the future")
 
-    bound_to = (claims.get("cnf") or {}).get("x5t#S256") if isinstance(claims.get("cnf"), dict) else None
-    if bound_to is not None or require_bound:
+    if "cnf" in claims or require_bound:
+        confirmation = claims.get("cnf")
+        bound_to = confirmation.get("x5t#S256") if isinstance(confirmation, dict) else None
         if not client_cert:
             raise InvalidToken("certificate-bound token without a client certificate")
         try:
