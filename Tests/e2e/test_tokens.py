@@ -424,7 +424,8 @@ class TokenTestCase(StackTestCase):
         challenge = response.header("www-authenticate")
         if basic_challenge:
             self.assertIsNotNone(challenge, response.describe())
-            self.assertTrue(challenge.lower().startswith("basic"), response.describe())
+            # RFC 7617 §2: the realm parameter is required.
+            self.assertRegex(challenge, r'^Basic realm="[^"]*"$', response.describe())
         else:
             self.assertIsNone(challenge, response.describe())
         self.assertIn("no-store", (response.header("cache-control") or "").lower(), response.describe())
@@ -872,6 +873,20 @@ class TokenEndpointTests(TokenTestCase):
         response = self.post("/token", {"grant_type": "client_credentials", "client_id": client["client_id"],
                                         "client_secret": client["client_secret"]})
         self.assert_invalid_client(response)
+
+    def test_token_of_a_deleted_client_stays_inactive_when_its_id_is_reused(self):
+        # An operator deletes a client and creates another under the same --client-id: the
+        # old client's tokens must not come back to life as the new client's.
+        client_id = f"e2e-reused-{self.server_name}"
+        old = self.fixture.create(f"reused-old-{self.server_name}", "client_secret_post", "--client-id", client_id)
+        old_token, _ = self.token(old["label"])
+        self.fixture.cli("clients", "delete", client_id)
+        time.sleep(1.1)  # iat has whole seconds: the new client is created in a later second
+        new = self.fixture.create(f"reused-new-{self.server_name}", "client_secret_post", "--client-id", client_id)
+        new_token, _ = self.token(new["label"])
+        self.assertEqual(self.introspect(new_token["access_token"], "api").get("active"), True)
+        self.assertEqual(self.introspect(old_token["access_token"], "api"), {"active": False})
+        self.assertEqual(self.introspect(old_token["access_token"], new["label"]), {"active": False})
 
     def test_basic_credentials_are_form_encoded(self):
         # RFC 6749 §2.3.1: id and secret are form-encoded before base64, so a ':' or '+' in the
