@@ -38,6 +38,8 @@ RESOURCE_SERVER_CLIENT_ID = "e2e-bank-api"
 # clock_skew_seconds of the responder under test: small, so that a token of the shortest
 # lifetime (30 s) introspects as expired 35 s after it was issued, not 90 s.
 RESPONDER_CLOCK_SKEW = 5
+# The upper bound of a responder worker's reconnect back-off (PostgresConfiguration.reconnectBackoff).
+DATABASE_RECONNECT_BACKOFF = 5
 # jwks_fetch.timeout_seconds: what a token request waits at most for a slow jwks_uri.
 JWKS_FETCH_TIMEOUT = 2
 
@@ -110,6 +112,8 @@ class Stack:
         self.raw = None
         # Port of the HTTPS host serving client JWK Sets (jwks_fetch.allowed_hosts names it).
         self.jwks_host_port = None
+        # time.monotonic() when start_database last brought PostgreSQL back.
+        self.database_started_at = None
         # Extra processes the tests start (another responder, private nginx instances):
         # (label, stop function), stopped in reverse order by stop().
         self.cleanups = []
@@ -425,6 +429,17 @@ class Stack:
         if self.postgres_port:
             command.append(self.postgres_port)
         self.run_checked(command, "postgres-cluster.sh start")
+        self.database_started_at = time.monotonic()
+
+    def wait_for_database_reconnects(self):
+        """After start_database: until every responder worker will reconnect on its next
+        call. A worker whose connection attempts failed during the outage answers 503 at
+        once until its back-off (at most DATABASE_RECONNECT_BACKOFF s) has passed, so one
+        /healthz 200 does not mean all workers are back."""
+        if self.database_started_at is not None:
+            remaining = self.database_started_at + DATABASE_RECONNECT_BACKOFF + 0.5 - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
 
     # ---- teardown ----------------------------------------------------
 
