@@ -34,7 +34,7 @@ WEB_SERVER_MAX_BODY = 65536
 MTLS_ALIAS_KEY = "alias_base_url"
 # The client id the configuration names in `tokens.resource_servers` (the bank API of the
 # README's "Resource servers" section): it may introspect every client's tokens.
-RESOURCE_SERVER_CLIENT_ID = "e2e-bank-api"
+RESOURCE_SERVER_CLIENT_ID = "bank-api"
 # clock_skew_seconds of the responder under test: small, so that a token of the shortest
 # lifetime (30 s) introspects as expired 35 s after it was issued, not 90 s.
 RESPONDER_CLOCK_SKEW = 5

@@ -289,6 +289,25 @@ class TokenFixture:
         self.clients[label] = client
         return client
 
+    def create_resource_server_as_documented(self):
+        """The bank API's client, created by the README's command (the `credence clients
+        create` block of "Resource servers") run as written, with CREDENCE_CONFIG set."""
+        blocks = [b for b in shell_blocks(readme_section("Resource servers")) if "credence clients create" in b]
+        if len(blocks) != 1:
+            raise SetupError(f"README: expected one `credence clients create` block, found {blocks}")
+        env = dict(self.stack.child_env(), CREDENCE_CONFIG=self.stack.config_file,
+                   PATH=os.path.dirname(self.stack.credence) + os.pathsep + os.environ.get("PATH", ""))
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", blocks[0]], capture_output=True, text=True,
+                              env=env, timeout=60, cwd=REPO)
+        if done.returncode != 0:
+            raise SetupError(f"README's clients create: exit {done.returncode}: {done.stderr}")
+        client = json.loads(done.stdout)
+        if client.get("client_id") != RESOURCE_SERVER_CLIENT_ID:
+            raise SetupError(f"README's client is {client.get('client_id')!r}, the e2e configuration names "
+                             f"{RESOURCE_SERVER_CLIENT_ID!r} in tokens.resource_servers")
+        client["label"] = "api"
+        self.clients["api"] = client
+
     def create_clients(self):
         self.create("basic", "client_secret_basic")
         self.create("post", "client_secret_post")
@@ -300,7 +319,7 @@ class TokenFixture:
                     "--bound-tokens")
         self.create("bound", "client_secret_basic", "--bound-tokens")
         self.create("short", "client_secret_basic", "--token-lifetime", str(SHORT_LIFETIME))
-        self.create("api", "client_secret_basic", "--client-id", RESOURCE_SERVER_CLIENT_ID, scopes=[])
+        self.create_resource_server_as_documented()
         self.create("odd-id", "client_secret_basic", "--client-id", ODD_CLIENT_ID)
         self.create("uri", "private_key_jwt", "--jwks-uri", self.jwks_host + "/jwks.json")
         self.create("uri-slow", "private_key_jwt", "--jwks-uri", self.jwks_host + "/slow/jwks.json")
@@ -1281,6 +1300,15 @@ class ResourceServerExampleTests(TokenTestCase):
         with self.subTest(case="another audience"):
             env = dict(self.environment(unbound["access_token"]), AUDIENCE="https://other-api.example")
             self.assertNotEqual(self.run_block(local, env).returncode, 0)
+
+    def test_configuration_as_documented(self):
+        blocks = re.findall(r"(?ms)^```yaml\n(.*?)^```", readme_section("Resource servers"))
+        self.assertEqual(len(blocks), 1, blocks)
+        listed = re.search(r"(?m)^tokens:\n\s+resource_servers:\s*\[([^\]]*)\]", blocks[0])
+        self.assertIsNotNone(listed, blocks[0])
+        self.assertEqual([name.strip().strip('"') for name in listed.group(1).split(",")], [RESOURCE_SERVER_CLIENT_ID])
+        with open(self.stack.config_file, encoding="utf-8") as handle:
+            self.assertIn(f"  resource_servers: [{json.dumps(RESOURCE_SERVER_CLIENT_ID)}]", handle.read())
 
     def test_introspection_as_documented(self):
         _, introspection = self.blocks()
