@@ -117,6 +117,8 @@ class Stack:
         # Extra processes the tests start (another responder, private nginx instances):
         # (label, stop function), stopped in reverse order by stop().
         self.cleanups = []
+        # Names of the responders start_extra_responder started (their logs: NAME.log).
+        self.extra_responders = []
 
     # ---- paths -------------------------------------------------------
 
@@ -363,6 +365,7 @@ class Stack:
             out.write(text.replace(listen, f"listen: {yaml_string('unix:' + socket_path)}"))
         os.chmod(config, 0o600)
         log = open(self.path(f"{name}.log"), "ab")
+        self.extra_responders.append(name)
         process = subprocess.Popen([self.credence, "serve", "--config", config], stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=log, env=self.child_env(), start_new_session=True)
 
@@ -469,6 +472,7 @@ class Stack:
 
     def dump_logs(self):
         logs = [("responder", self.responder_log)]
+        logs += [(f"credence serve ({name})", self.path(f"{name}.log")) for name in self.extra_responders]
         logs += [(f"{s.name} error.log", s.error_log()) for s in self.servers.values()]
         for label, path in logs:
             if os.path.exists(path):
