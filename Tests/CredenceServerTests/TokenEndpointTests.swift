@@ -544,6 +544,19 @@ enum TokenTestPKI {
         #expect(response.status == 401)
     }
 
+    @Test func aDeletedClientsTokenStaysInactiveWhenItsIDIsReused() throws {
+        let old = try token()
+        #expect(try services.clients.delete(id: "basic-client"))
+        clock.advance(by: 1)
+        try addSecretClient("basic-client", .clientSecretBasic)
+        let new = try token()
+        #expect(try introspect(new, as: "rs-client")["active"] == .bool(true))
+        #expect(try introspect(old, as: "rs-client") == .object(["active": false]))
+        #expect(try introspect(old) == .object(["active": false]))
+        // The new client's own token, issued in the second it was created, is its own.
+        #expect(try introspect(new)["active"] == .bool(true))
+    }
+
     @Test func introspectionNeedsClientAuthenticationAndAToken() throws {
         let token = try token()
         let anonymous = try post("/introspect", body: "token=" + token)

@@ -54,6 +54,18 @@ public struct ValidatedAccessToken: Sendable {
     /// `exp`, seconds since the epoch.
     public let expiresAt: Int64
 
+    /// Whether the token can have been issued to `client`: not in a second before the client
+    /// was created (its `client_id_issued_at`, RFC 7591 §3.2.1). A client deleted and created
+    /// again under the same id is another client, and the first one's tokens must stay dead
+    /// (RFC 7662 §2.2: a token of a client that no longer exists is not active). No clock
+    /// skew is allowed here: that would revive the tokens of the last seconds before a
+    /// scripted delete-and-create; the cost is a token issued within the first second(s) of
+    /// a client created on a host whose clock runs ahead.
+    public func wasIssued(to client: Client) -> Bool {
+        guard let issuedAt = claims.issuedAt else { return false }
+        return issuedAt >= Int64(client.createdAt.timeIntervalSince1970.rounded(.down))
+    }
+
     /// The granted scopes.
     public var scopes: [String] {
         (claims["scope"]?.stringValue ?? "").split(separator: " ").map(String.init)

@@ -3,7 +3,8 @@ import CredenceJSON
 
 /// `POST /introspect` (RFC 7662), client-authenticated like the token endpoint. A token is
 /// active only when it verifies with a key this server publishes, has not expired, is not
-/// on the revocation list, and its client still exists. A client sees its own tokens; a
+/// on the revocation list, and its client still exists (the same client, not a later one
+/// created under the same id). A client sees its own tokens; a
 /// client the configuration names in `tokens.resource_servers` sees every client's (RFC
 /// 7662 §4); anyone else gets `{"active":false}` for another client's token, exactly as
 /// for a forged one, so nothing leaks.
@@ -31,9 +32,11 @@ struct IntrospectionEndpoint {
             || resourceServers.contains { Identifier.equal($0, caller.client.clientID) }
         guard maySee else { return Self.inactive }
         guard try !revokedTokens.isRevoked(jti: validated.jti) else { return Self.inactive }
-        if !Identifier.equal(validated.clientID, caller.client.clientID) {
-            guard try clients.client(id: validated.clientID) != nil else { return Self.inactive }
-        }
+        let owner =
+            Identifier.equal(validated.clientID, caller.client.clientID)
+            ? caller.client : try clients.client(id: validated.clientID)
+        // A deleted client's tokens stay inactive, also when its id is given to a new client.
+        guard let owner, validated.wasIssued(to: owner) else { return Self.inactive }
         return .json(.object(validated.introspectionJSON))
     }
 }

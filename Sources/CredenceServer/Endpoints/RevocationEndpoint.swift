@@ -30,7 +30,7 @@ struct RevocationEndpoint {
         }
         let keys = try keyRing.verificationKeys(using: signingKeyStore, now: context.now)
         guard let validated = validator.validate(token, keys: keys, now: context.now),
-            Identifier.equal(validated.clientID, caller.client.clientID)
+            Identifier.equal(validated.clientID, caller.client.clientID), validated.wasIssued(to: caller.client)
         else { return Self.done }
         try revokedTokens.revoke(
             jti: validated.jti,
