@@ -13,28 +13,47 @@ public struct RegistrationRefusal: Error, Sendable, CustomStringConvertible {
     }
 
     /// RFC 7591 §3.2.2 `invalid_client_metadata`, naming the field and the rule in the description.
-    public static func metadata(_ rule: String, _ description: String, file: String = #fileID, line: Int = #line)
+    public static func metadata(
+        _ rule: String,
+        _ description: String,
+        file: String = #fileID,
+        line: Int = #line
+    )
         -> RegistrationRefusal
     {
         RegistrationRefusal(rule: rule, error: .invalidClientMetadata(description, file: file, line: line))
     }
 
     /// RFC 7591 §3.2.2 `invalid_redirect_uri`.
-    public static func redirectURI(_ description: String, file: String = #fileID, line: Int = #line)
+    public static func redirectURI(
+        _ description: String,
+        file: String = #fileID,
+        line: Int = #line
+    )
         -> RegistrationRefusal
     {
         RegistrationRefusal(rule: "redirect_uris", error: .invalidRedirectURI(description, file: file, line: line))
     }
 
     /// RFC 7591 §3.2.2 `invalid_software_statement`.
-    public static func statement(_ rule: String, _ description: String, file: String = #fileID, line: Int = #line)
+    public static func statement(
+        _ rule: String,
+        _ description: String,
+        file: String = #fileID,
+        line: Int = #line
+    )
         -> RegistrationRefusal
     {
         RegistrationRefusal(rule: rule, error: .invalidSoftwareStatement(description, file: file, line: line))
     }
 
     /// RFC 7591 §3.2.2 `unapproved_software_statement`.
-    public static func unapproved(_ rule: String, _ description: String, file: String = #fileID, line: Int = #line)
+    public static func unapproved(
+        _ rule: String,
+        _ description: String,
+        file: String = #fileID,
+        line: Int = #line
+    )
         -> RegistrationRefusal
     {
         RegistrationRefusal(rule: rule, error: .unapprovedSoftwareStatement(description, file: file, line: line))

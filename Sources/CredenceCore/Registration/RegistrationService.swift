@@ -114,8 +114,11 @@ public struct RegistrationService {
         }
     }
 
-    private func registerAudited(_ request: RegistrationRequest, now: Date, subject: inout AuditSubject) throws -> Answer
-    {
+    private func registerAudited(
+        _ request: RegistrationRequest,
+        now: Date,
+        subject: inout AuditSubject
+    ) throws -> Answer {
         guard let body = request.body else {
             throw RegistrationRefusal(rule: "body", error: .invalidRequest("a registration request needs a body"))
         }
@@ -124,14 +127,20 @@ public struct RegistrationService {
         let policy = parsed.statement?.policy ?? defaultPolicy
         subject.actorClientID = try checkInitialAccessToken(request.bearerToken, policy: policy, now: now)
         if parsed.statement == nil && !policy.allowWithoutStatement {
-            throw RegistrationRefusal.statement("software_statement", "a software_statement is required (RFC 7591 §2.3)")
+            throw RegistrationRefusal.statement(
+                "software_statement",
+                "a software_statement is required (RFC 7591 §2.3)"
+            )
         }
         var usedJTIs: [RecordedJTI] = []
         var uniqueness: RegistrationPolicy.Uniqueness?
         if let statement = parsed.statement {
             uniqueness = policy.uniqueness
             if policy.uniqueness == .perStatement && statement.jti == nil {
-                throw RegistrationRefusal.statement("uniqueness", "this issuer's statements need a jti (one client per statement)")
+                throw RegistrationRefusal.statement(
+                    "uniqueness",
+                    "this issuer's statements need a jti (one client per statement)"
+                )
             }
             if let jti = statement.jti, let expiresAt = statement.expiresAt {
                 usedJTIs.append(RecordedJTI(issuer: statement.issuer, jti: jti, expiresAt: expiresAt))
@@ -229,10 +238,16 @@ public struct RegistrationService {
                 return ParsedBody(metadata: object, statement: nil, requestJTI: nil, signed: false)
             }
             guard let text = value.stringValue, !text.isEmpty else {
-                throw RegistrationRefusal.statement("software_statement", "software_statement must be a compact JWS string")
+                throw RegistrationRefusal.statement(
+                    "software_statement",
+                    "software_statement must be a compact JWS string"
+                )
             }
             guard let statements else {
-                throw RegistrationRefusal.unapproved("software_statement", "no software statement issuer is trusted here")
+                throw RegistrationRefusal.unapproved(
+                    "software_statement",
+                    "no software statement issuer is trusted here"
+                )
             }
             let statement = try verifying("software_statement") { try statements.verify(text, now: now) }
             var metadata = object
@@ -435,7 +450,12 @@ public struct RegistrationService {
             )
             return Answer(
                 clientID: clientID,
-                json: registrationJSON(client, secret: secret, accessToken: newToken, adjustments: validated.adjustments)
+                json: registrationJSON(
+                    client,
+                    secret: secret,
+                    accessToken: newToken,
+                    adjustments: validated.adjustments
+                )
             )
         } catch let refusal as RegistrationRefusal {
             audit("management.refused", subject: subject, rule: refusal.rule, error: refusal.error, now: now)

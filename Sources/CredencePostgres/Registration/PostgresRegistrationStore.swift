@@ -93,7 +93,11 @@ public struct PostgresRegistrationStore: RegistrationStore {
         }
     }
 
-    public func replace(_ client: Client, requestJTI: RecordedJTI?, audit: AuditEvent?) throws(StoreError)
+    public func replace(
+        _ client: Client,
+        requestJTI: RecordedJTI?,
+        audit: AuditEvent?
+    ) throws(StoreError)
         -> RegistrationOutcome
     {
         let metadata = try PostgresClientStore.storableMetadata(client)
@@ -213,7 +217,8 @@ extension JSONValue {
         case .object(let object):
             var result = JSONObject()
             for (name, value) in object {
-                result[String(name.unicodeScalars.map { $0 == "\0" ? "\u{FFFD}" : Character($0) })] = value.replacingNUL()
+                result[String(name.unicodeScalars.map { $0 == "\0" ? "\u{FFFD}" : Character($0) })] =
+                    value.replacingNUL()
             }
             return .object(result)
         default:

@@ -22,10 +22,16 @@ public struct AuthenticationMethodRule: RegistrationRule {
         let allowedList = supported.map(\.rawValue).joined(separator: ", ")
         switch draft.policy.unsupportedValues {
         case .refuse:
-            throw .metadata(name, "token_endpoint_auth_method: \(requested) is not allowed here (allowed: \(allowedList))")
+            throw .metadata(
+                name,
+                "token_endpoint_auth_method: \(requested) is not allowed here (allowed: \(allowedList))"
+            )
         case .replace:
             guard let replacement = supported.first(where: { canUse($0, draft.metadata) }) else {
-                throw .metadata(name, "token_endpoint_auth_method: \(requested) is not allowed here (allowed: \(allowedList))")
+                throw .metadata(
+                    name,
+                    "token_endpoint_auth_method: \(requested) is not allowed here (allowed: \(allowedList))"
+                )
             }
             draft.metadata["token_endpoint_auth_method"] = .string(replacement.rawValue)
             draft.adjustments.append("token_endpoint_auth_method: replaced \(requested) by \(replacement.rawValue)")

@@ -15,7 +15,9 @@ public struct GrantTypesRule: RegistrationRule {
             draft.policy.allowedGrantTypes.contains { Identifier.equal($0, grant) }
         }
         guard let requested = try draft.stringArray("grant_types", rule: name) else {
-            guard !supported.isEmpty else { throw .metadata(name, "grant_types: the policy allows no grant type this server serves") }
+            guard !supported.isEmpty else {
+                throw .metadata(name, "grant_types: the policy allows no grant type this server serves")
+            }
             draft.metadata["grant_types"] = JSONValue([supported[0]])
             return
         }

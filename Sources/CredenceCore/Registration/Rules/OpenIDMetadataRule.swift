@@ -12,13 +12,19 @@ public struct OpenIDMetadataRule: RegistrationRule {
         if let type = try draft.string("application_type", rule: name),
             !draft.capabilities.applicationTypes.contains(where: { Identifier.equal($0, type) })
         {
-            throw .metadata(name, "application_type must be one of \(draft.capabilities.applicationTypes.joined(separator: ", "))")
+            throw .metadata(
+                name,
+                "application_type must be one of \(draft.capabilities.applicationTypes.joined(separator: ", "))"
+            )
         }
         for member in ["id_token_signed_response_alg", "request_object_signing_alg"] {
             guard let algorithm = try draft.string(member, rule: name) else { continue }
             let supported = draft.capabilities.objectSigningAlgorithms
             guard supported.contains(where: { Identifier.equal($0, algorithm) }) else {
-                throw .metadata(name, "\(member): \(algorithm) is not supported (supported: \(supported.joined(separator: ", ")))")
+                throw .metadata(
+                    name,
+                    "\(member): \(algorithm) is not supported (supported: \(supported.joined(separator: ", ")))"
+                )
             }
         }
     }

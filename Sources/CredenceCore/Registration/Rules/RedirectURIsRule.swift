@@ -28,7 +28,9 @@ public struct RedirectURIsRule: RegistrationRule {
         guard !outside.isEmpty else { return }
         switch draft.policy.redirectURIMismatch {
         case .refuse:
-            throw .redirectURI("redirect_uris: \(outside[0]) is not among the software statement's software_redirect_uris")
+            throw .redirectURI(
+                "redirect_uris: \(outside[0]) is not among the software statement's software_redirect_uris"
+            )
         case .replace:
             let kept = uris.filter { uri in allowed.contains { Identifier.equal($0, uri) } }
             draft.metadata["redirect_uris"] = kept.isEmpty ? nil : JSONValue(kept)

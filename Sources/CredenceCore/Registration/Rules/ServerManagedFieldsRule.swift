@@ -14,7 +14,10 @@ public struct ServerManagedFieldsRule: RegistrationRule {
 
     public func apply(to draft: inout RegistrationDraft) throws(RegistrationRefusal) {
         for field in Self.fields where draft.metadata[field] != nil {
-            throw .metadata(name, "\(field) is issued by the server and must not be sent (RFC 7591 §3.2.1, RFC 7592 §2.2)")
+            throw .metadata(
+                name,
+                "\(field) is issued by the server and must not be sent (RFC 7591 §3.2.1, RFC 7592 §2.2)"
+            )
         }
     }
 }
