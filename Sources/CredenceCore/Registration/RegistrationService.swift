@@ -526,7 +526,6 @@ public struct RegistrationService {
         guard let stored = try registrations.registration(clientID: clientID),
             let hash = stored.client.registrationAccessTokenHash
         else {
-            _ = registrationTokens.verify(token, against: "")
             throw RegistrationRefusal.token(rule, logDetail: "no dynamically registered client with that id")
         }
         guard registrationTokens.verify(token, against: hash) else {
