@@ -1,4 +1,4 @@
-public import CredenceJOSE
+import CredenceJOSE
 public import CredenceJSON
 public import Foundation
 
@@ -70,7 +70,9 @@ public struct SignedRegistrationRequest: Sendable {
             )
         }
         guard let value = unverified["software_statement"] else {
-            throw RegistrationRule.softwareStatement.invalidStatement("the signed request carries no software_statement")
+            throw RegistrationRule.softwareStatement.invalidStatement(
+                "the signed request carries no software_statement"
+            )
         }
         guard case .string(let compactStatement) = value else {
             throw RegistrationRule.softwareStatement.invalidStatement("software_statement must be a string (a JWS)")
@@ -249,7 +251,8 @@ public struct SignedRegistrationRequest: Sendable {
                 "the signed request's iss must be the software statement's software_id"
             )
         }
-        if statement.policy.requireRequestAudience, !claims.audience.contains(where: { Identifier.equal($0, audience) }) {
+        if statement.policy.requireRequestAudience, !claims.audience.contains(where: { Identifier.equal($0, audience) })
+        {
             throw RegistrationRule.requestAudience.invalidMetadata(
                 "the signed request's aud must be this server's issuer identifier"
             )

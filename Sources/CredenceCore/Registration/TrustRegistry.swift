@@ -288,7 +288,10 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             }
         }
         do {
-            try claims.validate(now: now, rules: JWTValidationRules(requiredClaims: [], clockSkew: Int64(clockSkewSeconds)))
+            try claims.validate(
+                now: now,
+                rules: JWTValidationRules(requiredClaims: [], clockSkew: Int64(clockSkewSeconds))
+            )
         } catch {
             let rule: RegistrationRule =
                 switch error.code {
@@ -297,7 +300,10 @@ public struct TrustRegistry: SoftwareStatementVerifying {
                 case .issuedInFuture: .statementIssuedAt
                 default: .statementFormat
                 }
-            throw rule.invalidStatement("the statement is not valid now: \(error.reason)", detail: error.debugDescription)
+            throw rule.invalidStatement(
+                "the statement is not valid now: \(error.reason)",
+                detail: error.debugDescription
+            )
         }
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
         if let issuedAt = claims.issuedAt,

@@ -360,7 +360,9 @@ extension CredenceConfiguration {
             if isScopeToken(scope) {
                 policy.initialAccessTokenScope = scope
             } else {
-                problems.append(section.problem("initial_access_token_scope", "must be one scope token (RFC 6749 §3.3)"))
+                problems.append(
+                    section.problem("initial_access_token_scope", "must be one scope token (RFC 6749 §3.3)")
+                )
             }
         }
         if let grants = section.stringList("allowed_grant_types", problems: &problems) {

@@ -103,7 +103,9 @@ public struct CredenceConfiguration: Sendable {
     /// client's own, or a minted token's): how long a retired signing key stays published.
     public static let maximumTokenLifetimeSeconds = 86_400
     /// Algorithms `tokens.assertion_signing_algorithms` may name (public-key algorithms only).
-    public static let assertionSigningAlgorithmsAllowed = ["PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA"]
+    public static let assertionSigningAlgorithmsAllowed = [
+        "PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA",
+    ]
     /// Signing algorithms the server can use for its own keys.
     public static let signingAlgorithms = ["ES256", "PS256"]
 
@@ -375,7 +377,12 @@ public struct CredenceConfiguration: Sendable {
         var jwksFetchSection = top.section("jwks_fetch", problems: &problems)
         let jwksFetch = parseJWKSFetch(&jwksFetchSection, readFile: { try? files($0).get().bytes }, problems: &problems)
         var registrationSection = top.section("registration", problems: &problems)
-        let registration = parseRegistration(&registrationSection, jwksFetch: jwksFetch, files: files, problems: &problems)
+        let registration = parseRegistration(
+            &registrationSection,
+            jwksFetch: jwksFetch,
+            files: files,
+            problems: &problems
+        )
 
         top.reportUnknownKeys(problems: &problems)
 
