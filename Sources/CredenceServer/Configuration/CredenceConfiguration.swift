@@ -103,9 +103,7 @@ public struct CredenceConfiguration: Sendable {
     /// client's own, or a minted token's): how long a retired signing key stays published.
     public static let maximumTokenLifetimeSeconds = 86_400
     /// Algorithms `tokens.assertion_signing_algorithms` may name (public-key algorithms only).
-    public static let assertionSigningAlgorithmsAllowed = [
-        "PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA",
-    ]
+    public static let assertionSigningAlgorithmsAllowed = ["PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA"]
     /// Signing algorithms the server can use for its own keys.
     public static let signingAlgorithms = ["ES256", "PS256"]
 
