@@ -293,4 +293,60 @@ import Testing
         )
         #expect(viaFetch.registration.trustedIssuers[1].entry.softwareJWKSHosts.isEmpty)
     }
+
+    static func exampleFile() throws -> String {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../config/credence.example.yaml").standardized.path
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    static func exampleFiles(_ path: String) -> [UInt8] {
+        if path.hasSuffix(".pem") { return directoryCA }
+        if path.hasSuffix(".jwks") { return files["/etc/credence/directory.jwks"]! }
+        return Array(repeating: 5, count: 32)
+    }
+
+    /// The example file states the defaults, and its commented example entry is valid.
+    @Test func exampleFileStatesTheDefaultsAndItsExampleIssuerIsValid() throws {
+        let text = try Self.exampleFile()
+        let plain = try CredenceConfiguration.parse(yaml: text, environment: [:], readFile: Self.exampleFiles)
+        #expect(plain.registration.policy == .default)
+        #expect(plain.registration.trustedIssuers.isEmpty)
+
+        // Uncomment the block between the markers, under trusted_issuers.
+        var inside = false
+        var lines: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.contains("# >>> example trusted issuer") {
+                inside = true
+                continue
+            }
+            if line.contains("# <<< example trusted issuer") {
+                inside = false
+                continue
+            }
+            if inside, let range = line.range(of: "# ") {
+                lines.append(line.replacingCharacters(in: range, with: ""))
+            } else {
+                lines.append(line == "  trusted_issuers: []" ? "  trusted_issuers:" : line)
+            }
+        }
+        let uncommented = try CredenceConfiguration.parse(
+            yaml: lines.joined(separator: "\n"),
+            environment: [:],
+            readFile: Self.exampleFiles
+        )
+        let issuers = uncommented.registration.trustedIssuers
+        try #require(issuers.count == 1)
+        let entry = issuers[0].entry
+        #expect(entry.issuer == "OpenBanking Ltd")
+        #expect(entry.jwksURI == "https://keystore.openbanking.org.uk/keystore/openbanking.jwks")
+        #expect(entry.statementSigners.count == 1)
+        #expect(entry.requiredClaims.contains("org_id"))
+        #expect(entry.algorithms == TrustedIssuer.defaultAlgorithms)
+        #expect(entry.maximumAgeSeconds == TrustedIssuer.defaultMaximumAgeSeconds)
+        #expect(entry.policy.initialAccessToken == .none)
+        #expect(entry.policy.certificateSubjectBinding == ["CN": "{software_id}", "OU": "{org_id}"])
+        #expect(entry.policy.uniqueness == .perSoftwareID)
+    }
 }
