@@ -156,7 +156,7 @@ import Testing
         #expect(sandbox.policy.initialAccessToken == .required)
         #expect(sandbox.policy.uniqueness == .many)
         #expect(sandbox.softwareJWKSHosts.isEmpty)
-        #expect(issuers[0].summary.hasPrefix("OpenBanking Ltd; keys: jwks_file /etc/credence/directory.jwks (1 keys)"))
+        #expect(issuers[0].summary.hasPrefix("OpenBanking Ltd; keys: jwks_file /etc/credence/directory.jwks (1 key)"))
     }
 
     /// The registry built from the configuration verifies a statement signed with the file's key.

@@ -33,7 +33,9 @@ extension CredenceConfiguration {
         /// One line for `check-config`: the issuer, its key sources, algorithms and limits.
         public var summary: String {
             var sources: [String] = []
-            if let jwksFile, let keys = entry.keys { sources.append("jwks_file \(jwksFile) (\(keys.keys.count) keys)") }
+            if let jwksFile, let keys = entry.keys {
+                sources.append("jwks_file \(jwksFile) (\(keys.keys.count) key\(keys.keys.count == 1 ? "" : "s"))")
+            }
             if let uri = entry.jwksURI { sources.append("jwks_uri \(uri)") }
             if let caFile {
                 sources.append("x5c to ca_file \(caFile) signed by \(entry.statementSigners.count) named signer(s)")
