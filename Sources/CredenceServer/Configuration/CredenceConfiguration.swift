@@ -40,6 +40,8 @@ public struct CredenceConfiguration: Sendable {
     public var fastCGIPeers: FastCGIPeerSettings
     /// Fetching remote JWK Sets (`jwks_uri`): allowlist, limits, cache.
     public var jwksFetch: JWKSFetchSettings = .defaults
+    /// Dynamic client registration: trusted software-statement issuers and the policy.
+    public var registration: RegistrationSettings = .defaults
 
     /// PostgreSQL connection settings.
     public struct DatabaseSettings: Sendable {
@@ -372,6 +374,13 @@ public struct CredenceConfiguration: Sendable {
         let fastCGIPeers = FastCGIPeerSettings.parse(&top, listen: listen, problems: &problems)
         var jwksFetchSection = top.section("jwks_fetch", problems: &problems)
         let jwksFetch = parseJWKSFetch(&jwksFetchSection, readFile: { try? files($0).get().bytes }, problems: &problems)
+        var registrationSection = top.section("registration", problems: &problems)
+        let registration = parseRegistration(
+            &registrationSection,
+            jwksFetch: jwksFetch,
+            files: files,
+            problems: &problems
+        )
 
         top.reportUnknownKeys(problems: &problems)
 
@@ -414,7 +423,8 @@ public struct CredenceConfiguration: Sendable {
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
             clockSkewSeconds: clockSkew,
             fastCGIPeers: fastCGIPeers,
-            jwksFetch: jwksFetch
+            jwksFetch: jwksFetch,
+            registration: registration
         )
     }
 }
