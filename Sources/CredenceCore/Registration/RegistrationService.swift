@@ -261,7 +261,7 @@ public struct RegistrationService {
                 )
             }
             let verified = try verifying("signed_request") { try signedRequests.verify(text, now: now) }
-            var metadata = verified.claims
+            var metadata = verified.metadata
             for claim in RegistrationMetadataValidator.statementOnlyClaims { metadata[claim] = nil }
             metadata["software_statement"] = nil
             return ParsedBody(

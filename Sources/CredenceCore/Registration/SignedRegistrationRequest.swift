@@ -21,7 +21,7 @@ public import Foundation
 /// The `jti` is returned, not recorded: the registration records it in its transaction.
 /// Refusals of the request itself are `invalid_client_metadata`; refusals of the statement, or
 /// of the software keys it names, `invalid_software_statement` or
-/// `unapproved_software_statement`. Each names its ``RegistrationRule``.
+/// `unapproved_software_statement`. Each names its ``TrustRule``.
 public struct SignedRegistrationRequest: Sendable {
     /// The registry that verifies the embedded statement and names the issuer's key hosts.
     public let registry: TrustRegistry
@@ -55,7 +55,7 @@ public struct SignedRegistrationRequest: Sendable {
         do {
             jws = try UnverifiedJWS(compact: Array(body[start..<end]), options: TrustRegistry.parseOptions)
         } catch {
-            throw RegistrationRule.requestFormat.invalidMetadata(
+            throw TrustRule.requestFormat.invalidMetadata(
                 "the signed request is not a valid compact JWS with a public-key algorithm",
                 detail: error.debugDescription
             )
@@ -64,35 +64,35 @@ public struct SignedRegistrationRequest: Sendable {
         do {
             unverified = try jws.unverifiedClaims()
         } catch {
-            throw RegistrationRule.requestFormat.invalidMetadata(
+            throw TrustRule.requestFormat.invalidMetadata(
                 "the signed request's claims are not a valid JWT claims set",
                 detail: error.debugDescription
             )
         }
         guard let value = unverified["software_statement"] else {
-            throw RegistrationRule.softwareStatement.invalidStatement(
+            throw TrustRule.softwareStatement.invalidStatement(
                 "the signed request carries no software_statement"
             )
         }
         guard case .string(let compactStatement) = value else {
-            throw RegistrationRule.softwareStatement.invalidStatement("software_statement must be a string (a JWS)")
+            throw TrustRule.softwareStatement.invalidStatement("software_statement must be a string (a JWS)")
         }
         let statement = try registry.verify(compactStatement, now: now)
         guard let entry = registry.trustedIssuer(statement.issuer) else {
             throw OAuthError.serverError(logDetail: "a verified statement's issuer is not in the registry")
         }
         for name in Self.refusedHeaderMembers where jws.header[name] != nil {
-            throw RegistrationRule.requestHeader.invalidMetadata(
+            throw TrustRule.requestHeader.invalidMetadata(
                 "the signed request's header may not carry \(name): its key comes from the software statement"
             )
         }
         guard entry.algorithms.contains(jws.header.algorithm) else {
-            throw RegistrationRule.requestAlgorithm.invalidMetadata(
+            throw TrustRule.requestAlgorithm.invalidMetadata(
                 "\(jws.header.algorithm) is not allowed (allowed: \(entry.algorithms.map(\.rawValue).sorted().joined(separator: ", ")))"
             )
         }
         guard let keyID = jws.header.keyID else {
-            throw RegistrationRule.requestKey.invalidMetadata(
+            throw TrustRule.requestKey.invalidMetadata(
                 "the signed request names no kid, and software keys are only chosen by kid"
             )
         }
@@ -101,9 +101,9 @@ public struct SignedRegistrationRequest: Sendable {
         do {
             key = try keySet.key(forKID: keyID, algorithm: jws.header.algorithm)
         } catch {
-            throw RegistrationRule.requestKey.invalidMetadata(
+            throw TrustRule.requestKey.invalidMetadata(
                 "no usable software key has the request's kid",
-                detail: "kid=\(RegistrationRule.printable(keyID)); \(error.debugDescription)"
+                detail: "kid=\(TrustRule.printable(keyID)); \(error.debugDescription)"
             )
         }
         try checkRevocation(key, keyID: keyID, claims: statement.claims, entry: entry, now: now)
@@ -111,7 +111,7 @@ public struct SignedRegistrationRequest: Sendable {
         do {
             verified = try jws.verify(using: key, allowedAlgorithms: entry.algorithms)
         } catch {
-            throw RegistrationRule.requestSignature.invalidMetadata(
+            throw TrustRule.requestSignature.invalidMetadata(
                 "the signed request's signature does not verify with the software key",
                 detail: error.debugDescription
             )
@@ -120,7 +120,7 @@ public struct SignedRegistrationRequest: Sendable {
         do {
             claims = try verified.claims()
         } catch {
-            throw RegistrationRule.requestFormat.invalidMetadata(
+            throw TrustRule.requestFormat.invalidMetadata(
                 "the signed request's claims are not a valid JWT claims set",
                 detail: error.debugDescription
             )
@@ -138,19 +138,19 @@ public struct SignedRegistrationRequest: Sendable {
     ) throws(OAuthError) -> JWKSet {
         if let inline = claims["software_jwks"] {
             guard case .object(let object) = inline else {
-                throw RegistrationRule.softwareKeys.invalidStatement("software_jwks must be a JWK Set object")
+                throw TrustRule.softwareKeys.invalidStatement("software_jwks must be a JWK Set object")
             }
             do {
                 return try JWKSet(json: object)
             } catch {
-                throw RegistrationRule.softwareKeys.invalidStatement(
+                throw TrustRule.softwareKeys.invalidStatement(
                     "software_jwks is not a usable JWK Set",
                     detail: error.debugDescription
                 )
             }
         }
         guard let endpoint = claims["software_jwks_endpoint"] else {
-            throw RegistrationRule.softwareKeys.invalidStatement(
+            throw TrustRule.softwareKeys.invalidStatement(
                 "the statement names no software key (software_jwks or software_jwks_endpoint)"
             )
         }
@@ -183,9 +183,9 @@ public struct SignedRegistrationRequest: Sendable {
             what: "the software's revoked keys at software_jwks_revoked_endpoint"
         )
         if TrustRegistry.isRevoked(key, keyID: keyID, in: revoked) {
-            throw RegistrationRule.revokedSoftwareKey.invalidMetadata(
+            throw TrustRule.revokedSoftwareKey.invalidMetadata(
                 "the signed request was signed with a key the software has revoked",
-                detail: "kid=\(RegistrationRule.printable(keyID))"
+                detail: "kid=\(TrustRule.printable(keyID))"
             )
         }
     }
@@ -194,12 +194,12 @@ public struct SignedRegistrationRequest: Sendable {
     /// (a URL the statement chose is a request from inside the bank: server-side request forgery).
     private func softwareURL(_ value: JSONValue, claim: String, entry: TrustedIssuer) throws(OAuthError) -> String {
         guard case .string(let uri) = value else {
-            throw RegistrationRule.softwareKeys.invalidStatement("\(claim) must be a string")
+            throw TrustRule.softwareKeys.invalidStatement("\(claim) must be a string")
         }
         do {
             _ = try RemoteJWKSURL(parsing: uri)
         } catch {
-            throw RegistrationRule.softwareKeys.invalidStatement(
+            throw TrustRule.softwareKeys.invalidStatement(
                 "\(claim) is not a usable https URL",
                 detail: error.debugDescription
             )
@@ -209,7 +209,7 @@ public struct SignedRegistrationRequest: Sendable {
             guard let remoteKeys = registry.remoteKeys else { return uri }  // refused when fetched
             _ = try remoteKeys.validate(uri, allowedHosts: rule)
         } catch {
-            throw RegistrationRule.softwareKeys.unapprovedStatement(
+            throw TrustRule.softwareKeys.unapprovedStatement(
                 "the host of \(claim) is not one this server fetches software keys from",
                 detail: error.debugDescription
             )
@@ -229,7 +229,7 @@ public struct SignedRegistrationRequest: Sendable {
         now: Date
     ) throws(OAuthError) -> VerifiedRegistrationRequest {
         for name in Self.requiredClaims where claims[name] == nil || claims[name] == .null {
-            throw RegistrationRule.requestClaims.invalidMetadata("the signed request's claim \(name) is required")
+            throw TrustRule.requestClaims.invalidMetadata("the signed request's claim \(name) is required")
         }
         do {
             try claims.validate(
@@ -237,7 +237,7 @@ public struct SignedRegistrationRequest: Sendable {
                 rules: JWTValidationRules(requiredClaims: [], clockSkew: Int64(registry.clockSkewSeconds))
             )
         } catch {
-            let rule: RegistrationRule =
+            let rule: TrustRule =
                 switch error.code {
                 case .expired: .requestExpiry
                 case .notYetValid: .requestNotBefore
@@ -247,19 +247,19 @@ public struct SignedRegistrationRequest: Sendable {
             throw rule.invalidMetadata("the signed request is not valid now: \(error.reason)")
         }
         guard Identifier.equal(claims.issuer, statement.softwareID) else {
-            throw RegistrationRule.requestIssuer.invalidMetadata(
+            throw TrustRule.requestIssuer.invalidMetadata(
                 "the signed request's iss must be the software statement's software_id"
             )
         }
         if statement.policy.requireRequestAudience, !claims.audience.contains(where: { Identifier.equal($0, audience) })
         {
-            throw RegistrationRule.requestAudience.invalidMetadata(
+            throw TrustRule.requestAudience.invalidMetadata(
                 "the signed request's aud must be this server's issuer identifier"
             )
         }
         guard let jti = claims.jwtID, !jti.isEmpty, let issuedAt = claims.issuedAt, let expiresAt = claims.expiresAt
         else {
-            throw RegistrationRule.requestClaims.invalidMetadata("the signed request's iat, exp and jti are required")
+            throw TrustRule.requestClaims.invalidMetadata("the signed request's iat, exp and jti are required")
         }
         var metadata = JSONObject()
         for (name, value) in claims.object where !Self.envelopeClaims.contains(name) { metadata[name] = value }
@@ -312,5 +312,33 @@ public struct VerifiedRegistrationRequest: Sendable {
         self.jti = jti
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
+    }
+}
+
+extension VerifiedRegistrationRequest {
+    /// The claims of the JWT envelope, which are not client metadata.
+    public static let envelopeClaims: Set<String> = ["iss", "aud", "iat", "exp", "nbf", "jti"]
+
+    /// A verified request from its claims (test doubles of ``SignedRegistrationRequestVerifying``):
+    /// the metadata is the claims without the envelope, `iat` read from the claims.
+    public init(claims: JSONObject, statement: VerifiedSoftwareStatement, jti: String, expiresAt: Date) {
+        var metadata = JSONObject()
+        for (name, value) in claims where !Self.envelopeClaims.contains(name) { metadata[name] = value }
+        let issuedAt = claims["iat"]?.int64Value.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? expiresAt
+        self.init(
+            claims: claims,
+            metadata: metadata,
+            statement: statement,
+            jti: jti,
+            issuedAt: issuedAt,
+            expiresAt: expiresAt
+        )
+    }
+}
+
+/// The registration endpoint's seam, over the compact request text it received.
+extension SignedRegistrationRequest: SignedRegistrationRequestVerifying {
+    public func verify(_ request: String, now: Date) throws -> VerifiedRegistrationRequest {
+        try verify(Array(request.utf8), now: now)
     }
 }

@@ -16,25 +16,3 @@ public protocol SignedRegistrationRequestVerifying: Sendable {
     /// `invalid_client_metadata` (the request itself is malformed or does not verify).
     func verify(_ request: String, now: Date) throws -> VerifiedRegistrationRequest
 }
-
-/// A signed registration request whose signature, statement and claims were checked.
-public struct VerifiedRegistrationRequest: Sendable {
-    /// Every claim of the request (the registration metadata, plus `iss`, `aud`, `iat`, `exp`,
-    /// `jti` and `software_statement`).
-    public var claims: JSONObject
-    /// The verified statement the request carried.
-    public var statement: VerifiedSoftwareStatement
-    /// The request's `jti`: recorded in the registration's transaction so the request cannot be
-    /// replayed.
-    public var jti: String
-    /// The request's `exp`: how long its `jti` is remembered.
-    public var expiresAt: Date
-
-    /// Creates the value (the verifier does).
-    public init(claims: JSONObject, statement: VerifiedSoftwareStatement, jti: String, expiresAt: Date) {
-        self.claims = claims
-        self.statement = statement
-        self.jti = jti
-        self.expiresAt = expiresAt
-    }
-}

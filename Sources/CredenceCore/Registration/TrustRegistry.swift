@@ -20,7 +20,7 @@ import OpenSSLCrypto
 /// 7. `software_id` (and `org_id`, where present) is a non-empty string, and `org_status`, where
 ///    present, is `Active` (else `unapproved_software_statement`).
 ///
-/// Every other refusal is `invalid_software_statement`; each names its ``RegistrationRule``.
+/// Every other refusal is `invalid_software_statement`; each names its ``TrustRule``.
 /// The `jti` is not recorded here: the registration does that in its transaction. Time is a
 /// parameter; the only I/O is the ``RemoteJWKSCache``'s fetcher.
 public struct TrustRegistry: SoftwareStatementVerifying {
@@ -72,12 +72,12 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             jws = try UnverifiedJWS(compact: statement, options: Self.parseOptions)
         } catch {
             if error.code == .unsupportedAlgorithm {
-                throw RegistrationRule.statementAlgorithm.invalidStatement(
+                throw TrustRule.statementAlgorithm.invalidStatement(
                     "the statement's algorithm is not accepted (never none or HMAC)",
                     detail: error.debugDescription
                 )
             }
-            throw RegistrationRule.statementFormat.invalidStatement(
+            throw TrustRule.statementFormat.invalidStatement(
                 "the statement is not a valid compact JWS",
                 detail: error.debugDescription
             )
@@ -86,22 +86,22 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         do {
             unverifiedClaims = try jws.unverifiedClaims()
         } catch {
-            throw RegistrationRule.statementFormat.invalidStatement(
+            throw TrustRule.statementFormat.invalidStatement(
                 "the statement's claims are not a valid JWT claims set",
                 detail: error.debugDescription
             )
         }
         guard let unverifiedIssuer = unverifiedClaims.issuer else {
-            throw RegistrationRule.requiredClaims.invalidStatement("the claim iss is required")
+            throw TrustRule.requiredClaims.invalidStatement("the claim iss is required")
         }
         guard let entry = trustedIssuer(unverifiedIssuer) else {
-            throw RegistrationRule.trustedIssuer.unapprovedStatement(
+            throw TrustRule.trustedIssuer.unapprovedStatement(
                 "the statement's issuer is not trusted by this server",
-                detail: "iss=\(RegistrationRule.printable(unverifiedIssuer))"
+                detail: "iss=\(TrustRule.printable(unverifiedIssuer))"
             )
         }
         guard entry.algorithms.contains(jws.header.algorithm) else {
-            throw RegistrationRule.statementAlgorithm.invalidStatement(
+            throw TrustRule.statementAlgorithm.invalidStatement(
                 "\(jws.header.algorithm) is not allowed for this issuer (allowed: \(entry.algorithms.map(\.rawValue).sorted().joined(separator: ", ")))"
             )
         }
@@ -111,7 +111,7 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         do {
             claims = try verified.claims()
         } catch {
-            throw RegistrationRule.statementFormat.invalidStatement(
+            throw TrustRule.statementFormat.invalidStatement(
                 "the statement's claims are not a valid JWT claims set",
                 detail: error.debugDescription
             )
@@ -130,12 +130,12 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             return try verifyCertificateChain(jws, trustStore: trustStore, entry: entry, now: now)
         }
         guard entry.keys != nil || entry.jwksURI != nil else {
-            throw RegistrationRule.statementKey.invalidStatement(
+            throw TrustRule.statementKey.invalidStatement(
                 "this issuer's statements are verified through an x5c certificate chain, and the statement has none"
             )
         }
         guard let keyID = jws.header.keyID else {
-            throw RegistrationRule.statementKey.invalidStatement(
+            throw TrustRule.statementKey.invalidStatement(
                 "the statement names no kid, and the issuer's keys are only chosen by kid"
             )
         }
@@ -156,15 +156,15 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         do {
             key = try keySet.key(forKID: keyID, algorithm: jws.header.algorithm)
         } catch {
-            throw RegistrationRule.statementKey.invalidStatement(
+            throw TrustRule.statementKey.invalidStatement(
                 "no usable key of this issuer has the statement's kid",
-                detail: "kid=\(RegistrationRule.printable(keyID)); \(error.debugDescription)"
+                detail: "kid=\(TrustRule.printable(keyID)); \(error.debugDescription)"
             )
         }
         do {
             return (try jws.verify(using: key, allowedAlgorithms: entry.algorithms), key)
         } catch {
-            throw RegistrationRule.statementSignature.invalidStatement(
+            throw TrustRule.statementSignature.invalidStatement(
                 "the statement's signature does not verify with the issuer's key",
                 detail: error.debugDescription
             )
@@ -189,12 +189,12 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         } catch {
             switch error.code {
             case .untrustedCertificateChain, .invalidHeader:
-                throw RegistrationRule.certificateChain.invalidStatement(
+                throw TrustRule.certificateChain.invalidStatement(
                     "the x5c chain does not verify against this issuer's CA bundle",
                     detail: error.debugDescription
                 )
             default:
-                throw RegistrationRule.statementSignature.invalidStatement(
+                throw TrustRule.statementSignature.invalidStatement(
                     "the statement's signature does not verify with the x5c leaf key",
                     detail: error.debugDescription
                 )
@@ -202,7 +202,7 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         }
         let leaf = chain[0]
         guard entry.statementSigners.contains(where: { $0.matches(leaf) }) else {
-            throw RegistrationRule.statementSigner.invalidStatement(
+            throw TrustRule.statementSigner.invalidStatement(
                 "the x5c leaf certificate is not one of this issuer's statement signers",
                 detail: "leaf subject=\(leaf.subject.rfc4514String)"
             )
@@ -210,7 +210,7 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         do {
             return (verified, JWK(publicKey: try leaf.publicKey(), keyID: jws.header.keyID, use: nil))
         } catch {
-            throw RegistrationRule.statementSignature.invalidStatement(
+            throw TrustRule.statementSignature.invalidStatement(
                 "the x5c leaf key is not usable",
                 detail: error.debugDescription
             )
@@ -230,9 +230,9 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             what: "the issuer's revoked-keys list"
         )
         if Self.isRevoked(key, keyID: keyID, in: revoked) {
-            throw RegistrationRule.revokedStatementKey.invalidStatement(
+            throw TrustRule.revokedStatementKey.invalidStatement(
                 "the statement was signed with a key this issuer has revoked",
-                detail: "kid=\(keyID.map(RegistrationRule.printable) ?? "none")"
+                detail: "kid=\(keyID.map(TrustRule.printable) ?? "none")"
             )
         }
     }
@@ -254,7 +254,7 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         hosts: RemoteJWKSCache.HostRule,
         refreshingFor keyID: String?,
         now: Date,
-        rule: RegistrationRule,
+        rule: TrustRule,
         what: String
     ) throws(OAuthError) -> JWKSet {
         guard let remoteKeys else {
@@ -284,7 +284,7 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         for name in entry.requiredClaims where !required.contains(name) { required.append(name) }
         for name in required {
             if claims[name] == nil || claims[name] == .null {
-                throw RegistrationRule.requiredClaims.invalidStatement("the claim \(name) is required")
+                throw TrustRule.requiredClaims.invalidStatement("the claim \(name) is required")
             }
         }
         do {
@@ -293,7 +293,7 @@ public struct TrustRegistry: SoftwareStatementVerifying {
                 rules: JWTValidationRules(requiredClaims: [], clockSkew: Int64(clockSkewSeconds))
             )
         } catch {
-            let rule: RegistrationRule =
+            let rule: TrustRule =
                 switch error.code {
                 case .expired: .statementExpiry
                 case .notYetValid: .statementNotBefore
@@ -310,25 +310,25 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             nowSeconds.subtractingReportingOverflow(issuedAt).partialValue
                 > Int64(entry.maximumAgeSeconds) + Int64(clockSkewSeconds)
         {
-            throw RegistrationRule.statementMaximumAge.invalidStatement(
+            throw TrustRule.statementMaximumAge.invalidStatement(
                 "the statement was issued more than \(entry.maximumAgeSeconds) seconds ago"
             )
         }
         guard case .string(let softwareID)? = claims["software_id"], !softwareID.isEmpty else {
-            throw RegistrationRule.softwareID.invalidStatement("software_id must be a non-empty string")
+            throw TrustRule.softwareID.invalidStatement("software_id must be a non-empty string")
         }
         var organizationID: String?
         if let value = claims["org_id"], value != .null {
             guard case .string(let text) = value, !text.isEmpty else {
-                throw RegistrationRule.organizationID.invalidStatement("org_id must be a non-empty string")
+                throw TrustRule.organizationID.invalidStatement("org_id must be a non-empty string")
             }
             organizationID = text
         }
         if let status = claims["org_status"] {
             guard case .string(let text) = status, Self.isActive(text) else {
-                throw RegistrationRule.organizationStatus.unapprovedStatement(
+                throw TrustRule.organizationStatus.unapprovedStatement(
                     "the organisation's status is not Active",
-                    detail: "org_status=\(RegistrationRule.printable(status.serializedString()))"
+                    detail: "org_status=\(TrustRule.printable(status.serializedString()))"
                 )
             }
         }

@@ -35,8 +35,12 @@ public struct AccessTokenValidator: Sendable {
             requiredClaims: ["exp", "iat", "jti", "client_id", "sub"],
             clockSkew: Int64(clockSkewSeconds)
         )
+        // The skew covers `iat` stamped by another responder's clock; `exp` is this server's own
+        // promise and holds exactly (a token is dead from its `exp` on, not a skew later).
+        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
         guard (try? claims.validate(now: now, rules: rules)) != nil,
-            let clientID = claims["client_id"]?.stringValue, let jti = claims.jwtID, let expiresAt = claims.expiresAt
+            let clientID = claims["client_id"]?.stringValue, let jti = claims.jwtID, let expiresAt = claims.expiresAt,
+            nowSeconds < expiresAt
         else { return nil }
         return ValidatedAccessToken(claims: claims, clientID: clientID, jti: jti, expiresAt: expiresAt)
     }

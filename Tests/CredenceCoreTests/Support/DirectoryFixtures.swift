@@ -143,7 +143,7 @@ enum Directory {
 /// log detail names (both codes, never the wording).
 func expectRefusal(
     _ code: String,
-    _ rule: RegistrationRule,
+    _ rule: TrustRule,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () throws -> Void
 ) {

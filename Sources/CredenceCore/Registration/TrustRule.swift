@@ -2,7 +2,7 @@
 ///
 /// Every refusal names its rule at the start of `error_description` (`statement_signer: …`), so a
 /// TPP, the audit log and `credence ssa check` all say which rule decided, in the same words.
-public enum RegistrationRule: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum TrustRule: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// The statement is not a compact JWS with a JSON claims set (RFC 7515 §7.1, RFC 7519 §7.2).
     case statementFormat = "statement_format"
     /// `iss` names no trusted issuer (RFC 7591 §2.3: the server decides whom it trusts).
