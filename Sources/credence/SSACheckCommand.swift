@@ -63,7 +63,7 @@ struct SSACheckCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.load()
-        let text = try SSAFiles.text(file, option: "FILE").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = try SSAFiles.text(file, option: "").trimmingCharacters(in: .whitespacesAndNewlines)
         let requestMetadata = try metadata.map { path -> JSONObject in
             do {
                 return try JSONObject.parse(try SSAFiles.text(path, option: "--metadata"))
@@ -180,7 +180,7 @@ struct SSACheck {
         guard trusted else {
             let rule = isRequest ? "signed_request" : "software_statement"
             print("rules:")
-            print("  REFUSED      \(rule.padded(22)) no issuer is trusted: registration.trusted_issuers is empty")
+            print("  REFUSED      \(rule) no issuer is trusted: registration.trusted_issuers is empty")
             print("result:       REFUSED by \(rule): unapproved_software_statement")
             return false
         }
@@ -216,9 +216,11 @@ struct SSACheck {
 
         // The metadata rules, where there is metadata to check.
         var accepted = true
+        let metadataTitle =
+            "metadata rules (the registration endpoint's, over the statement and the request's metadata):"
         if let metadata {
             let steps =
-                validator.rules.map { Step(rule: $0.name, what: "metadata rule") }
+                validator.rules.map { Step(rule: $0.name, what: "") }
                 + [Step(rule: "client_metadata", what: "the result is valid client metadata")]
             do {
                 let validated = try validator.validate(
@@ -227,10 +229,15 @@ struct SSACheck {
                     policy: statement.policy,
                     certificate: certificate
                 )
-                printSteps(steps, refusedAt: nil, refusal: nil)
+                printSteps(steps, refusedAt: nil, refusal: nil, title: metadataTitle)
                 for adjustment in validated.adjustments { print("  adjusted:    \(terminalSafe(adjustment))") }
             } catch {
-                printSteps(steps, refusedAt: steps.firstIndex { $0.rule == error.rule }, refusal: error.error)
+                printSteps(
+                    steps,
+                    refusedAt: steps.firstIndex { $0.rule == error.rule },
+                    refusal: error.error,
+                    title: metadataTitle
+                )
                 printPolicy(statement.policy, of: "trusted issuer \(statement.issuer)")
                 printResult(rule: error.rule, error: error.error)
                 accepted = false
@@ -313,7 +320,11 @@ struct SSACheck {
         steps += statementSteps.map { Step(rule: $0.rule, what: "statement: " + $0.what) }
         steps += [
             Step(rule: TrustRule.requestHeader.rawValue, what: "no x5c, x5u, jku or jwk in the request header"),
-            Step(rule: TrustRule.requestAlgorithm.rawValue, what: "the request's alg is one the issuer allows"),
+            Step(
+                rule: TrustRule.requestAlgorithm.rawValue,
+                what: "the request's alg is one the issuer allows"
+                    + (entry.map { " (" + $0.algorithms.map(\.rawValue).sorted().joined(separator: ", ") + ")" } ?? "")
+            ),
         ]
         let keys = Step(
             rule: TrustRule.softwareKeys.rawValue,
@@ -370,8 +381,14 @@ struct SSACheck {
         print("(the values above are read before verification)")
     }
 
-    private func printSteps(_ steps: [Step], refusedAt position: Int?, refusal: OAuthError?) {
-        print("rules:")
+    private func printSteps(
+        _ steps: [Step],
+        refusedAt position: Int?,
+        refusal: OAuthError?,
+        title: String = "rules:"
+    ) {
+        print(title)
+        let width = steps.map(\.rule.count).max() ?? 0
         for (index, step) in steps.enumerated() {
             let mark: String
             if let position {
@@ -379,7 +396,7 @@ struct SSACheck {
             } else {
                 mark = refusal == nil ? "ok" : "not reached"
             }
-            print("  \(mark.padded(12)) \(step.rule.padded(22)) \(terminalSafe(step.what))")
+            print("  \(mark.padded(12)) \(step.rule.padded(width)) \(terminalSafe(step.what))")
         }
         if position == nil, let refusal {
             print("  REFUSED      \(terminalSafe(refusal.errorDescription ?? refusal.code))")

@@ -220,21 +220,22 @@ enum SSAFiles {
 
     /// The file's text; `-` is standard input.
     static func text(_ path: String, option: String) throws -> String {
+        let named = option.isEmpty ? path : "\(option) \(path)"
         let bytes: [UInt8]
         if path == "-" {
             let data = FileHandle.standardInput.readData(ofLength: maximumBytes + 1)
             guard data.count <= maximumBytes else {
-                throw usageFailure("\(option) -: larger than \(maximumBytes) bytes")
+                throw usageFailure("\(named): larger than \(maximumBytes) bytes")
             }
             bytes = Array(data)
         } else {
             switch ConfigurationFiles.read(path, maximumBytes: maximumBytes) {
             case .success(let contents): bytes = contents.bytes
-            case .failure(let error): throw usageFailure("\(option) \(path): cannot read: \(error.reason)")
+            case .failure(let error): throw usageFailure("\(named): cannot read: \(error.reason)")
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw usageFailure("\(option) \(path): not UTF-8 text")
+            throw usageFailure("\(named): not UTF-8 text")
         }
         return text
     }
