@@ -179,12 +179,7 @@ public final class CredenceApplication: Sendable {
 
     /// What this server can register: `tls_client_auth` only with a client CA trust store.
     public var registrationCapabilities: RegistrationCapabilities {
-        RegistrationCapabilities(
-            authenticationMethods: ClientAuthenticationMethod.allCases.filter {
-                $0 != .tlsClientAuth || clientCATrustStore != nil
-            },
-            assertionSigningAlgorithms: configuration.tokens.assertionSigningAlgorithms
-        )
+        RegistrationCapabilities(configuration: configuration, clientCertificatesVerifiable: clientCATrustStore != nil)
     }
 
     /// `POST /register` and `GET`/`PUT`/`DELETE /register/{client_id}` over this worker's stores.

@@ -261,11 +261,8 @@ public struct RegistrationService {
                 )
             }
             let verified = try verifying("signed_request") { try signedRequests.verify(text, now: now) }
-            var metadata = verified.metadata
-            for claim in RegistrationMetadataValidator.statementOnlyClaims { metadata[claim] = nil }
-            metadata["software_statement"] = nil
             return ParsedBody(
-                metadata: metadata,
+                metadata: Self.requestMetadata(verified),
                 statement: verified.statement,
                 requestJTI: RecordedJTI(
                     issuer: verified.statement.softwareID,
@@ -275,6 +272,16 @@ public struct RegistrationService {
                 signed: true
             )
         }
+    }
+
+    /// The client metadata a verified signed request asks for: its claims without the JWT
+    /// envelope, the statement-only claims and the `software_statement` (which the
+    /// ``RegistrationMetadataValidator`` lays over it). `credence ssa check` validates the same.
+    public static func requestMetadata(_ verified: VerifiedRegistrationRequest) -> JSONObject {
+        var metadata = verified.metadata
+        for claim in RegistrationMetadataValidator.statementOnlyClaims { metadata[claim] = nil }
+        metadata["software_statement"] = nil
+        return metadata
     }
 
     /// Runs a trust-registry call: its OAuth errors become refusals by `rule`, store errors
