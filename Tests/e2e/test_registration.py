@@ -142,12 +142,15 @@ class RegistrationTestCase(TokenTestCase):
                   redirect_uris=(REDIRECT_URI,), jwks="inline", endpoint=None, exp_in=600, org_id="e2e-org",
                   header=None, **extra):
         """An SSA with Open Banking UK claims, signed by the E2E directory (by kid) unless
-        KEY says otherwise; `header` replaces the kid header (x5c statements)."""
+        KEY says otherwise; `header` replaces the kid header (x5c statements); exp_in None:
+        no exp (as Open Banking UK's directory signs them)."""
         now = int(time.time())
-        claims = {"iss": iss, "iat": now, "exp": now + exp_in, "jti": secrets.token_urlsafe(12),
+        claims = {"iss": iss, "iat": now, "jti": secrets.token_urlsafe(12),
                   "software_id": software_id, "org_id": org_id, "org_status": "Active",
                   "software_client_name": f"E2E {software_id}", "software_roles": list(roles),
                   "software_redirect_uris": list(redirect_uris)}
+        if exp_in is not None:
+            claims["exp"] = now + exp_in
         if endpoint:
             claims["software_jwks_endpoint"] = endpoint
         elif jwks:
@@ -415,6 +418,14 @@ class RegistrationTests(RegistrationTestCase):
             again = self.assert_registered(self.register({"software_statement": self.statement(software_id)},
                                                          token=iat), software_id, "client_secret_basic")
             self.delete_registration(again)
+        with self.subTest(case="a statement without exp used twice"):
+            # Accepted until iat + max_age_seconds: its jti is remembered that long.
+            without_exp = self.statement(software_id, exp_in=None)
+            first = self.assert_registered(self.register({"software_statement": without_exp}, token=iat),
+                                           software_id, "client_secret_basic")
+            self.delete_registration(first)
+            self.assert_oauth_error(self.register({"software_statement": without_exp}, token=iat), 400,
+                                    "invalid_software_statement")
 
     def test_signed_request_refusals(self):
         iat = self.initial_access_token()
