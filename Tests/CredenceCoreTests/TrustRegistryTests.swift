@@ -28,6 +28,17 @@ import Testing
         #expect(verified.policy == .default)
     }
 
+    /// Open Banking UK statements carry no exp: their jti is remembered for as long as the
+    /// maximum age accepts them (iat + max age + skew), not forgotten at once.
+    @Test func aStatementWithoutExpIsRememberedUntilItsMaximumAgeHasPassed() throws {
+        let statement = try Directory.statement(["jti": "ssa-no-exp"])
+        let verified = try registry.verify(statement, now: Directory.now)
+        #expect(verified.jti == "ssa-no-exp")
+        let issuedAt = Directory.nowSeconds - 60
+        let until = issuedAt + Int64(TrustedIssuer.defaultMaximumAgeSeconds) + 60
+        #expect(verified.expiresAt == Date(timeIntervalSince1970: TimeInterval(until)))
+    }
+
     @Test func anES256StatementIsAcceptedByDefault() throws {
         let statement = try Directory.sign(Directory.claims(), key: Directory.ecKey, algorithm: .es256, kid: "dir-ec")
         #expect(try registry.verify(statement, now: Directory.now).softwareID == "software-42")

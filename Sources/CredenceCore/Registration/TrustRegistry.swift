@@ -332,6 +332,13 @@ public struct TrustRegistry: SoftwareStatementVerifying {
                 )
             }
         }
+        // A statement without exp (Open Banking UK SSAs carry only iat) is accepted until its
+        // maximum age has passed: its jti must be remembered that long (RFC 7519 §4.1.7).
+        let acceptedUntil =
+            claims.expiresAt
+            ?? claims.issuedAt.map {
+                $0.addingReportingOverflow(Int64(entry.maximumAgeSeconds) + Int64(clockSkewSeconds)).partialValue
+            }
         return VerifiedSoftwareStatement(
             statement: statement,
             issuer: entry.issuer,
@@ -339,7 +346,7 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             softwareID: softwareID,
             organizationID: organizationID,
             jti: claims.jwtID,
-            expiresAt: claims.expiresAt.map { Date(timeIntervalSince1970: TimeInterval($0)) },
+            expiresAt: acceptedUntil.map { Date(timeIntervalSince1970: TimeInterval($0)) },
             policy: entry.policy
         )
     }
