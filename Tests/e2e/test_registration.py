@@ -219,9 +219,16 @@ class RegistrationTestCase(TokenTestCase):
         return self.post("/token", {"grant_type": "client_credentials",
                                     **self.assertion_form(self.assertion(client_id, tpp))})
 
-    def assert_invalid_token(self, response):
+    def assert_invalid_token(self, response, token_sent=True):
+        """RFC 6750 §3: 401 invalid_token with a Bearer challenge, which names the error
+        only when a token was sent (§3.1)."""
         self.assert_oauth_error(response, 401, "invalid_token")
-        self.assertEqual(response.header("www-authenticate"), 'Bearer error="invalid_token"', response.describe())
+        challenge = response.header("www-authenticate") or ""
+        self.assertRegex(challenge, r"^Bearer( |$)", response.describe())
+        if token_sent:
+            self.assertIn('error="invalid_token"', challenge, response.describe())
+        else:
+            self.assertNotIn("error=", challenge, response.describe())
 
     def assert_unauthorised(self, response):
         """RFC 7592 §2: 401 for a management request that is not authorised."""
@@ -338,6 +345,9 @@ class RegistrationTests(RegistrationTestCase):
             self.assert_unauthorised(self.manage("GET", document["client_id"], foreign["access_token"]))
             self.assertEqual(self.introspect(foreign["access_token"], "api"), {"active": False})
             self.assertEqual(self.introspect(foreign["access_token"], "basic"), {"active": False})
+        # The DN in RFC 4514 form from here on: the slash form is accepted only when, reversed,
+        # it is the presented certificate's subject (invalid_client_metadata otherwise).
+        metadata = dict(metadata, tls_client_auth_subject_dn=self.fixture.tpp_subject)
         with self.subTest(case="the same statement's software, another certificate"):
             other = self.signed_request(self.ob_statement(), metadata)
             self.assert_oauth_error(self.register(other, "application/jose", mtls=True,
@@ -361,7 +371,7 @@ class RegistrationTests(RegistrationTestCase):
         }
         for name, token in cases.items():
             with self.subTest(case=name):
-                self.assert_invalid_token(self.register(body, token=token))
+                self.assert_invalid_token(self.register(body, token=token), token_sent=token is not None)
         with self.subTest(case="revoked"):
             revoked = self.initial_access_token()
             self.revoke(revoked, "registrar")
@@ -435,7 +445,9 @@ class RegistrationTests(RegistrationTestCase):
         self.delete_registration(first)
         tpp = self.registration.tpp_keys["inline"]
         cases = {
-            "its jti again": replayed,
+            # A fresh statement (a replayed statement is refused first, as a statement).
+            "its jti again": self.signed_request(self.statement(claims_of(statement)["software_id"]), {},
+                                                 jti=claims_of(replayed)["jti"]),
             "another key under the software key's kid": self.signed_request(statement, {}, key="stray"),
             "jku in the header": self.signed_request(statement, {}, header={
                 "kid": tpp.kid, "jku": self.registration.software_jwks_endpoint}),
@@ -541,7 +553,9 @@ class ReadmeRegistrationTests(RegistrationTestCase):
         self.assertEqual(statement["iss"], DEMO_DIRECTORY)
         read_back = read("read.json")
         self.assertEqual(read_back.get("client_id"), read("registration.json")["client_id"], read_back)
-        self.assertIn("client.deleted", done.stdout)
+        # `credence audit list --client` of the signed registration: registered, then deleted.
+        events = [line.split()[1] for line in done.stdout.splitlines() if line[:4].isdigit()]
+        self.assertEqual(events, ["client.registered", "client.deleted"], done.stdout)
 
 
 # ---- last: the short-lived initial access token, expired -----------------------------
