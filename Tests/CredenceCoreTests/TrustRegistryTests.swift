@@ -28,6 +28,32 @@ import Testing
         #expect(verified.policy == .default)
     }
 
+    /// Open Banking UK statements carry no exp: their jti is remembered for as long as the
+    /// maximum age accepts them (iat + max age + skew), not forgotten at once.
+    @Test func aStatementWithoutExpIsRememberedUntilItsMaximumAgeHasPassed() throws {
+        let statement = try Directory.statement(["jti": "ssa-no-exp"])
+        let verified = try registry.verify(statement, now: Directory.now)
+        #expect(verified.jti == "ssa-no-exp")
+        let issuedAt = Directory.nowSeconds - 60
+        let until = issuedAt + Int64(TrustedIssuer.defaultMaximumAgeSeconds) + 60
+        #expect(verified.expiresAt == Date(timeIntervalSince1970: TimeInterval(until)))
+    }
+
+    /// A plain registration registers software_jwks_endpoint as the client's jwks_uri: a host
+    /// off the issuer's software_jwks_hosts is refused by the statement check itself, not only
+    /// when a signed request fetches it.
+    @Test(arguments: ["software_jwks_endpoint", "software_jwks_revoked_endpoint"])
+    func aSoftwareKeyURLOffTheIssuersHostsIsUnapproved(claim: String) throws {
+        let statement = try Directory.statement([claim: "https://elsewhere.example/software.jwks"])
+        expectRefusal("unapproved_software_statement", .softwareKeys) {
+            _ = try registry.verify(statement, now: Directory.now)
+        }
+        let notHTTPS = try Directory.statement([claim: "http://keystore.directory.example/software.jwks"])
+        expectRefusal("invalid_software_statement", .softwareKeys) {
+            _ = try registry.verify(notHTTPS, now: Directory.now)
+        }
+    }
+
     @Test func anES256StatementIsAcceptedByDefault() throws {
         let statement = try Directory.sign(Directory.claims(), key: Directory.ecKey, algorithm: .es256, kid: "dir-ec")
         #expect(try registry.verify(statement, now: Directory.now).softwareID == "software-42")

@@ -28,6 +28,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from stack import REPO, SetupError, Stack  # noqa: E402
+import test_registration  # noqa: E402
 import test_tokens  # noqa: E402
 import test_webservers  # noqa: E402
 
@@ -62,11 +63,12 @@ def parse_arguments(argv):
 
 
 def ordered_cases():
-    """test_webservers' per-server cases, the token tests, the disruptive cases, then the
-    token tests that need time to have passed (expired tokens)."""
+    """test_webservers' per-server cases, the token and registration tests, the disruptive
+    cases, then the tests that need time to have passed (expired tokens)."""
     cases = list(test_webservers.ORDERED_CASES)
     position = cases.index(test_webservers.ApacheTests) + 1
-    return cases[:position] + test_tokens.ORDERED_CASES + cases[position:] + test_tokens.LAST_CASES
+    return (cases[:position] + test_tokens.ORDERED_CASES + test_registration.ORDERED_CASES + cases[position:]
+            + test_registration.LAST_CASES + test_tokens.LAST_CASES)
 
 
 def build_suite(patterns):

@@ -42,6 +42,16 @@ RESPONDER_CLOCK_SKEW = 5
 DATABASE_RECONNECT_BACKOFF = 5
 # jwks_fetch.timeout_seconds: what a token request waits at most for a slow jwks_uri.
 JWKS_FETCH_TIMEOUT = 2
+# The trusted issuers of the registration tests (test_registration.py): a directory trusted by
+# a JWK Set file made in the setup (its key signs ES256 statements by kid), and one trusted by
+# the demo directory CA of scripts/pki.sh with its SSA signer named (x5c statements), whose
+# software registers over mTLS without an initial access token, bound to its certificate.
+E2E_DIRECTORY = "E2E Directory"
+E2E_DIRECTORY_KID = "e2e-directory-1"
+OB_DIRECTORY = "E2E OB Directory"
+# The trusted issuer `make run` configures and the README's five-minute flow uses; its
+# configuration lines are taken from the README ("Register a TPP in five minutes").
+DEMO_DIRECTORY = "Demo Directory"
 
 
 class SetupError(Exception):
@@ -164,6 +174,7 @@ class Stack:
         self.issuer = f"https://localhost:{ports[0]}"
         self.alias_issuer = f"https://localhost:{ports[1]}"
         self.jwks_host_port = ports[4]
+        self.make_directory_keys()
         with open(self.path("kek.b64"), "w", encoding="ascii") as out:
             out.write(self.run_checked(["openssl", "rand", "-base64", "32"], "openssl rand").strip() + "\n")
         os.chmod(self.path("kek.b64"), 0o600)
@@ -185,6 +196,46 @@ class Stack:
             self.start_webserver("apache", apache_ports[0], apache_ports[1])
         for server in self.servers.values():
             self.wait_healthy(server)
+
+    def make_directory_keys(self):
+        """The E2E directory's statement-signing key (openssl) and its JWK Set (the example
+        script, joserfc); the demo directory's JWK Set as scripts/run.sh makes it."""
+        example = os.path.join(REPO, "docs", "examples", "tpp.py")
+        key = os.path.join(self.pki, "e2e-directory.key")
+        self.run_checked(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                          "-out", key], "openssl genpkey")
+        for pem, kid, out in ((key, E2E_DIRECTORY_KID, "e2e-directory.jwks"),
+                              (os.path.join(self.pki, "ssa-signer.pem"), "demo-directory-ssa-1",
+                               "ssa-signer.jwks")):
+            text = self.run_checked([sys.executable, example, "jwks", pem, "--kid", kid], "tpp.py jwks")
+            with open(os.path.join(self.pki, out), "w", encoding="utf-8") as handle:
+                handle.write(text)
+
+    def registration_config(self):
+        """The `registration:` section: the README's demo directory entry (its var/pki paths
+        pointed at this PKI), the E2E directory (JWK Set file) and the OB directory (CA)."""
+        from test_registration import readme_trust_block
+        with open(os.path.join(self.pki, "ssa-signer.subject"), encoding="utf-8") as handle:
+            signer = handle.read().strip()
+        demo = readme_trust_block().replace("var/pki/", self.pki + "/")
+        jwks_host = f"localhost:{self.jwks_host_port}"
+        return [
+            *[line for line in demo.splitlines() if line.strip()],
+            f"    - issuer: {yaml_string(E2E_DIRECTORY)}",
+            f"      jwks_file: {yaml_string(os.path.join(self.pki, 'e2e-directory.jwks'))}",
+            f"      software_jwks_hosts: [{yaml_string(jwks_host)}]",
+            "      required_claims: [software_id, iss, iat, jti, org_id]",
+            "      max_age_seconds: 3600",
+            f"    - issuer: {yaml_string(OB_DIRECTORY)}",
+            f"      ca_file: {yaml_string(os.path.join(self.pki, 'client-ca.pem'))}",
+            f"      statement_signers: [{yaml_string(signer)}]",
+            "      policy:",
+            "        initial_access_token: none",
+            "        uniqueness: many",
+            "        allowed_authentication_methods: [private_key_jwt, tls_client_auth]",
+            "        force_certificate_bound_tokens: true",
+            '        certificate_subject_binding: {CN: "{software_id}", OU: "{org_id}"}',
+        ]
 
     def write_config(self):
         """The responder's configuration, with exactly the keys of the contract."""
@@ -215,6 +266,7 @@ class Stack:
             f"  ca_file: {yaml_string(os.path.join(self.pki, 'server-ca.pem'))}",
             f"  connect_timeout_seconds: {JWKS_FETCH_TIMEOUT}",
             f"  timeout_seconds: {JWKS_FETCH_TIMEOUT}",
+            *self.registration_config(),
             "log_level: info",
             "",
         ])

@@ -30,7 +30,8 @@ public struct VerifiedSoftwareStatement: Sendable {
     /// `jti`: recorded with the registration so the statement cannot be used twice while
     /// unexpired (when the policy says so).
     public var jti: String?
-    /// `exp`, when present: how long the `jti` must be remembered.
+    /// How long the `jti` must be remembered: `exp`, or without one, `iat` plus the issuer's
+    /// maximum age and the clock skew (the last moment the statement is accepted).
     public var expiresAt: Date?
     /// The registration policy of the issuer.
     public var policy: RegistrationPolicy

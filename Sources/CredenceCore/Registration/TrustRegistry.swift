@@ -332,6 +332,14 @@ public struct TrustRegistry: SoftwareStatementVerifying {
                 )
             }
         }
+        try checkSoftwareURLs(claims, entry: entry)
+        // A statement without exp (Open Banking UK SSAs carry only iat) is accepted until its
+        // maximum age has passed: its jti must be remembered that long (RFC 7519 §4.1.7).
+        let acceptedUntil =
+            claims.expiresAt
+            ?? claims.issuedAt.map {
+                $0.addingReportingOverflow(Int64(entry.maximumAgeSeconds) + Int64(clockSkewSeconds)).partialValue
+            }
         return VerifiedSoftwareStatement(
             statement: statement,
             issuer: entry.issuer,
@@ -339,9 +347,28 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             softwareID: softwareID,
             organizationID: organizationID,
             jti: claims.jwtID,
-            expiresAt: claims.expiresAt.map { Date(timeIntervalSince1970: TimeInterval($0)) },
+            expiresAt: acceptedUntil.map { Date(timeIntervalSince1970: TimeInterval($0)) },
             policy: entry.policy
         )
+    }
+
+    /// The URLs a statement names for the software's keys are fetched only from the issuer's
+    /// `software_jwks_hosts`, whether the registration is signed or plain: registered as the
+    /// client's `jwks_uri`, a `software_jwks_endpoint` on another host would otherwise be fetched
+    /// later at the token endpoint under `jwks_fetch.allowed_hosts`.
+    private func checkSoftwareURLs(_ claims: JWTClaims, entry: TrustedIssuer) throws(OAuthError) {
+        for claim in ["software_jwks_endpoint", "software_jwks_revoked_endpoint"] {
+            guard let value = claims[claim], value != .null else { continue }
+            guard case .string(let uri) = value, let url = try? RemoteJWKSURL(parsing: uri) else {
+                throw TrustRule.softwareKeys.invalidStatement("\(claim) is not a usable https URL")
+            }
+            guard entry.softwareJWKSHosts.allows(url) else {
+                throw TrustRule.softwareKeys.unapprovedStatement(
+                    "the host of \(claim) is not one this server fetches software keys from",
+                    detail: "host=\(TrustRule.printable(url.host)); allowed: software_jwks_hosts of \(entry.issuer)"
+                )
+            }
+        }
     }
 
     /// `Active`, ASCII case-insensitively (no Unicode case mapping: `ACTİVE` is not active).
