@@ -44,10 +44,13 @@ enum ClientCredentialsReader {
     }
 
     static func decodeBasic(_ encoded: String) throws(OAuthError) -> BasicCredentials {
-        let failure = OAuthError.invalidClient(
-            "the Basic credentials are not base64 of form-encoded client_id:client_secret (RFC 6749 §2.3.1)",
-            basicChallenge: true
-        )
+        // Built only when needed: an error records its location and headers (measurably costly per request).
+        var failure: OAuthError {
+            .invalidClient(
+                "the Basic credentials are not base64 of form-encoded client_id:client_secret (RFC 6749 §2.3.1)",
+                basicChallenge: true
+            )
+        }
         guard encoded.utf8.count <= 4096, let data = Data(base64Encoded: encoded.trimmingWhitespace()),
             let colon = data.firstIndex(of: UInt8(ascii: ":"))
         else { throw failure }
