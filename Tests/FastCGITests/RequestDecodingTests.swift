@@ -96,6 +96,15 @@ struct RequestDecodingTests {
         #expect(parameters.isEmpty)
     }
 
+    /// Valid UTF-8 beyond ASCII passes unchanged, including a U+FFFD the web server sent
+    /// itself (the check for invalid UTF-8 compares the decoded bytes with the sent ones).
+    @Test func validUTF8BeyondASCIIIsKeptByteForByte() {
+        let outcome = ParameterDecoder(maximumBytes: 1000).decode(
+            ArrayParameterSource([("REQUEST_METHOD", "GET"), ("HTTP_X_NAMÉ", "ü→\u{FFFD}😀"), ("Q", "\u{FFFD}")])
+        )
+        #expect(outcome == .decoded(["REQUEST_METHOD": "GET", "HTTP_X_NAMÉ": "ü→\u{FFFD}😀", "Q": "\u{FFFD}"]))
+    }
+
     @Test func duplicateWithTheSameValueIsAccepted() {
         let outcome = ParameterDecoder(maximumBytes: 1000).decode(
             ArrayParameterSource([("HTTPS", "on"), ("HTTPS", "on")])
