@@ -1,34 +1,65 @@
 #!/usr/bin/env python3
-"""End-to-end HTTP benchmark: `credence serve` behind nginx (and Apache) against a static baseline.
+"""End-to-end HTTP benchmark: `credence serve` behind nginx (and Apache) next to a bare libfcgi responder.
 
-    bench/http.py --credence .build/release/credence [--seconds 10] [--apache] [options]
+    bench/http.py --credence .build/release/credence [--seconds 10] [--runs 3] [--apache] [options]
 
 Prints figures; asserts nothing about speed. Starts the end-to-end harness's
 stack (Tests/e2e/stack.py: demo PKI, throwaway PostgreSQL cluster, migrations,
-keys, `credence serve`, nginx and Apache through scripts/nginx.sh and
+an ES256 key, `credence serve`, nginx and Apache through scripts/nginx.sh and
 scripts/apache.sh, on free ports), then, in the same run and on the same
-machine, a BASELINE: a second nginx instance rendered into the stack's temp
-dir from the same rendered nginx.conf and the issuer host's TLS directives,
-answering each URL itself (`return 200 '…'`) with the responder's own body and
-headers (with --apache also a second Apache serving the same bytes as static
-files). The operator samples are never changed.
+machine, two baselines:
+
+- BARE: bench/bare-responder.c (compiled here with cc -O2 -lfcgi -lpthread),
+  --workers threads in an FCGX_Accept_r loop on one socket answering every
+  path with a fixed small JSON document, behind a second nginx that
+  scripts/nginx.sh renders from the shipped sample exactly as it renders
+  Credence's (same options; only the socket and the ports differ). Every
+  Credence row is printed as a ratio of the bare responder's rate on the same
+  path shape (GET, or POST with a form body on the issuer host, or POST on the
+  mTLS alias host with the client certificate);
+- STATIC: a third nginx from the same rendered nginx.conf and the issuer
+  host's TLS directives answering each URL itself (`return 200 '…'`) with the
+  responder's own body and headers (with --apache also a second Apache
+  serving the same bytes as static files). The operator samples are never
+  changed.
 
 Before any load, each URL is fetched once with curl (CA-verified TLS) and its
-status, media type and JSON are checked; the baseline must serve the very same
-bytes. Then `wrk --latency` loads each URL for --seconds with keep-alive
-HTTP/1.1 connections over TLS: requests/s, latency p50/p99, non-2xx/3xx,
-socket errors, timeouts, and the ratio responder/baseline. Last, one run with
-more connections than responder workers (default 2×) through each web server,
-checking that every request was answered: wrk's error counts, the web
-server's access log, and right after the run a probe of as many requests on
-fresh connections (the libfcgi keep-alive trap of docs/web-servers.md,
-"Sizing", leaves requests hanging: timeouts, requests still open when wrk
-stops, probe requests without an answer).
+status, media type and JSON are checked; the static baseline must serve the
+very same bytes. Then `wrk --latency` loads each URL for --seconds with
+keep-alive HTTP/1.1 connections over TLS (--runs N: N runs of each row in
+turns, the median printed): requests/s, latency p50/p99, non-2xx/3xx, socket
+errors, timeouts, the ratio to the bare responder, and server CPU per request
+(the web server's and the responder's CPU time from /proc ÷ requests; the
+PostgreSQL cluster's separately). Then one run with more connections than
+responder workers (default 2×) through each web server, checking that every
+request was answered: wrk's error counts, the web server's access log, and
+right after the run a probe of as many requests on fresh connections (the
+libfcgi keep-alive trap of docs/web-servers.md, "Sizing", leaves requests
+hanging: timeouts, requests still open when wrk stops, probe requests without
+an answer).
 
-Needs wrk, curl, openssl, nginx (apache2 with --apache), PostgreSQL; standard
-library only. Everything is stopped and deleted on exit, also on Ctrl-C and
-SIGTERM. Exit status: 0 done, 1 a correctness check failed, a request got no
-2xx answer or a probe request hung, 2 the stack could not start.
+Then POST /token (unless --no-token), with clients made by `credence clients
+create`: client_secret_basic, private_key_jwt (a fresh assertion with its own
+jti per request, signed beforehand with joserfc and sent in turn by a wrk Lua
+script) and tls_client_auth with a certificate-bound token (wrk has no client
+certificate option, so bench/wrk-client-cert.c is preloaded into it), first
+with the stack's ES256 signing key, then after `credence keys rotate --force
+--alg PS256` with a PS256 one. Each scenario is checked once first: 200, the
+token verified by joserfc with the published JWKS and the expected algorithm,
+cnf.x5t#S256 of the presented certificate. In each round of a phase, after
+the rows: a pgbench primary-key SELECT of a client row (the responder's own
+query, prepared, as many connections as workers) on the same cluster, and
+`openssl speed -elapsed -multi <cores>` of the phase's primitive (ecdsap256,
+rsa2048). Last, the goals of the token endpoint: ES256 tokens against
+1/(1/fastcgi + 1/sign + 1/select), PS256 tokens against the RSA-2048 sign
+rate, and the same composition in CPU time per request.
+
+Needs wrk, curl, openssl, cc, libfcgi-dev, libssl-dev, nginx (apache2 with
+--apache), PostgreSQL with pgbench, and Python joserfc for POST /token
+(bench/run.sh installs what is missing). Everything is stopped and deleted on
+exit, also on Ctrl-C and SIGTERM. Exit status: 0 done, 1 a correctness check
+failed, a request got no 2xx answer or a probe request hung, 2 the stack could
+not start.
 """
 
 import os
@@ -363,6 +394,144 @@ def start_apache_baseline(stack, port, documents):
     return f"https://127.0.0.1:{port}", tls
 
 
+class Bare:
+    """The bare C libfcgi responder (bench/bare-responder.c) behind its own
+    instance of the shipped nginx sample, rendered by scripts/nginx.sh exactly
+    as the stack renders Credence's (same options, only the socket and ports
+    differ)."""
+
+    def __init__(self, main_url, mtls_url, rundir, process):
+        self.main_url, self.mtls_url, self.rundir, self.process = main_url, mtls_url, rundir, process
+
+    @property
+    def access_log(self):
+        return os.path.join(self.rundir, "logs", "access.log")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def compile_c(source, output, flags):
+    """cc -O2 SOURCE into OUTPUT (a temp dir): the C helpers are never installed."""
+    cc = os.environ.get("CC", "cc")
+    if shutil.which(cc) is None:
+        raise SetupError(f"no C compiler ({cc}) for {os.path.basename(source)}")
+    run([cc, "-O2", "-Wall", "-o", output, source] + flags, f"compiling {os.path.basename(source)}")
+    return output
+
+
+def start_bare(stack, threads):
+    """Compiles and starts the bare responder on its own unix socket, then a
+    second scripts/nginx.sh instance in front of it with the options the stack
+    gives Credence's (so the same keepalive pool: --responder-workers)."""
+    folder = stack.path("bare")
+    os.makedirs(folder)
+    binary = compile_c(os.path.join(HERE, "bare-responder.c"), os.path.join(folder, "bare-responder"),
+                       ["-lfcgi", "-lpthread"])
+    socket_path = stack.path("run", "bare.sock")
+    log = open(os.path.join(folder, "bare-responder.log"), "ab")
+    process = subprocess.Popen([binary, socket_path, str(threads)], stdin=subprocess.DEVNULL,
+                               stdout=log, stderr=log, start_new_session=True)
+    log.close()
+    bare = Bare(None, None, stack.path("nginx-bare"), process)
+    stack.bare = bare  # main() stops it, whatever happens next
+    deadline = time.monotonic() + 10
+    while not os.path.exists(socket_path):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SetupError(f"bare-responder did not open {socket_path} "
+                             f"(exit {process.poll()}): {read(os.path.join(folder, 'bare-responder.log'))}")
+        time.sleep(0.05)
+    port, mtls_port = free_ports(2)
+    script = os.path.join(REPO, "scripts", "nginx.sh")
+    stack.started_servers.append(("nginx-bare", script, bare.rundir))
+    run(["bash", script, "start", bare.rundir, "--tls-dir", stack.pki, "--socket", socket_path,
+         "--port", str(port), "--mtls-port", str(mtls_port),
+         "--responder-workers", str(stack.responder_workers)], "nginx.sh start (bare responder)")
+    bare.main_url = f"https://127.0.0.1:{port}"
+    bare.mtls_url = f"https://127.0.0.1:{mtls_port}"
+    return bare
+
+
+# ---- server CPU from /proc ------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of PID, all its threads, plus those of its
+    children that exited and were waited for (PostgreSQL's backends of
+    pgbench's connections end before the run is read); 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return sum(int(field) for field in fields[11:15]) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def children_of(parent):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == parent:
+                    found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def pid_from_file(path):
+    try:
+        with open(path, encoding="ascii") as handle:
+            return int(handle.readline().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def server_pids(pidfile):
+    """A web server's (or PostgreSQL's) main process and its children."""
+    master = pid_from_file(pidfile)
+    return [] if master is None else [master] + children_of(master)
+
+
+class Meter:
+    """CPU time of the processes that serve one row, read from /proc before
+    and after the run: `server` is the web server's processes plus the
+    responder behind it; `pg` is the whole PostgreSQL cluster (the load
+    generator's own CPU is in neither)."""
+
+    def __init__(self, server, pg):
+        self.server, self.pg = server, pg  # callables returning pids
+
+    @staticmethod
+    def sample(pids):
+        return {pid: process_cpu(pid) for pid in pids}
+
+    def snapshot(self):
+        return {"server": self.sample(self.server()), "pg": self.sample(self.pg())}
+
+    @staticmethod
+    def spent(before, after):
+        # A process that appeared during the run counts whole; one that went
+        # away is lost (none of the measured processes exits under load).
+        return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+    def per_request(self, before, after, requests):
+        if requests <= 0:
+            return None, None
+        return tuple(self.spent(before[group], after[group]) / requests * 1e6
+                     for group in ("server", "pg"))
+
+
 # ---- wrk ------------------------------------------------------------------
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
@@ -430,23 +599,362 @@ class Load:
         self.threads = arguments.threads
         self.seconds = arguments.seconds
         self.timeout = arguments.timeout
+        self.last = None  # the figures of the latest run
 
-    def command(self, url, connections, seconds=None):
-        return ["wrk", f"-t{self.threads}", f"-c{connections}", f"-d{seconds or self.seconds}s",
-                f"--timeout", f"{self.timeout}s", "--latency", url]
+    def command(self, url, connections, seconds=None, script=None, script_args=()):
+        command = ["wrk", f"-t{self.threads}", f"-c{connections}", f"-d{seconds or self.seconds}s",
+                   f"--timeout", f"{self.timeout}s", "--latency"]
+        if script:
+            command += ["-s", script]
+        command.append(url)
+        if script_args:
+            command += ["--"] + [str(argument) for argument in script_args]
+        return command
 
-    def run(self, url, connections, log, seconds=None):
+    def run(self, url, connections, log, seconds=None, script=None, script_args=(), env=None,
+            meter=None):
+        """One wrk run. SCRIPT: a wrk Lua script (POST /token); ENV: extra
+        environment (the client-certificate shim); METER: CPU accounting."""
         offset = size(log)
-        command = self.command(url, connections, seconds)
+        command = self.command(url, connections, seconds, script, script_args)
+        before = meter.snapshot() if meter else None
         done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=(seconds or self.seconds) + self.timeout + 60)
+                              timeout=(seconds or self.seconds) + self.timeout + 60,
+                              env=dict(os.environ, **env) if env else None)
+        after = meter.snapshot() if meter else None
         if done.returncode != 0:
             raise BenchError(f"{' '.join(command)}: exit {done.returncode}\n{done.stdout}{done.stderr}")
         figures = parse_wrk(done.stdout)
+        figures["cpu"], figures["pg_cpu"] = (meter.per_request(before, after, figures["requests"])
+                                             if meter else (None, None))
+        # What a Lua script printed in done(): `bench-NAME VALUE` lines.
+        figures["script"] = {name: int(value) for name, value
+                             in re.findall(r"^bench-([\w-]+) (\d+)$", done.stdout, re.M)}
         time.sleep(0.3)  # the last responses' log lines
         figures["logged"] = access_statuses(log, offset)
         figures["raw"] = done.stdout
+        self.last = figures
         return figures
+
+
+# ---- POST /token ------------------------------------------------------------
+
+TOKEN_SCOPE = "accounts"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+# A fixed request: wrk sends the same bytes on every request.
+FIXED_POST_LUA = """-- bench/http.py: POST {path} with a fixed form body.
+wrk.method = "POST"
+wrk.path = "{path}"
+wrk.body = "{body}"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+{headers}"""
+
+# private_key_jwt: one pre-generated client assertion per request, never one
+# twice (the responder refuses a used jti). Thread k of n sends lines k, k+n,
+# k+2n… of the file; when a thread runs out it starts again from its first
+# line (those requests then get 401, and done() reports how many).
+ASSERTION_LUA = """-- bench/http.py: POST /token, each request with its own client assertion.
+local threads = {}
+local created = 0
+function setup(thread)
+    thread:set("thread_index", created)
+    created = created + 1
+    table.insert(threads, thread)
+end
+function init(args)
+    local count, file = tonumber(args[1]), args[2]
+    bodies = {}
+    local line_number = 0
+    for line in io.lines(file) do
+        if line_number % count == thread_index then bodies[#bodies + 1] = line end
+        line_number = line_number + 1
+    end
+    sent = 0
+    reused = 0
+    wrk.method = "POST"
+    wrk.path = "/token"
+    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+function request()
+    sent = sent + 1
+    if sent > #bodies then reused = reused + 1 end
+    return wrk.format(nil, nil, nil, bodies[(sent - 1) % #bodies + 1])
+end
+function done(summary, latency, requests)
+    local total_sent, total_reused = 0, 0
+    for _, thread in ipairs(threads) do
+        total_sent = total_sent + thread:get("sent")
+        total_reused = total_reused + thread:get("reused")
+    end
+    print("bench-assertions-sent " .. total_sent)
+    print("bench-assertions-reused " .. total_reused)
+end
+"""
+
+
+def lua_string(value):
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def default_signals():
+    """In the signing processes: main()'s SIGTERM handler would turn the pool's
+    own shutdown into tracebacks."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def sign_assertions(job):
+    """COUNT client assertions (RFC 7523 §3), each with its own jti; runs in a
+    worker process (joserfc, the JOSE implementation the tests use)."""
+    private_jwk, algorithm, client_id, audience, lifetime, count = job
+    import secrets
+    from joserfc import jwt
+    from joserfc.jwk import import_key
+    key = import_key(private_jwk)
+    header = {"alg": algorithm, "kid": private_jwk["kid"]}
+    now = int(time.time())
+    prefix = (f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
+              f"&client_assertion_type={urllib.parse.quote(ASSERTION_TYPE, safe='')}&client_assertion=")
+    return [prefix + jwt.encode(header, {"iss": client_id, "sub": client_id, "aud": audience,
+                                         "iat": now, "exp": now + lifetime,
+                                         "jti": secrets.token_urlsafe(18)}, key)
+            for _ in range(count)]
+
+
+class TokenBench:
+    """POST /token through the stack's nginx for client_secret_basic,
+    private_key_jwt and tls_client_auth with a certificate-bound token,
+    with clients made by the real CLI (`credence clients create`)."""
+
+    SCENARIOS = ("client_secret_basic", "private_key_jwt", "tls_client_auth")
+
+    def __init__(self, stack, bare, arguments):
+        try:
+            import joserfc  # noqa: F401
+        except ImportError:
+            raise SetupError("POST /token needs Python joserfc (pip install joserfc; "
+                             "or --no-token)") from None
+        self.stack, self.bare, self.arguments = stack, bare, arguments
+        self.folder = stack.path("token-bench")
+        os.makedirs(self.folder)
+        self.ca_file = os.path.join(stack.pki, "server-ca.pem")
+        self.certificate = (os.path.join(stack.pki, "tpp.pem"), os.path.join(stack.pki, "tpp.key"))
+        self.nginx = stack.servers["nginx"]
+        self.assertion_files = 0
+
+    # ---- setup -------------------------------------------------------
+
+    def create(self, *options):
+        output = self.stack.run_credence(["clients", "create", "--config", self.stack.config_file,
+                                          "--scope", TOKEN_SCOPE] + list(options),
+                                         "credence clients create")
+        return json.loads(output.strip().splitlines()[-1])
+
+    def create_clients(self):
+        from joserfc.jwk import ECKey, RSAKey
+        basic = self.create("--auth-method", "client_secret_basic", "--name", "bench basic")
+        credentials = (urllib.parse.quote(basic["client_id"], safe="") + ":"
+                       + urllib.parse.quote(basic["client_secret"], safe=""))  # RFC 6749 §2.3.1
+        import base64
+        self.authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
+        self.basic_id = basic["client_id"]
+
+        algorithm = self.arguments.assertion_alg
+        parameters = {"kid": "bench-assertion-key", "use": "sig", "alg": algorithm}
+        key = (ECKey.generate_key("P-256", parameters=parameters, private=True) if algorithm == "ES256"
+               else RSAKey.generate_key(2048, parameters=parameters, private=True))
+        self.assertion_key = key.as_dict(private=True)
+        jwks_file = os.path.join(self.folder, "assertion-jwks.json")
+        write(jwks_file, json.dumps({"keys": [key.as_dict(private=False)]}))
+        jwt_client = self.create("--auth-method", "private_key_jwt", "--jwks-file", jwks_file,
+                                 "--name", "bench private_key_jwt")
+        self.jwt_id = jwt_client["client_id"]
+
+        subject = read(os.path.join(self.stack.pki, "tpp.subject")).strip()
+        tls = self.create("--auth-method", "tls_client_auth", "--subject-dn", subject, "--bound-tokens",
+                          "--name", "bench tls_client_auth")
+        self.tls_id = tls["client_id"]
+        from client import certificate_thumbprint
+        self.thumbprint = certificate_thumbprint(self.certificate[0])
+
+        self.basic_body = f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
+        self.tls_body = (f"grant_type=client_credentials&scope={TOKEN_SCOPE}"
+                         f"&client_id={urllib.parse.quote(self.tls_id, safe='')}")
+        self.scripts = {
+            "basic": self.script("basic.lua", FIXED_POST_LUA.format(
+                path="/token", body=lua_string(self.basic_body),
+                headers=f'wrk.headers["Authorization"] = "{lua_string(self.authorization)}"\n')),
+            "tls": self.script("tls.lua", FIXED_POST_LUA.format(
+                path="/token", body=lua_string(self.tls_body), headers="")),
+            "assertions": self.script("assertions.lua", ASSERTION_LUA),
+        }
+        self.shim = compile_c(os.path.join(HERE, "wrk-client-cert.c"),
+                              os.path.join(self.folder, "wrk-client-cert.so"),
+                              ["-shared", "-fPIC", "-ldl"])
+        self.certificate_env = {"LD_PRELOAD": self.shim, "BENCH_CLIENT_CERT": self.certificate[0],
+                                "BENCH_CLIENT_KEY": self.certificate[1]}
+
+    def script(self, name, text):
+        path = os.path.join(self.folder, name)
+        write(path, text)
+        return path
+
+    def assertions(self, count):
+        """A file of COUNT fresh form bodies for private_key_jwt, signed in parallel."""
+        import multiprocessing
+        processes = max(os.cpu_count() or 1, 1)
+        chunk = -(-count // processes)
+        job = (self.assertion_key, self.arguments.assertion_alg, self.jwt_id, self.stack.issuer, 300)
+        with multiprocessing.get_context("fork").Pool(processes, initializer=default_signals) as pool:
+            chunks = pool.map(sign_assertions, [job + (chunk,)] * processes)
+        self.assertion_files += 1
+        path = os.path.join(self.folder, f"assertions-{self.assertion_files}.txt")
+        write(path, "".join(body + "\n" for part in chunks for body in part))
+        return path, chunk * processes
+
+    # ---- one checked request per scenario ----------------------------
+
+    def request(self, scenario, body=None):
+        base = loopback(self.nginx.mtls_url if scenario == "tls_client_auth" else self.nginx.main_url)
+        headers = ["Content-Type: application/x-www-form-urlencoded"]
+        cert = None
+        if scenario == "client_secret_basic":
+            headers.append(f"Authorization: {self.authorization}")
+            body = self.basic_body
+        elif scenario == "tls_client_auth":
+            body, cert = self.tls_body, self.certificate
+        return self.stack.curl.request(base + "/token", method="POST", headers=headers,
+                                       body=body.encode(), cert=cert)
+
+    def check(self, scenario, algorithm):
+        """One request of SCENARIO answered as PROTOCOL.md says, its token
+        verified by joserfc with the published JWKS and signed with ALGORITHM.
+        Returns the token's kid."""
+        from joserfc import jws
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+        body = None
+        if scenario == "private_key_jwt":
+            body = sign_assertions((self.assertion_key, self.arguments.assertion_alg, self.jwt_id,
+                                    self.stack.issuer, 300, 1))[0]
+        response = self.request(scenario, body)
+        what = f"POST /token ({scenario})"
+        if response.status != 200:
+            raise BenchError(f"{what}: HTTP {response.status}: {response.body[:300]!r}")
+        answer = json.loads(response.body)
+        if (answer.get("token_type") != "Bearer" or answer.get("scope") != TOKEN_SCOPE
+                or not isinstance(answer.get("expires_in"), int)):
+            raise BenchError(f"{what}: unexpected answer {answer}")
+        if (response.header("cache-control") or "").lower() != "no-store":
+            raise BenchError(f"{what}: Cache-Control {response.header('cache-control')!r}")
+        jwks = fetch(loopback(self.nginx.main_url) + "/jwks", self.ca_file, self.stack.path("curl"))
+        try:
+            token = jws.deserialize_compact(answer["access_token"],
+                                            KeySet.import_key_set(json.loads(jwks.body)),
+                                            algorithms=[algorithm])
+        except (JoseError, ValueError) as error:
+            raise BenchError(f"{what}: the access token does not verify as {algorithm} with the "
+                             f"published JWKS: {error!r}") from None
+        header, claims = token.headers(), json.loads(token.payload)
+        expected = {"client_secret_basic": self.basic_id, "private_key_jwt": self.jwt_id,
+                    "tls_client_auth": self.tls_id}[scenario]
+        if header.get("typ") != "at+jwt" or claims.get("client_id") != expected \
+                or claims.get("iss") != self.stack.issuer:
+            raise BenchError(f"{what}: unexpected token {header} {claims}")
+        bound = (claims.get("cnf") or {}).get("x5t#S256")
+        if scenario == "tls_client_auth" and bound != self.thumbprint:
+            raise BenchError(f"{what}: cnf.x5t#S256 {bound!r}, expected {self.thumbprint!r}")
+        if scenario != "tls_client_auth" and bound is not None:
+            raise BenchError(f"{what}: an unbound client got a bound token: {claims}")
+        return header.get("kid")
+
+    def check_bare(self):
+        for base, cert in ((self.bare.main_url, None), (self.bare.mtls_url, self.certificate)):
+            response = self.stack.curl.request(base + "/token", method="POST",
+                                               headers=["Content-Type: application/x-www-form-urlencoded"],
+                                               body=self.basic_body.encode(), cert=cert)
+            if response.status != 200 or response.media_type() != "application/json":
+                raise BenchError(f"bare responder POST /token at {base}: HTTP {response.status} "
+                                 f"{response.header('content-type')}")
+
+    # ---- signing keys ------------------------------------------------
+
+    def rotate(self, algorithm):
+        """A brand-new ALGORITHM key, active at once (`keys rotate --force`)."""
+        self.stack.run_credence(["keys", "rotate", "--force", "--alg", algorithm, "--config",
+                                 self.stack.config_file], f"credence keys rotate --force --alg {algorithm}")
+
+    def wait_for(self, algorithm, timeout):
+        """Until the responders sign with ALGORITHM (they re-read the keys every
+        keys.refresh_interval_seconds); returns the seconds waited."""
+        start = time.monotonic()
+        from joserfc import jws
+        while True:
+            response = self.request("client_secret_basic")
+            if response.status == 200:
+                token = json.loads(response.body)["access_token"]
+                if jws.extract_compact(token.encode()).headers().get("alg") == algorithm:
+                    return time.monotonic() - start
+            if time.monotonic() - start > timeout:
+                raise BenchError(f"the responder still does not sign with {algorithm} after {timeout:.0f} s")
+            time.sleep(1)
+
+
+def pgbench_select(stack, client_id, connections, seconds, meter):
+    """Primary-key SELECTs of one client row per second: the product's own
+    query (PostgresClientStore), prepared, against the same cluster; and the
+    cluster's CPU per SELECT (METER's pg part; pgbench's own CPU left out)."""
+    if shutil.which("pgbench") is None:
+        raise SetupError("pgbench not found (Debian: postgresql-client; bench/run.sh installs it)")
+    script = stack.path("token-bench", "select-client.sql")
+    write(script, "SELECT client_id, client_secret_hash, token_endpoint_auth_method, "
+                  "registration_access_token_hash, access_token_lifetime_seconds, metadata, created_at, "
+                  "updated_at FROM clients WHERE client_id = :client_id;\n")
+    command = ["pgbench", "-n", "-M", "prepared", "-c", str(connections),
+               "-j", str(max(os.cpu_count() or 1, 1)), "-T", str(seconds), "-D", f"client_id={client_id}",
+               "-f", script, stack.database_url]
+    before = meter.sample(meter.pg())
+    output = run(command, "pgbench", timeout=seconds + 60)
+    after = meter.sample(meter.pg())
+    match = re.search(r"^tps = ([\d.]+)", output, re.M)
+    processed = re.search(r"^number of transactions actually processed: (\d+)", output, re.M)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if match is None or processed is None or (failed and int(failed.group(1))):
+        raise BenchError(f"pgbench: {output}")
+    command[command.index(stack.database_url)] = "URL"
+    command[command.index(script)] = os.path.basename(script)
+    count = int(processed.group(1))
+    return {"rate": float(match.group(1)), "command": command,
+            "pg_cpu": Meter.spent(before, after) / count * 1e6 if count else None}
+
+
+def openssl_speed(seconds, processes, algorithm):
+    """Signatures per second of ALGORITHM's primitive (ES256: ECDSA P-256,
+    PS256: RSA-2048) over PROCESSES processes (`openssl speed -multi`), from
+    its -mr output, twice: with -elapsed, a wall-clock rate like wrk's and
+    pgbench's, which whatever else runs on the machine lowers alike (what the
+    goals compare with); and without, openssl's default, which divides by the
+    processes' CPU time: PROCESSES ÷ that rate is the CPU time of one
+    signature (the CPU view)."""
+    name, primitive, pattern = {
+        "ES256": ("ECDSA P-256", "ecdsap256", r"^\+F4:\d+:256:([\d.]+):([\d.]+)\s*$"),
+        "PS256": ("RSA-2048", "rsa2048", r"^\+F2:\d+:2048:([\d.]+):([\d.]+)\s*$"),
+    }[algorithm]
+    rates = []
+    for elapsed in (["-elapsed"], []):
+        command = ["openssl", "speed"] + elapsed + ["-seconds", str(seconds), "-multi", str(processes),
+                                                    "-mr", primitive]
+        output = run(command, "openssl speed", timeout=10 * seconds + 60)
+        match = re.search(pattern, output, re.M)
+        if match is None:
+            raise BenchError(f"unexpected openssl speed output:\n{output}")
+        rates.append((float(match.group(1)), float(match.group(2))))
+    (sign, verify), (sign_per_cpu, _) = rates
+    return {"name": name, "sign": sign, "verify": verify,
+            "sign_cpu": processes / sign_per_cpu * 1e6 if sign_per_cpu else None,
+            "command": ["openssl", "speed", "-elapsed", "-seconds", str(seconds), "-multi", str(processes),
+                        primitive]}
 
 
 # ---- report -------------------------------------------------------------
@@ -482,16 +990,46 @@ def ratio(rate, baseline_rate):
     return f"{rate / baseline_rate:.2f}" if baseline_rate else "-"
 
 
-def row(label, figures, baseline=None):
-    quotient = ratio(figures["rate"], baseline["rate"]) if baseline else ""
-    return (f"    {label:<18} {figures['rate']:>9.0f} {fmt_ms(figures['p50']):>9} "
-            f"{fmt_ms(figures['p99']):>9} {fmt_ms(figures['max']):>8} {figures['non2xx']:>7} {figures['connect']:>7} "
-            f"{closed(figures):>7} {figures['timeouts']:>8} {quotient:>6}")
+def fmt_us(value):
+    return "-" if value is None else f"{value:.0f}"
 
 
-def header_row():
-    return (f"    {'':<18} {'req/s':>9} {'p50':>9} {'p99':>9} {'max':>8} {'non2xx':>7} {'connect':>7} "
-            f"{'rd/wr':>7} {'timeouts':>8} {'ratio':>6}")
+LABEL = 26
+RUNS = 1  # --runs; with more than one, rows show the spread of their rates
+
+
+def row(label, figures, reference=None):
+    """One table row; the ratio is req/s ÷ REFERENCE's req/s."""
+    quotient = ratio(figures["rate"], reference["rate"]) if reference else ""
+    return (f"    {label:<{LABEL}} {figures['rate']:>8.0f} {fmt_ms(figures['p50']):>8} "
+            f"{fmt_ms(figures['p99']):>8} {fmt_ms(figures['max']):>8} {figures['non2xx']:>6} "
+            f"{figures['connect']:>7} {closed(figures):>5} {figures['timeouts']:>8} {quotient:>6} "
+            f"{fmt_us(figures.get('cpu')):>7} {fmt_us(figures.get('pg_cpu')):>6}"
+            + (f" {figures['spread'] * 100:>6.0f}%" if figures.get("spread") is not None else ""))
+
+
+def header_row(reference):
+    return (f"    {'':<{LABEL}} {'req/s':>8} {'p50':>8} {'p99':>8} {'max':>8} {'non2xx':>6} "
+            f"{'connect':>7} {'rd/wr':>5} {'timeouts':>8} {reference:>6} {'cpu µs':>7} {'pg µs':>6}"
+            + (f" {'spread':>7}" if RUNS > 1 else ""))
+
+
+def median_run(runs):
+    """The run with the median rate (the lower middle one for an even count),
+    with every run's failures added up so that none is hidden."""
+    chosen = dict(sorted(runs, key=lambda figures: figures["rate"])[(len(runs) - 1) // 2])
+    for key in ("non2xx", "connect", "read", "write", "timeouts"):
+        chosen[key] = sum(figures[key] for figures in runs)
+    logged, script = {}, {}
+    for figures in runs:
+        for status, count in figures["logged"].items():
+            logged[status] = logged.get(status, 0) + count
+        for name, count in figures["script"].items():
+            script[name] = script.get(name, 0) + count
+    chosen["logged"], chosen["script"], chosen["runs"] = logged, script, len(runs)
+    rates = [figures["rate"] for figures in runs]
+    chosen["spread"] = (max(rates) - min(rates)) / chosen["rate"] if len(runs) > 1 and chosen["rate"] else None
+    return chosen
 
 
 def parse_arguments(argv):
@@ -501,11 +1039,14 @@ def parse_arguments(argv):
     parser.add_argument("--credence", required=True,
                         help="the credence binary (bench/run.sh passes the release build)")
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run (default 10)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="runs of each row, taken in turns; the median is printed (default 1)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=32,
                         help="wrk keep-alive connections (default 32)")
     parser.add_argument("--workers", type=int, default=32,
-                        help="the responder's `workers` (default 32, the product default)")
+                        help="the responder's `workers`, and the bare responder's threads "
+                             "(default 32, the product default)")
     parser.add_argument("--overload-connections", type=int, default=None,
                         help="connections of the overload run (default 2 × --workers)")
     parser.add_argument("--timeout", type=int, default=2,
@@ -514,10 +1055,16 @@ def parse_arguments(argv):
                         help="seconds of unreported load per URL before the runs (default 1)")
     parser.add_argument("--apache", action="store_true",
                         help="measure through Apache too (and a static Apache baseline)")
+    parser.add_argument("--no-token", action="store_true",
+                        help="skip POST /token, pgbench and openssl speed")
+    parser.add_argument("--assertion-alg", choices=("ES256", "PS256"), default="ES256",
+                        help="algorithm of the private_key_jwt client's assertions (default ES256)")
+    parser.add_argument("--speed-seconds", type=int, default=3,
+                        help="openssl speed -seconds (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
     arguments = parser.parse_args(argv)
     if min(arguments.seconds, arguments.threads, arguments.connections, arguments.workers,
-           arguments.timeout) < 1 or arguments.warmup < 0:
+           arguments.timeout, arguments.runs, arguments.speed_seconds) < 1 or arguments.warmup < 0:
         parser.error("counts and durations must be positive")
     if arguments.connections < arguments.threads:
         parser.error("wrk needs at least one connection per thread")
@@ -533,14 +1080,19 @@ def config_value(path, pattern):
 
 def main(argv):
     arguments = parse_arguments(argv)
-    for tool in ["wrk", "curl", "nginx"] + (["apache2"] if arguments.apache else []):
+    global RUNS
+    RUNS = arguments.runs
+    tools = ["wrk", "curl", "nginx", "openssl", "cc"] + (["apache2"] if arguments.apache else [])
+    tools += [] if arguments.no_token else ["pgbench"]
+    for tool in tools:
         if shutil.which(tool) is None:
-            print(f"http.py: {tool} not found (bench/run.sh installs wrk; "
+            print(f"http.py: {tool} not found (bench/run.sh installs wrk and pgbench; "
                   "scripts/install-deps.sh the rest)", file=sys.stderr)
             return 2
     webservers = ("nginx", "apache") if arguments.apache else ("nginx",)
     stack = Stack(arguments.credence, webservers=webservers, keep=arguments.keep,
                   responder_workers=arguments.workers)
+    stack.bare = None
 
     def terminate(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
@@ -566,7 +1118,17 @@ def main(argv):
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if stack.bare is not None:
+            stack.bare.stop()
         stack.stop(failed=failed)
+
+
+class Target:
+    """Something wrk loads: a base URL, the access log that shows what it
+    answered, the CPU meter of its processes."""
+
+    def __init__(self, name, base, log, meter):
+        self.name, self.base, self.log, self.meter = name, base, log, meter
 
 
 def benchmark(stack, arguments):
@@ -574,40 +1136,72 @@ def benchmark(stack, arguments):
     ca_file = os.path.join(stack.pki, "server-ca.pem")
     workdir = stack.path("curl")
     nginx = stack.servers["nginx"]
-    responders = [("nginx", loopback(nginx.main_url), os.path.join(nginx.rundir, "logs", "access.log"))]
+
+    def postgres():
+        if not stack.postgres_dir:
+            return []
+        return server_pids(os.path.join(stack.postgres_dir, "data", "postmaster.pid"))
+
+    def meter(pidfile, process=None):
+        return Meter(lambda: server_pids(pidfile) + ([process.pid] if process else []), postgres)
+
+    credence_meter = meter(os.path.join(nginx.rundir, "nginx.pid"), stack.responder)
+    responders = [Target("nginx → credence", loopback(nginx.main_url),
+                         os.path.join(nginx.rundir, "logs", "access.log"), credence_meter)]
     if arguments.apache:
         apache = stack.servers["apache"]
-        responders.append(("apache", loopback(apache.main_url),
-                           os.path.join(apache.rundir, "logs", "access.log")))
+        responders.append(Target("apache → credence", loopback(apache.main_url),
+                                 os.path.join(apache.rundir, "logs", "access.log"),
+                                 meter(os.path.join(apache.rundir, "apache2.pid"), stack.responder)))
 
     # Correctness first: every URL once through each web server.
     documents = {}
     checks = []
-    for name, base, _ in responders:
+    for target in responders:
         for path in ENDPOINTS:
-            response = fetch(base + path, ca_file, workdir)
+            response = fetch(target.base + path, ca_file, workdir)
             check_document(path, response, stack.issuer)
-            checks.append((name, path, response))
+            checks.append((target.name.split()[0], path, response))
             documents.setdefault(path, response)
             if response.body != documents[path].body:
-                raise BenchError(f"GET {path}: {name} answered other bytes than nginx")
+                raise BenchError(f"GET {path}: {target.name} answered other bytes than nginx")
 
     baseline_ports = free_ports(2)
-    baselines = [("nginx static",) + start_nginx_baseline(stack, baseline_ports[0], documents)
-                 + (os.path.join(stack.path("nginx-baseline"), "logs", "access.log"),)]
+    url, nginx_tls = start_nginx_baseline(stack, baseline_ports[0], documents)
+    baselines = [(Target("nginx static", url, stack.path("nginx-baseline", "logs", "access.log"),
+                         meter(stack.path("nginx-baseline", "nginx.pid"))), nginx_tls)]
     if arguments.apache:
-        baselines.append(("apache static",) + start_apache_baseline(stack, baseline_ports[1], documents)
-                         + (os.path.join(stack.path("apache-baseline"), "logs", "access.log"),))
-    for name, base, _, _ in baselines:
+        url, apache_tls = start_apache_baseline(stack, baseline_ports[1], documents)
+        baselines.append((Target("apache static", url, stack.path("apache-baseline", "logs", "access.log"),
+                                 meter(stack.path("apache-baseline", "apache2.pid"))), apache_tls))
+    for target, _ in baselines:
         for path in ENDPOINTS:
-            response = fetch(base + path, ca_file, workdir)
+            response = fetch(target.base + path, ca_file, workdir)
             check_document(path, response, stack.issuer)
             if response.body != documents[path].body:
-                raise BenchError(f"baseline {name} {path}: other bytes than the responder's")
+                raise BenchError(f"baseline {target.name} {path}: other bytes than the responder's")
             if response.media_type() != documents[path].media_type():
-                raise BenchError(f"baseline {name} {path}: Content-Type "
+                raise BenchError(f"baseline {target.name} {path}: Content-Type "
                                  f"{response.header('content-type')!r}")
-            checks.append((name, path, response))
+            checks.append((target.name, path, response))
+
+    bare = start_bare(stack, stack.responder_workers)
+    bare_meter = meter(os.path.join(bare.rundir, "nginx.pid"), bare.process)
+    bare_target = Target("nginx → bare", bare.main_url, bare.access_log, bare_meter)
+    for path in ENDPOINTS:
+        response = fetch(bare.main_url + path, ca_file, workdir)
+        if response.status != 200 or response.media_type() != "application/json":
+            raise BenchError(f"bare responder GET {path}: HTTP {response.status} "
+                             f"{response.header('content-type')}")
+        checks.append(("nginx → bare", path, response))
+
+    token = None
+    if not arguments.no_token:
+        token = TokenBench(stack, bare, arguments)
+        token.create_clients()
+        token.check_bare()
+        for scenario in TokenBench.SCENARIOS:
+            token.check(scenario, "ES256")
 
     nginx_conf = os.path.join(nginx.rundir, "nginx.conf")
     sample = os.path.join(nginx.rundir, "credence.conf")
@@ -620,24 +1214,34 @@ def benchmark(stack, arguments):
     print(f"  machine: {cpus} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"at start", file=out)
     print(f"  NOTE: wrk ({arguments.threads} threads) shares these {cpus} cores with nginx, Apache, "
-          "credence serve and PostgreSQL: absolute figures are low and noisy; the ratios against "
-          "the baseline measured in this run are what to compare.", file=out)
+          "credence serve and PostgreSQL (and with whatever else runs on the machine): absolute "
+          "figures are low and noisy; the ratios against the baselines measured in this run are "
+          "what to compare.", file=out)
     print(f"  credence serve: {stack.responder_workers} workers, log_level info "
           f"(one access line per request), {stack.credence}", file=out)
     print(f"  nginx: worker_processes {processes}, upstream keepalive {keepalive} per worker "
           f"(at most {int(processes) * int(keepalive) if keepalive.isdigit() and processes.isdigit() else '?'} "
           f"idle FastCGI connections against {stack.responder_workers} workers), fastcgi_keep_conn on, "
           "client keepalive_timeout 30s", file=out)
+    print(f"  bare responder: bench/bare-responder.c (cc -O2, libfcgi), {stack.responder_workers} "
+          "threads in FCGX_Accept_r on one socket, a fixed small JSON answer to every path, behind "
+          "a second nginx rendered by scripts/nginx.sh with the same options: the floor of "
+          "nginx + FastCGI + libfcgi", file=out)
     if arguments.apache:
         print("  apache: mpm_event (ServerLimit 2 × ThreadsPerChild 25), mod_proxy_fcgi "
               "enablereuse=off (one FastCGI connection per request)", file=out)
-    for name, _, tls, _ in baselines:
-        print(f"  baseline '{name}': a second instance from the same rendered main config, the "
+    for target, tls in baselines:
+        print(f"  baseline '{target.name}': a second instance from the same rendered main config, the "
               f"issuer host's TLS directives ({', '.join(line.split()[0] for line in tls)}) and "
               "the responder's exact bodies and headers"
-              + (" (`return 200`)" if name.startswith("nginx") else " (static files)"), file=out)
+              + (" (`return 200`)" if target.name.startswith("nginx") else " (static files)"), file=out)
     print(f"  wrk: {' '.join(load.command('URL', arguments.connections))}: keep-alive HTTP/1.1 "
-          "over TLS", file=out)
+          "over TLS" + (f"; {arguments.runs} runs of each row taken in turns, the median printed "
+                        "(failures: all runs added up; spread = (max - min) ÷ median req/s)"
+                        if arguments.runs > 1 else ""), file=out)
+    print("  cpu µs: CPU time (user + system, /proc) of the web server's processes and the responder "
+          "behind it during the run ÷ requests answered; pg µs: the same for the whole PostgreSQL "
+          "cluster. wrk's own CPU is in neither.", file=out)
     print("  latency: wrk 4's percentiles include its coordinated-omission correction (a response "
           "k times slower than a connection's mean request interval adds about k synthetic "
           "samples), so a few stalls raise p99 a lot; max is the slowest real response; responses "
@@ -645,38 +1249,61 @@ def benchmark(stack, arguments):
     print("", file=out)
     print("correctness (one curl each, CA-verified TLS, before any load):", file=out)
     for name, path, response in checks:
-        print(f"    {name:<14} GET {path:<34} {response.status} "
+        print(f"    {name:<16} GET {path:<34} {response.status} "
               f"{response.header('content-type')}  {len(response.body)} B  ok", file=out)
+    if token:
+        print(f"    POST /token: client_secret_basic, private_key_jwt ({arguments.assertion_alg} "
+              "assertion) and tls_client_auth (bound) through nginx: 200, Bearer, no-store, the "
+              "token verified by joserfc with the published JWKS as ES256, cnf.x5t#S256 = SHA-256 of "
+              "the presented certificate; the bare responder answers POST 200 on both hosts", file=out)
     out.flush()
 
     if arguments.warmup:
-        for _, base, log in responders + [(b[0], b[1], b[3]) for b in baselines]:
+        for target in responders + [target for target, _ in baselines] + [bare_target]:
             for path in ENDPOINTS:
-                load.run(base + path, arguments.connections, log, seconds=arguments.warmup)
+                load.run(target.base + path, arguments.connections, target.log, seconds=arguments.warmup)
+
+    def measure(rows, connections, each_round=None):
+        """RUNS runs of each (label, target, path, options) row, in turns
+        (EACH_ROUND, if given, is called after each round); returns label →
+        median figures."""
+        results = {label: [] for label, _, _, _ in rows}
+        for _ in range(arguments.runs):
+            for label, target, path, options in rows:
+                # A callable gives each run its own options (fresh assertions).
+                options = options() if callable(options) else options
+                results[label].append(load.run(target.base + path, connections, target.log,
+                                               meter=target.meter, **options))
+            if each_round:
+                each_round()
+        return {label: median_run(runs) for label, runs in results.items()}
+
+    status = 0
+
+    def report_unanswered(label, figures, expected_non2xx=0):
+        nonlocal status
+        if unanswered(figures) > expected_non2xx:
+            status = 1
+            print(f"    !! {label}: {unanswered(figures)} requests without a 2xx answer "
+                  f"(access log: {fmt_statuses(figures['logged'])})", file=out)
 
     print("", file=out)
     print(f"load: -t{arguments.threads} -c{arguments.connections} -d{arguments.seconds}s per row; "
-          "ratio = req/s ÷ req/s of the baseline above it", file=out)
-    status = 0
+          "÷bare = req/s ÷ req/s of the bare responder in this run (nginx rows; the Apache rows "
+          "too: there is no bare Apache)", file=out)
     summary = {}
     for path in ENDPOINTS:
         print(f"  GET {path}", file=out)
-        print(header_row(), file=out)
-        for (bname, bbase, _, blog), responder in zip(baselines, responders):
-            base_figures = load.run(bbase + path, arguments.connections, blog)
-            print(row(bname, base_figures), file=out)
-            out.flush()
-            name, base, log = responder
-            figures = load.run(base + path, arguments.connections, log)
-            print(row(f"{name} → credence", figures, base_figures), file=out)
-            out.flush()
-            summary.setdefault(path, {})[name] = figures["rate"]
-            summary[path][bname] = base_figures["rate"]
-            for label, result in ((bname, base_figures), (name, figures)):
-                if unanswered(result):
-                    status = 1
-                    print(f"    !! {label}: {unanswered(result)} requests without a 2xx answer "
-                          f"(access log: {fmt_statuses(result['logged'])})", file=out)
+        print(header_row("÷bare"), file=out)
+        rows = [("nginx → bare", bare_target, path, {})]
+        rows += [(target.name, target, path, {}) for target, _ in baselines]
+        rows += [(target.name, target, path, {}) for target in responders]
+        figures = measure(rows, arguments.connections)
+        for label, _, _, _ in rows:
+            print(row(label, figures[label], figures["nginx → bare"]), file=out)
+            report_unanswered(label, figures[label])
+        summary[path] = figures
+        out.flush()
     print("  non2xx: wrk's count of responses ≥ 400; connect: failed connects; rd/wr: kept-alive "
           "connections the server closed (wrk reconnects and re-sends); timeouts: responses later "
           f"than {arguments.timeout}s; an access-log 499 is a request in flight when wrk stopped",
@@ -688,18 +1315,21 @@ def benchmark(stack, arguments):
           f"{arguments.seconds}s, wrk --timeout {arguments.timeout}s; the static baseline of the "
           "same web server under the same load for comparison; then, at once, a probe of "
           f"{arguments.overload_connections} requests on fresh connections (5 s each)", file=out)
-    print(header_row(), file=out)
-    for (bname, bbase, _, blog), (name, base, log) in zip(baselines, responders):
-        base_figures = load.run(bbase + OVERLOAD_PATH, arguments.overload_connections, blog)
-        print(row(bname, base_figures), file=out)
-        figures = load.run(base + OVERLOAD_PATH, arguments.overload_connections, log)
-        probed = probe(base + OVERLOAD_PATH, ca_file, arguments.overload_connections)
-        print(row(f"{name} → credence", figures, base_figures), file=out)
+    print(header_row("÷stat"), file=out)
+    for (baseline, _), target in zip(baselines, responders):
+        base_figures = load.run(baseline.base + OVERLOAD_PATH, arguments.overload_connections,
+                                baseline.log, meter=baseline.meter)
+        print(row(baseline.name, base_figures), file=out)
+        figures = load.run(target.base + OVERLOAD_PATH, arguments.overload_connections, target.log,
+                           meter=target.meter)
+        probed = probe(target.base + OVERLOAD_PATH, ca_file, arguments.overload_connections)
+        print(row(target.name, figures, base_figures), file=out)
         missing = unanswered(figures)
         hung = sum(1 for code in probed if code != 200)
         open_at_stop = figures["logged"].get("499", 0)
         if missing or hung:
             status = 1
+        name = target.name.split()[0]
         print(f"      wrk completed {figures['requests']}; {name} access log "
               f"{fmt_statuses(figures['logged'])}", file=out)
         print(f"      every request answered with 2xx: "
@@ -717,18 +1347,201 @@ def benchmark(stack, arguments):
           "wrk stops (one per stuck connection), timeouts, and probe requests without an answer; "
           "timeouts alone also come from a long queue or a loaded machine.", file=out)
 
+    tokens = {}
+    if token:
+        tokens["ES256"] = token_section(stack, token, load, measure, report_unanswered, bare,
+                                        "ES256", arguments, out)
+        token.rotate("PS256")
+        refresh = config_value(stack.config_file, r"^\s*refresh_interval_seconds:\s*(\d+)")
+        refresh = int(refresh) if refresh.isdigit() else 30  # the product's default
+        waited = token.wait_for("PS256", refresh + 15)
+        for scenario in TokenBench.SCENARIOS:
+            token.check(scenario, "PS256")
+        print("", file=out)
+        print(f"credence keys rotate --force --alg PS256: the responder signed with the new key after "
+              f"{waited:.0f} s (keys.refresh_interval_seconds {refresh}); each scenario checked again "
+              "as above, the token verified as PS256", file=out)
+        tokens["PS256"] = token_section(stack, token, load, measure, report_unanswered, bare,
+                                        "PS256", arguments, out)
+        print_ceilings(tokens, arguments, out)
+
     print("", file=out)
-    print("summary, responder req/s ÷ baseline req/s:", file=out)
-    for path, rates in summary.items():
-        parts = [f"nginx {ratio(rates['nginx'], rates['nginx static'])}"]
-        if "apache" in rates:
-            parts.append(f"apache {ratio(rates['apache'], rates['apache static'])} of apache static, "
-                         f"{ratio(rates['apache'], rates['nginx static'])} of nginx static")
+    print("summary, Credence req/s ÷ the bare libfcgi responder's (and ÷ the static nginx's), with "
+          "server CPU per request (nginx + responder):", file=out)
+    for path, figures in summary.items():
+        credence, bare_figures = figures["nginx → credence"], figures["nginx → bare"]
+        parts = [f"nginx {ratio(credence['rate'], bare_figures['rate'])} of bare "
+                 f"({ratio(credence['rate'], figures['nginx static']['rate'])} of static), "
+                 f"{fmt_us(credence['cpu'])} µs vs {fmt_us(bare_figures['cpu'])} µs"]
+        if "apache → credence" in figures:
+            parts.append(f"apache {ratio(figures['apache → credence']['rate'], figures['apache static']['rate'])}"
+                         " of apache static")
         print(f"    GET {path:<34} " + "; ".join(parts), file=out)
+    for algorithm, figures in tokens.items():
+        for scenario in TokenBench.SCENARIOS:
+            reference = figures["nginx → bare (mTLS)" if scenario == "tls_client_auth" else "nginx → bare"]
+            credence = figures[scenario]
+            print(f"    POST /token {scenario:<20} {algorithm}  {credence['rate']:>6.0f} req/s, "
+                  f"{ratio(credence['rate'], reference['rate'])} of bare, {fmt_us(credence['cpu'])} µs "
+                  f"vs {fmt_us(reference['cpu'])} µs (+ {fmt_us(credence['pg_cpu'])} µs PostgreSQL)",
+                  file=out)
     print(f"  load average at end (this benchmark's own load included): "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=out)
     out.flush()
     return status
+
+
+def token_section(stack, token, load, measure, report_unanswered, bare, algorithm, arguments, out):
+    """The POST /token rows with ALGORITHM as the active signing key, each
+    next to the bare responder's POST on the same host."""
+    nginx = stack.servers["nginx"]
+    main_log = os.path.join(nginx.rundir, "logs", "access.log")
+    credence_meter = Meter(lambda: server_pids(os.path.join(nginx.rundir, "nginx.pid")) + [stack.responder.pid],
+                           lambda: server_pids(os.path.join(stack.postgres_dir, "data", "postmaster.pid"))
+                           if stack.postgres_dir else [])
+    bare_meter = Meter(lambda: server_pids(os.path.join(bare.rundir, "nginx.pid")) + [bare.process.pid],
+                       credence_meter.pg)
+    credence_main = Target("credence", loopback(nginx.main_url), main_log, credence_meter)
+    credence_mtls = Target("credence mTLS", loopback(nginx.mtls_url), main_log, credence_meter)
+    bare_main = Target("bare", bare.main_url, bare.access_log, bare_meter)
+    bare_mtls = Target("bare mTLS", bare.mtls_url, bare.access_log, bare_meter)
+    basic = {"script": token.scripts["basic"]}
+    with_certificate_basic = {"script": token.scripts["basic"], "env": token.certificate_env}
+    with_certificate = {"script": token.scripts["tls"], "env": token.certificate_env}
+
+    # Enough assertions for every private_key_jwt run: measured from a short
+    # client_secret_basic run (private_key_jwt does more work per request).
+    probe_run = load.run(credence_main.base + "/token", arguments.connections, main_log,
+                         seconds=max(arguments.warmup, 1), **basic)
+
+    def enough():
+        # private_key_jwt does more per request than client_secret_basic,
+        # whose run comes just before it in each round; twice that rate, as the
+        # machine's other load moves rates by tens of percent between runs.
+        rate = max(probe_run["rate"], load.last["rate"])
+        return int(rate * arguments.seconds * 2) + 2000
+    per_run = []
+    if arguments.warmup:
+        warm, _ = token.assertions(int(probe_run["rate"] * arguments.warmup * 2) + 500)
+        load.run(credence_main.base + "/token", arguments.connections, main_log, seconds=arguments.warmup,
+                 script=token.scripts["assertions"], script_args=(arguments.threads, warm))
+        for target, options in ((bare_main, basic), (bare_mtls, with_certificate_basic),
+                                (credence_mtls, with_certificate)):
+            load.run(target.base + "/token", arguments.connections, target.log,
+                     seconds=arguments.warmup, **options)
+
+    print("", file=out)
+    print(f"POST /token, {algorithm} active signing key: -t{arguments.threads} "
+          f"-c{arguments.connections} -d{arguments.seconds}s per row; ÷bare = req/s ÷ the bare "
+          "responder's POST on the same host (the issuer host; tls_client_auth: the mTLS alias "
+          "host with the client certificate)", file=out)
+    print(header_row("÷bare"), file=out)
+    # Each private_key_jwt run gets a file of assertions signed just before it
+    # (their exp lies 300 s ahead).
+    def assertions():
+        path, count = token.assertions(enough())
+        per_run.append(count)
+        return {"script": token.scripts["assertions"], "script_args": (arguments.threads, path)}
+
+    rows = [("nginx → bare", bare_main, "/token", basic),
+            ("client_secret_basic", credence_main, "/token", basic),
+            ("private_key_jwt", credence_main, "/token", assertions),
+            ("nginx → bare (mTLS)", bare_mtls, "/token", with_certificate_basic),
+            ("tls_client_auth", credence_mtls, "/token", with_certificate)]
+    # The ceilings' parts, measured in the same rounds as the rows so that
+    # whatever else loads the machine weighs on both alike.
+    selects, speeds = [], []
+
+    def ceilings():
+        selects.append(pgbench_select(stack, token.basic_id, stack.responder_workers, arguments.seconds,
+                                      credence_meter))
+        speeds.append(openssl_speed(arguments.speed_seconds, os.cpu_count() or 1, algorithm))
+
+    figures = measure(rows, arguments.connections, each_round=ceilings)
+    for label, _, _, _ in rows:
+        reference = figures["nginx → bare (mTLS)" if label in ("tls_client_auth", "nginx → bare (mTLS)")
+                            else "nginx → bare"]
+        print(row(label, figures[label], reference), file=out)
+    figures["select"] = sorted(selects, key=lambda select: select["rate"])[(len(selects) - 1) // 2]
+    figures["speed"] = sorted(speeds, key=lambda speed: speed["sign"])[(len(speeds) - 1) // 2]
+    select, speed = figures["select"], figures["speed"]
+    print(f"  {' '.join(select['command'])}: the responder's client SELECT by primary key, "
+          f"{select['rate']:.0f}/s ({fmt_us(select['pg_cpu'])} µs PostgreSQL CPU each)"
+          + (f", median of {len(selects)}" if len(selects) > 1 else ""), file=out)
+    print(f"  {' '.join(speed['command'])}: {speed['name']} sign {speed['sign']:.0f}/s (verify "
+          f"{speed['verify']:.0f}/s), all processes together; without -elapsed (per CPU second): "
+          f"{speed['sign_cpu']:.0f} µs CPU per sign"
+          + (f", median of {len(speeds)}" if len(speeds) > 1 else ""), file=out)
+    for label, _, _, _ in rows:
+        report_unanswered(label, figures[label])
+    jwt_figures = figures["private_key_jwt"]
+    reused = jwt_figures["script"].get("assertions-reused", 0)
+    non2xx = jwt_figures["non2xx"]
+    print(f"  private_key_jwt: {'/'.join(str(count) for count in per_run)} fresh "
+          f"{arguments.assertion_alg} assertions for the runs "
+          f"(joserfc, a unique jti each), {jwt_figures['script'].get('assertions-sent', 0)} sent, "
+          f"{reused} sent a second time (a replay: 401 expected); non-2xx answers: {non2xx} "
+          f"(access log {fmt_statuses(jwt_figures['logged'])})", file=out)
+    print("  tls_client_auth: Debian's wrk cannot present a client certificate, nor can h2load; "
+          "bench/wrk-client-cert.c (LD_PRELOAD into wrk) loads tpp.pem into wrk's TLS context, so "
+          "these rows use the same load generator as all others", file=out)
+    out.flush()
+    return figures
+
+
+def print_ceilings(tokens, arguments, out):
+    """The token endpoint's goals (issue: ES256 ≥ 0.70 of the composed ceiling,
+    PS256 ≥ 0.80 of the RSA-2048 sign rate), by rate as the goals are written,
+    and the same composition in CPU time per request, which other load on the
+    machine disturbs less."""
+    print("", file=out)
+    print("goals, each phase against the ceilings measured in its own rounds:", file=out)
+    print("  ES256 tokens: ceiling = 1/(1/fastcgi + 1/sign + 1/select): fastcgi = the bare responder's "
+          "POST rate on the same host, sign = ECDSA P-256 sign (openssl speed -elapsed, all cores), select = "
+          "the pgbench SELECT; goal ≥ 0.70", file=out)
+    print("  cpu view: (bare nginx + responder CPU + sign CPU + PostgreSQL CPU per SELECT) ÷ (Credence's "
+          "nginx + responder + PostgreSQL CPU), per request; CPU time too stretches when the machine is "
+          "oversubscribed (steal, caches), so a part measured in a busier moment than the row can "
+          "lift this ratio, even above 1", file=out)
+    def header(ceiling, quotient):
+        return (f"    {'':<22} {'req/s':>7} {'fastcgi':>8} {'sign':>7} {'select':>7} {ceiling:>8} "
+                f"{quotient:>6} {'goal':>7}   {'cpu µs':>7} {'ceiling':>8} {'ratio':>6}")
+
+    def cpu_view(phase, scenario, bare_figures):
+        figures = phase[scenario]
+        if None in (figures["cpu"], figures["pg_cpu"], bare_figures["cpu"], phase["select"]["pg_cpu"],
+                    phase["speed"]["sign_cpu"]):
+            return f"{'-':>7} {'-':>8} {'-':>6}"
+        spent = figures["cpu"] + figures["pg_cpu"]
+        floor = bare_figures["cpu"] + phase["speed"]["sign_cpu"] + phase["select"]["pg_cpu"]
+        return f"{spent:>7.0f} {floor:>8.0f} {floor / spent:>6.2f}"
+
+    es = tokens["ES256"]
+    print(header("ceiling", "ratio"), file=out)
+    for scenario in TokenBench.SCENARIOS:
+        bare_figures = es["nginx → bare (mTLS)" if scenario == "tls_client_auth" else "nginx → bare"]
+        sign, select = es["speed"]["sign"], es["select"]["rate"]
+        ceiling = 1 / (1 / bare_figures["rate"] + 1 / sign + 1 / select)
+        rate = es[scenario]["rate"]
+        print(f"    {scenario:<22} {rate:>7.0f} {bare_figures['rate']:>8.0f} {sign:>7.0f} {select:>7.0f} "
+              f"{ceiling:>8.0f} {rate / ceiling:>6.2f} {'met' if rate / ceiling >= 0.70 else 'MISSED':>7}   "
+              + cpu_view(es, scenario, bare_figures), file=out)
+    print("    (private_key_jwt does more than the formula counts: an assertion verify and the jti "
+          "INSERT, a second PostgreSQL round trip)", file=out)
+    print("  PS256 tokens: ratio = req/s ÷ RSA-2048 sign/s (openssl speed -elapsed; its rsa2048 signs PKCS #1 v1.5; "
+          "PSS costs the same private-key operation); goal ≥ 0.80. For reference the composed "
+          "ceiling with RSA-2048 as sign, which no server can exceed:", file=out)
+    ps = tokens["PS256"]
+    print(header("composed", "÷sign"), file=out)
+    for scenario in TokenBench.SCENARIOS:
+        bare_figures = ps["nginx → bare (mTLS)" if scenario == "tls_client_auth" else "nginx → bare"]
+        sign, select = ps["speed"]["sign"], ps["select"]["rate"]
+        composed = 1 / (1 / bare_figures["rate"] + 1 / sign + 1 / select)
+        rate = ps[scenario]["rate"]
+        print(f"    {scenario:<22} {rate:>7.0f} {bare_figures['rate']:>8.0f} {sign:>7.0f} {select:>7.0f} "
+              f"{composed:>8.0f} {rate / sign:>6.2f} {'met' if rate / sign >= 0.80 else 'MISSED':>7}   "
+              + cpu_view(ps, scenario, bare_figures), file=out)
+    out.flush()
 
 
 if __name__ == "__main__":
