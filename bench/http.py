@@ -429,7 +429,8 @@ def compile_c(source, output, flags):
 def start_bare(stack, threads):
     """Compiles and starts the bare responder on its own unix socket, then a
     second scripts/nginx.sh instance in front of it with the options the stack
-    gives Credence's (so the same keepalive pool: --responder-workers)."""
+    gives Credence's, except the keepalive pool: a thread-per-connection
+    responder needs its idle connections at most half of its threads."""
     folder = stack.path("bare")
     os.makedirs(folder)
     binary = compile_c(os.path.join(HERE, "bare-responder.c"), os.path.join(folder, "bare-responder"),
@@ -452,7 +453,9 @@ def start_bare(stack, threads):
     stack.started_servers.append(("nginx-bare", script, bare.rundir))
     run(["bash", script, "start", bare.rundir, "--tls-dir", stack.pki, "--socket", socket_path,
          "--port", str(port), "--mtls-port", str(mtls_port),
-         "--responder-workers", str(stack.responder_workers)], "nginx.sh start (bare responder)")
+         # Thread per connection: its idle kept connections must stay at most half of its
+         # threads (2 nginx worker processes), or requests hang.
+         "--keepalive", str(max(1, stack.responder_workers // 4))], "nginx.sh start (bare responder)")
     bare.main_url = f"https://127.0.0.1:{port}"
     bare.mtls_url = f"https://127.0.0.1:{mtls_port}"
     return bare
@@ -1225,11 +1228,12 @@ def benchmark(stack, arguments):
           "client keepalive_timeout 30s", file=out)
     print(f"  bare responder: bench/bare-responder.c (cc -O2, libfcgi), {stack.responder_workers} "
           "threads in FCGX_Accept_r on one socket, a fixed small JSON answer to every path, behind "
-          "a second nginx rendered by scripts/nginx.sh with the same options: the floor of "
+          f"a second nginx rendered by scripts/nginx.sh with the same options but keepalive "
+          f"{max(1, stack.responder_workers // 4)} (a thread per kept connection): the floor of "
           "nginx + FastCGI + libfcgi", file=out)
     if arguments.apache:
         print("  apache: mpm_event (ServerLimit 2 × ThreadsPerChild 25), mod_proxy_fcgi "
-              "enablereuse=off (one FastCGI connection per request)", file=out)
+              "enablereuse=on (kept FastCGI connections, as in the sample)", file=out)
     for target, tls in baselines:
         print(f"  baseline '{target.name}': a second instance from the same rendered main config, the "
               f"issuer host's TLS directives ({', '.join(line.split()[0] for line in tls)}) and "

@@ -19,11 +19,11 @@
 #   --server-name NAME       (default localhost)
 #   --mtls-server-name NAME  (default localhost)
 #   --worker-processes N     nginx worker processes (default 2)
-#   --responder-workers N    the responder's worker threads (default 32), to size keepalive
-#   --keepalive N            idle upstream connections per nginx worker (default: computed,
-#                            responder-workers / (2 × worker-processes), at least 1)
-#   --unsafe-keepalive       accept a keepalive that breaks the sizing rule (to reproduce
-#                            the hang it prevents; never in production)
+#   --keepalive N            idle upstream connections each nginx worker keeps (default 64,
+#                            as in the sample); they hold no responder worker (they wait in
+#                            its epoll set), so no rule ties them to the responder's workers.
+#                            A thread-per-connection responder (bench/bare-responder.c) needs
+#                            worker-processes × N below its threads
 #
 # Logs: RUNDIR/logs/error.log and access.log. Works as root (workers run as
 # www-data) and as a normal user.
@@ -41,17 +41,13 @@ config_delimiters='{}'
 wait_for_pidfile=""
 
 worker_processes=2
-responder_workers=32
-keepalive=""
-unsafe_keepalive=""
+keepalive=64
 
 # The options only nginx has (see server_option in lib/webserver.sh).
 server_option() {
     case "$1" in
     --worker-processes) worker_processes=$2; option_words=2 ;;
-    --responder-workers) responder_workers=$2; option_words=2 ;;
     --keepalive) keepalive=$2; option_words=2 ;;
-    --unsafe-keepalive) unsafe_keepalive=1; option_words=1 ;;
     *) return 1 ;;
     esac
 }
@@ -72,17 +68,7 @@ fi
 render() {
     validate_ports
     is_uint "$worker_processes" && [[ $worker_processes -ge 1 ]] || die "--worker-processes must be ≥ 1"
-    is_uint "$responder_workers" && [[ $responder_workers -ge 1 ]] || die "--responder-workers must be ≥ 1"
-    if [[ -z "$keepalive" ]]; then
-        keepalive=$((responder_workers / (2 * worker_processes)))
-        [[ $keepalive -ge 1 ]] || keepalive=1
-    fi
     is_uint "$keepalive" && [[ $keepalive -ge 1 ]] || die "--keepalive must be ≥ 1"
-    if [[ $((worker_processes * keepalive)) -ge $responder_workers && -z "$unsafe_keepalive" ]]; then
-        die "worker_processes × keepalive = $worker_processes × $keepalive must stay below the" \
-            "responder's $responder_workers workers (idle kept connections each hold a responder" \
-            "thread); give the responder more workers or nginx fewer processes"
-    fi
     validate_paths_and_names
 
     mkdir -p "$rundir/logs" "$rundir/tmp"

@@ -82,7 +82,7 @@ if "$binary" keys list --config "$config" | grep -q "no signing keys"; then
 fi
 
 scripts/nginx.sh start "$var/nginx" --tls-dir "$var/pki" --socket "$var/run/credence.sock" \
-    --port "$port" --mtls-port "$mtls_port" --responder-workers 32 >/dev/null
+    --port "$port" --mtls-port "$mtls_port" >/dev/null
 
 cat <<TEXT
 

@@ -4,6 +4,9 @@ import Logging
 /// A FastCGI responder (FastCGI 1.0 §6.2) on libfcgi: worker threads, each with its own
 /// handler and blocking I/O, accept the web server's connections on one listening socket,
 /// turn each request into a ``FastCGIRequest`` and write the handler's ``FastCGIResponse``.
+/// Between two requests a kept-alive web server connection waits in one epoll set, not in a
+/// worker, so the workers count concurrent requests and any number of idle connections is
+/// served.
 ///
 /// ```swift
 /// let server = try FastCGIServer(configuration: .init(listen: .unixSocket(path: p, permissions: 0o660)),
@@ -12,9 +15,7 @@ import Logging
 /// try server.run()   // returns after SIGTERM/SIGINT and the graceful drain
 /// ```
 ///
-/// Read ``FastCGIServerConfiguration`` on sizing `workerCount` against the web server's
-/// kept-alive upstream connections: a worker is bound to a kept-alive connection between
-/// requests, so too few workers make requests hang.
+/// Read ``FastCGIServerConfiguration`` on sizing `workerCount`.
 public final class FastCGIServer: Sendable {
     /// The configuration the server was made with.
     public let configuration: FastCGIServerConfiguration
@@ -58,6 +59,7 @@ public final class FastCGIServer: Sendable {
             )
         }
         let wake = try WakePipe()
+        let poller = try ConnectionPoller(listener: listener.descriptor, wake: wake.readDescriptor)
         let allowlist = PeerAllowlist(
             addresses: configuration.allowedPeers
                 + PeerAllowlist.split(Self.environment("FCGI_WEB_SERVER_ADDRS") ?? "")
@@ -68,6 +70,7 @@ public final class FastCGIServer: Sendable {
             logger: logger,
             listener: listener,
             wake: wake,
+            poller: poller,
             peerAllowlist: allowlist,
             makeHandler: makeHandler
         )
@@ -81,7 +84,7 @@ public final class FastCGIServer: Sendable {
         FastCGIServerStatistics(
             workerCount: configuration.workerCount,
             busyWorkers: core.busyWorkers.load(ordering: .relaxed),
-            idleKeptAliveConnections: core.idleKeptAlive.load(ordering: .relaxed),
+            idleKeptAliveConnections: core.idleKeptAlive,
             availableWorkers: core.availableWorkers.load(ordering: .relaxed),
             requestsServed: core.requestsServed.load(ordering: .relaxed),
             requestsRejected: core.requestsRejected.load(ordering: .relaxed),
@@ -105,9 +108,6 @@ public final class FastCGIServer: Sendable {
             "FastCGI responder listening",
             metadata: ["fastcgi.listen": "\(core.listener.label)", "fastcgi.workers": "\(count)"]
         )
-        if let warning = WorkerSizing.startupWarning(workerCount: count) {
-            logger.warning("\(warning)", metadata: ["fastcgi.workers": "\(count)"])
-        }
 
         var startFailure: FastCGIServerError?
         for index in 0..<count {
@@ -127,15 +127,12 @@ public final class FastCGIServer: Sendable {
             core.beginShutdown(failure: startFailure)
         }
 
-        // Request deadlines are enforced every tick; the once-a-second checks every fourth.
+        // Request deadlines are enforced every tick; the once-a-second check every fourth.
         var ticks = 0
         while core.shutdownStarted.wait(timeout: .now() + Self.tick) == .timedOut {
             core.deadlines.enforce()
             ticks += 1
-            if ticks % 4 == 0 {
-                core.checkSaturation()
-                core.checkSizingRule()
-            }
+            if ticks % 4 == 0 { core.checkSaturation() }
         }
         let started = core.shutdownInstant ?? .now
         let deadline = started + configuration.shutdownGracePeriod
@@ -149,6 +146,9 @@ public final class FastCGIServer: Sendable {
             finished = core.workersDone.wait(timeout: .now() + Self.dispatchInterval(wait)) == .success
             core.deadlines.enforce()
         } while !finished && deadline > .now
+        // Kept-alive connections still waiting for a request are closed (the web server
+        // opens new ones to whatever serves the socket next).
+        core.poller.closeParked()
         if finished {
             core.listener.restoreStatusFlags()
             logger.notice("FastCGI responder stopped")
@@ -165,9 +165,9 @@ public final class FastCGIServer: Sendable {
         if let failure = core.failure { throw failure }
     }
 
-    /// Starts a graceful shutdown: stops accepting connections, closes idle kept-alive
-    /// connections, lets in-flight requests finish within the grace period, then ``run()``
-    /// returns. Safe from any thread, any number of times; before `run()` it makes `run()`
+    /// Starts a graceful shutdown: stops accepting connections, serves requests that have
+    /// already arrived on idle kept-alive connections and closes the rest, lets in-flight
+    /// requests finish within the grace period, then ``run()`` returns. Safe from any thread, any number of times; before `run()` it makes `run()`
     /// return at once.
     public func shutdown() {
         core.beginShutdown()

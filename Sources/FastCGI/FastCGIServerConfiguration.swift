@@ -1,37 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Everything the FastCGI responder needs to know before it starts: where it listens, how
 /// many worker threads it runs, and the limits that protect each worker.
 ///
-/// ## Sizing `workerCount`: the keep-alive rule
+/// ## Sizing `workerCount`
 ///
-/// libfcgi serves one connection per worker thread at a time, and a worker whose connection
-/// the web server keeps open (FastCGI `FCGI_KEEP_CONN`) stays bound to that connection
-/// between requests. When the web server holds more idle upstream connections than the
-/// responder has workers, the extra connections are never accepted and their requests hang
-/// until the web server times out. So:
-///
-///     workerCount >= (web server processes × idle connections each keeps)
-///                    + requests served concurrently on fresh connections
-///
-/// - nginx: `worker_processes × keepalive` of the `upstream` block (each nginx worker
-///   keeps its own cache), for `fastcgi_keep_conn on`. Two nginx workers with `keepalive 8`
-///   hold up to 16 connections, so the default of 32 leaves 16 workers for fresh ones.
-/// - Apache `mod_proxy_fcgi` with `enablereuse=on`: every Apache child process keeps up to
-///   `max` connections per worker (`max` defaults to `ThreadsPerChild`), so the sum over
-///   children is the bound; set `max` explicitly and small.
-///
-/// The server logs the count at start (a warning only for a single worker, see
-/// ``WorkerSizing``), and warns when more than half of the workers hold idle kept-alive
-/// connections for several seconds, and when a connection waits while every worker is
-/// occupied.
+/// A worker holds a web server connection only while it serves one request: between requests
+/// a kept-alive connection (FastCGI `FCGI_KEEP_CONN`) waits in one epoll set and costs a file
+/// descriptor, not a worker. So `workerCount` is the number of requests served at the same
+/// time, a matter of CPU and of what a request waits on (one PostgreSQL round trip or a few),
+/// not of the web servers' connection pools: nginx may keep `keepalive 64` per worker process
+/// and Apache `enablereuse=on` with any number of workers. More concurrent requests than
+/// workers queue (the kernel's listen backlog, then the epoll set) and are served in turn;
+/// the server warns when a new connection waits while every worker is busy.
 public struct FastCGIServerConfiguration: Sendable {
-    /// The default number of worker threads: safe with the shipped nginx configuration
-    /// (2 workers × keepalive 8 = 16 idle connections) with 16 workers to spare.
-    public static let defaultWorkerCount = 32
+    /// The default number of worker threads: four per online CPU, at least 8 and at most 64
+    /// (each worker also holds one database connection in Credence).
+    public static let defaultWorkerCount = defaultWorkerCount(processors: sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+    /// Four workers per processor, within 8...64.
+    static func defaultWorkerCount(processors: Int) -> Int {
+        min(max(4 * processors, 8), 64)
+    }
 
     /// Where to listen.
     public var listen: FastCGIListenAddress
-    /// Worker threads, each with its own handler, each serving one connection at a time.
-    /// See the keep-alive rule above.
+    /// Worker threads, each with its own handler, each serving one request at a time. See
+    /// "Sizing `workerCount`" above.
     public var workerCount: Int
     /// The largest total size, in bytes, of all parameter names and values of one request;
     /// a larger request is handed to the handler as ``FastCGIRequestRejection/parametersTooLarge(limit:)``.
@@ -45,11 +44,14 @@ public struct FastCGIServerConfiguration: Sendable {
     /// How long in-flight requests may run after ``FastCGIServer/shutdown()`` before `run()`
     /// stops waiting for them.
     public var shutdownGracePeriod: Duration
-    /// The `listen(2)` backlog of the socket the server creates.
+    /// The `listen(2)` backlog of the socket the server creates (capped by the kernel's
+    /// `somaxconn`): connections a web server opens in a burst wait here until a worker
+    /// accepts them.
     public var listenBacklog: Int
     /// How long one read or write on a web server connection may block once a request has
     /// started (`SO_RCVTIMEO`/`SO_SNDTIMEO`); a stalled peer costs a worker at most this long.
-    /// Idle kept-alive connections wait without limit: the web server closes them.
+    /// Idle kept-alive connections wait in the epoll set without limit and without a worker:
+    /// the web server closes them.
     public var connectionIOTimeout: Duration
     /// How long a request may take to arrive whole: from its first byte (or the accepted
     /// connection) to the end of its parameters and body. A peer that trickles bytes, each
@@ -71,7 +73,7 @@ public struct FastCGIServerConfiguration: Sendable {
         maxBodyBytes: Int = 64 * 1024,
         maxDiscardedBodyBytes: Int = 1024 * 1024,
         shutdownGracePeriod: Duration = .seconds(10),
-        listenBacklog: Int = 128,
+        listenBacklog: Int = 1024,
         connectionIOTimeout: Duration = .seconds(30),
         requestTimeout: Duration = .seconds(10),
         allowedPeers: [String] = []

@@ -5,10 +5,10 @@ public struct FastCGIServerStatistics: Sendable, Hashable {
     public var workerCount: Int
     /// Workers running a handler or reading or writing a request right now.
     public var busyWorkers: Int
-    /// Workers holding an idle kept-alive web server connection (bound to it until the web
-    /// server sends the next request or closes it).
+    /// Kept-alive web server connections waiting in the epoll set for their next request
+    /// (they hold no worker).
     public var idleKeptAliveConnections: Int
-    /// Workers free to accept a new connection.
+    /// Workers waiting for work: a connection to accept or the next request on a kept-alive one.
     public var availableWorkers: Int
     /// Requests answered (well formed or rejected) since start.
     public var requestsServed: Int
@@ -16,8 +16,8 @@ public struct FastCGIServerStatistics: Sendable, Hashable {
     public var requestsRejected: Int
     /// Web server connections accepted since start.
     public var connectionsAccepted: Int
-    /// Checks (once a second) that found a connection waiting while no worker was free to
-    /// accept it: the sign of too few workers for the web server's kept-alive connections.
+    /// Checks (once a second) that found a new connection waiting while every worker was
+    /// serving a request: more concurrent requests than workers.
     public var saturationEvents: Int
     /// Requests dropped because their parameters and body had not arrived within
     /// ``FastCGIServerConfiguration/requestTimeout``.

@@ -53,12 +53,18 @@ func isKey(_ key: KeyEncryptionKey, _ bytes: [UInt8]) -> Bool {
         }
     }
 
+    @Test(arguments: [(1, 8), (2, 8), (4, 16), (16, 64), (96, 64)])
+    func defaultWorkersAreFourPerProcessorWithinBounds(processors: Int, workers: Int) {
+        #expect(CredenceConfiguration.defaultWorkers(processors: processors) == workers)
+    }
+
     @Test func minimalFileGetsDefaults() throws {
         let configuration = try parse(Self.minimal)
         #expect(configuration.issuer.value == "https://as.bank.example/oauth")
         #expect(configuration.basePath == "/oauth")
         #expect(configuration.listen == .unixSocket(path: "/run/credence/credence.sock"))
-        #expect(configuration.workers == 32)
+        #expect(configuration.workers == CredenceConfiguration.defaultWorkers)
+        #expect((8...64).contains(configuration.workers))
         #expect(configuration.maxBodyBytes == 65_536)
         #expect(isKey(configuration.keys.encryptionKey, [UInt8](repeating: 7, count: 32)))
         #expect(configuration.keys.encryptionKeyEncoding == .base64)
@@ -272,7 +278,7 @@ func isKey(_ key: KeyEncryptionKey, _ bytes: [UInt8]) -> Bool {
         )
         #expect(configuration.issuer.value == "https://as.bank.example")
         #expect(configuration.mtls.aliasBaseURL?.value == "https://mtls.as.bank.example")
-        #expect(configuration.workers == 32)
+        #expect(configuration.workers == 8)
     }
 }
 

@@ -25,6 +25,15 @@ import Testing
         #expect(request.body == Array("a=b".utf8))
     }
 
+    @Test(arguments: [
+        ("HTTP_USER_AGENT", "user-agent"), ("HTTP_X_FORWARDED_FOR", "x-forwarded-for"), ("HTTP_DPOP", "dpop"),
+        ("HTTP_X_A1_B", "x-a1-b"), ("HTTP_X_NAMÉ_Ü", "x-namé-ü"), ("HTTP_", ""),
+    ])
+    func cgiHeaderNamesBecomeLowerCaseWithDashes(parameter: String, header: String) {
+        let request = HTTPRequest(cgiParameters: ["REQUEST_METHOD": "GET", parameter: "v"], body: [])
+        #expect(request.headers == [header: "v"])
+    }
+
     @Test func aCertificateHeaderIsNotACertificate() {
         // A client can send `SSL-Client-Cert:`; it arrives as HTTP_SSL_CLIENT_CERT and must be ignored.
         let request = HTTPRequest(

@@ -256,7 +256,9 @@ struct ListeningSocketTests {
     @Test func defaultsAreTheDocumentedOnes() {
         let configuration = FastCGIServerConfiguration()
         #expect(configuration.listen == .defaultUnixSocket)
-        #expect(configuration.workerCount == 32)
+        #expect(configuration.workerCount == FastCGIServerConfiguration.defaultWorkerCount)
+        #expect((8...64).contains(configuration.workerCount))
+        #expect(configuration.listenBacklog == 1024)
         #expect(configuration.maxParametersBytes == 16 * 1024)
         #expect(configuration.maxBodyBytes == 64 * 1024)
         #expect(configuration.shutdownGracePeriod == .seconds(10))

@@ -96,6 +96,15 @@ struct RequestDecodingTests {
         #expect(parameters.isEmpty)
     }
 
+    /// Valid UTF-8 beyond ASCII passes unchanged, including a U+FFFD the web server sent
+    /// itself (the check for invalid UTF-8 compares the decoded bytes with the sent ones).
+    @Test func validUTF8BeyondASCIIIsKeptByteForByte() {
+        let outcome = ParameterDecoder(maximumBytes: 1000).decode(
+            ArrayParameterSource([("REQUEST_METHOD", "GET"), ("HTTP_X_NAMÉ", "ü→\u{FFFD}😀"), ("Q", "\u{FFFD}")])
+        )
+        #expect(outcome == .decoded(["REQUEST_METHOD": "GET", "HTTP_X_NAMÉ": "ü→\u{FFFD}😀", "Q": "\u{FFFD}"]))
+    }
+
     @Test func duplicateWithTheSameValueIsAccepted() {
         let outcome = ParameterDecoder(maximumBytes: 1000).decode(
             ArrayParameterSource([("HTTPS", "on"), ("HTTPS", "on")])
@@ -144,6 +153,30 @@ struct RequestDecodingTests {
         #expect(body == bytes)
     }
 
+    /// One reader serves every request of its worker: bodies longer than its scratch buffer
+    /// come whole, a body never carries bytes of the one before, and one byte past the limit
+    /// is too large.
+    @Test func oneReaderReadsBodiesOfUnknownLengthInTurn() {
+        let limit = 3 * BodyReader.chunkSize
+        let reader = BodyReader(maximumBodyBytes: limit, maximumDiscardedBytes: 4 * limit)
+        for length in [limit, 40_000, 0, BodyReader.chunkSize, 3, BodyReader.chunkSize + 1, limit + 1, 5] {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 7 + length) }
+            let outcome = reader.read(declaredLength: nil, from: ArrayBodySource(bytes))
+            if length > limit {
+                guard case .rejected(.bodyTooLarge(limit: limit), true) = outcome else {
+                    Issue.record("expected bodyTooLarge for \(length) bytes")
+                    continue
+                }
+            } else {
+                guard case .complete(let body) = outcome else {
+                    Issue.record("expected a complete body of \(length) bytes")
+                    continue
+                }
+                #expect(body == bytes)
+            }
+        }
+    }
+
     @Test(arguments: [101, 5000])
     func bodyWithoutALengthOverTheLimitIsTooLarge(length: Int) {
         let bytes = [UInt8](repeating: 7, count: length)
@@ -182,7 +215,7 @@ struct RequestDecodingTests {
 
     // MARK: Body
 
-    private let reader = BodyReader(maximumBodyBytes: 100, maximumDiscardedBytes: 1000)
+    private var reader: BodyReader { BodyReader(maximumBodyBytes: 100, maximumDiscardedBytes: 1000) }
 
     @Test(arguments: [0, 1, 7, 8, 99, 100])
     func bodyOfTheDeclaredLengthIsComplete(length: Int) {

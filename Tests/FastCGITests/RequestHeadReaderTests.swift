@@ -249,16 +249,12 @@ struct PeerAddressTests {
     }
 }
 
-@Suite("Worker sizing rule")
-struct WorkerSizingTests {
-    @Test(arguments: [(32, 16, false), (32, 17, true), (4, 2, false), (4, 3, true), (2, 1, false), (1, 1, true)])
-    func idleConnectionsAtMostHalfTheWorkers(workers: Int, idle: Int, broken: Bool) {
-        #expect(WorkerSizing.breaksRule(idleConnections: idle, workerCount: workers) == broken)
-    }
-
-    @Test func theShippedCountStartsWithoutAWarning() {
-        #expect(WorkerSizing.startupWarning(workerCount: FastCGIServerConfiguration.defaultWorkerCount) == nil)
-        #expect(WorkerSizing.startupWarning(workerCount: 2) == nil)
-        #expect(WorkerSizing.startupWarning(workerCount: 1) != nil)
+@Suite("Worker count default")
+struct WorkerCountDefaultTests {
+    /// Four workers per processor within 8...64: workers count concurrent requests, not the
+    /// web servers' kept-alive connections.
+    @Test(arguments: [(1, 8), (2, 8), (3, 12), (4, 16), (16, 64), (128, 64)])
+    func fourPerProcessorWithinBounds(processors: Int, workers: Int) {
+        #expect(FastCGIServerConfiguration.defaultWorkerCount(processors: processors) == workers)
     }
 }

@@ -213,23 +213,4 @@ struct ServerHardeningTests {
         server.stop()
         #expect(!server.recorder.contains(level: .warning, ""))
     }
-
-    @Test func moreIdleConnectionsThanTheRuleAllowsAreWarnedAbout() throws {
-        let server = try TestServer(workers: 4)
-        defer { server.stop() }
-        var clients: [FastCGITestClient] = []
-        for _ in 0..<3 {
-            let client = try server.client()
-            try client.send(FastCGITestClient.request(params: standardParameters(), keepConnection: true))
-            #expect(try client.readResponse().status == 200)
-            clients.append(client)
-        }
-        #expect(server.waitUntil { $0.idleKeptAliveConnections == 3 })
-        // Three once-a-second checks in a row.
-        for _ in 0..<60 where !server.recorder.contains(level: .warning, "idle FastCGI connections") {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        #expect(server.recorder.contains(level: .warning, "idle FastCGI connections"))
-        withExtendedLifetime(clients) {}
-    }
 }

@@ -109,7 +109,7 @@ class Stack:
         self.webserver_names = tuple(webservers)
         self.keep = keep
         self.verbose = verbose
-        # The responder's `workers`; nginx's keepalive is sized from it.
+        # The responder's `workers`.
         self.responder_workers = responder_workers
         self.dir = None
         self.responder = None
@@ -325,9 +325,6 @@ class Stack:
         script = os.path.join(REPO, "scripts", f"{name}.sh")
         command = ["bash", script, "start", rundir, "--tls-dir", self.pki,
                    "--socket", self.socket_path, "--port", str(port), "--mtls-port", str(mtls_port)]
-        if name == "nginx":
-            # The sizing rule: keepalive computed from the responder's workers.
-            command += ["--responder-workers", str(self.responder_workers)]
         server = WebServer(name, f"https://localhost:{port}", f"https://localhost:{mtls_port}", rundir)
         self.started_servers.append((name, script, rundir))
         self.log(self.run_checked(command, f"{name}.sh start").strip())

@@ -12,11 +12,19 @@ public struct CredenceConfiguration: Sendable {
     public var issuer: IssuerURL
     /// The path prefix under which the web server forwards requests; defaults to the issuer's path.
     public var basePath: String
+    /// The default `workers`: four per online processor, at least 8 and at most 64 (the
+    /// FastCGI server's own default; each worker also holds one PostgreSQL connection).
+    public static let defaultWorkers = defaultWorkers(processors: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Four workers per processor, within 8...64.
+    public static func defaultWorkers(processors: Int) -> Int { min(max(4 * processors, 8), 64) }
+
     /// Where FastCGI connections are accepted.
     public var listen: ListenAddress
     /// Permissions of the unix socket (e.g. `0o660`).
     public var socketMode: UInt16
-    /// Number of worker threads, each holding one web-server connection at a time.
+    /// Number of worker threads, each serving one request at a time (idle kept-alive
+    /// web-server connections hold none).
     public var workers: Int
     /// Largest accepted request body; larger gets 413.
     public var maxBodyBytes: Int
@@ -103,7 +111,9 @@ public struct CredenceConfiguration: Sendable {
     /// client's own, or a minted token's): how long a retired signing key stays published.
     public static let maximumTokenLifetimeSeconds = 86_400
     /// Algorithms `tokens.assertion_signing_algorithms` may name (public-key algorithms only).
-    public static let assertionSigningAlgorithmsAllowed = ["PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA"]
+    public static let assertionSigningAlgorithmsAllowed = [
+        "PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA",
+    ]
     /// Signing algorithms the server can use for its own keys.
     public static let signingAlgorithms = ["ES256", "PS256"]
 
@@ -212,7 +222,7 @@ public struct CredenceConfiguration: Sendable {
             }
         }
 
-        let workers = top.integer("workers", in: 1...1024, problems: &problems) ?? 32
+        let workers = top.integer("workers", in: 1...1024, problems: &problems) ?? Self.defaultWorkers
         let maxBodyBytes = top.integer("max_body_bytes", in: 1024...16_777_216, problems: &problems) ?? 65_536
         let maxHeaderBytes = top.integer("max_header_bytes", in: 4096...1_048_576, problems: &problems) ?? 32_768
         let shutdownGrace = top.integer("shutdown_grace_seconds", in: 0...300, problems: &problems) ?? 10

@@ -52,8 +52,9 @@ public struct HTTPRequest: Sendable {
         }
         self.query = parameters["QUERY_STRING"] ?? ""
         var headers: [String: String] = [:]
-        for (name, value) in parameters where name.hasPrefix("HTTP_") {
-            headers[String(name.dropFirst(5)).lowercased().replacingUnderscores()] = value
+        headers.reserveCapacity(parameters.count)
+        for (name, value) in parameters where name.utf8.starts(with: "HTTP_".utf8) {
+            headers[Self.headerName(cgiName: name)] = value
         }
         if let contentType = parameters["CONTENT_TYPE"], !contentType.isEmpty { headers["content-type"] = contentType }
         if let contentLength = parameters["CONTENT_LENGTH"], !contentLength.isEmpty {
@@ -66,6 +67,28 @@ public struct HTTPRequest: Sendable {
             verify: parameters["SSL_CLIENT_VERIFY"]
         )
         self.remoteAddress = parameters["REMOTE_ADDR"]
+    }
+
+    /// `HTTP_USER_AGENT` → `user-agent`: byte by byte for ASCII (every name a web server
+    /// sends), through `lowercased()` otherwise.
+    static func headerName(cgiName name: String) -> String {
+        var name = name
+        return name.withUTF8 { bytes -> String in
+            let rest = UnsafeBufferPointer(rebasing: bytes.dropFirst(5))
+            for byte in rest where byte >= 0x80 {
+                return String(decoding: rest, as: UTF8.self).lowercased().replacingUnderscores()
+            }
+            return String(unsafeUninitializedCapacity: rest.count) { output in
+                for (index, byte) in rest.enumerated() {
+                    switch byte {
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): output[index] = byte + 32
+                    case UInt8(ascii: "_"): output[index] = UInt8(ascii: "-")
+                    default: output[index] = byte
+                    }
+                }
+                return rest.count
+            }
+        }
     }
 
     /// The value of a header by case-insensitive name.

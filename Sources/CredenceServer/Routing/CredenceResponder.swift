@@ -96,12 +96,12 @@ public final class CredenceResponder {
     }
 
     private func log(request: HTTPRequest, context: RequestContext, status: Int, error: OAuthError?, started: UInt64) {
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        let elapsed = DispatchTime.now().uptimeNanoseconds - started
         var metadata: Logger.Metadata = [
             "http.method": .string(request.method.isEmpty ? "-" : request.method),
             "http.path": .string(request.path),
             "http.status": .stringConvertible(status),
-            "http.duration_ms": .string(String(format: "%.2f", elapsed)),
+            "http.duration_ms": .string(Self.milliseconds(nanoseconds: elapsed)),
             "http.auth_scheme": .string(request.authorizationScheme ?? "none"),
         ]
         if let clientID = context.clientID { metadata["oauth.client_id"] = .string(clientID) }
@@ -124,6 +124,14 @@ public final class CredenceResponder {
             }
         }
         logger.log(level: Self.accessLevel(status: status), "request", metadata: metadata)
+    }
+
+    /// A duration in milliseconds with two decimals, rounded half up (`String(format:)`
+    /// goes through Foundation's formatter, a noticeable share of a request's CPU).
+    static func milliseconds(nanoseconds: UInt64) -> String {
+        let hundredths = (nanoseconds + 5_000) / 10_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// The access line's level: a 503 (the database or a dependency is away) is

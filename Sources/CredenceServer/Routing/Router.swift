@@ -111,7 +111,7 @@ public struct Router {
         var segments: [String] = []
         for raw in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
             guard let decoded = PercentDecoding.decode(raw, plusAsSpace: false),
-                !decoded.contains("/"), !decoded.contains("\0")
+                !decoded.utf8.contains(UInt8(ascii: "/")), !decoded.utf8.contains(0)
             else { return nil }
             segments.append(decoded)
         }

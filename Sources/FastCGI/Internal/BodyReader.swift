@@ -8,7 +8,12 @@ protocol BodySource {
 /// A body declared or found larger than the limit is read and thrown away, up to
 /// `maximumDiscardedBytes`, so that the web server finishes sending, reads the answer and may
 /// reuse the connection; past that the connection must be closed.
-struct BodyReader {
+///
+/// One per worker, confined to its thread: a body with a `CONTENT_LENGTH` is read into an
+/// array of exactly that size; a body without one (every GET from nginx, a chunked body
+/// from Apache) and a discarded body go through one scratch buffer that the reader keeps, so
+/// that a request without a body allocates nothing.
+final class BodyReader {
     enum Outcome {
         /// The body, exactly as declared.
         case complete([UInt8])
@@ -22,8 +27,24 @@ struct BodyReader {
 
     let maximumBodyBytes: Int
     let maximumDiscardedBytes: Int
+    /// Reused for every read of unknown length and every discard; allocated on first use.
+    private var scratch: UnsafeMutableRawBufferPointer?
 
-    private static let chunkSize = 16 * 1024
+    static let chunkSize = 16 * 1024
+
+    init(maximumBodyBytes: Int, maximumDiscardedBytes: Int) {
+        self.maximumBodyBytes = maximumBodyBytes
+        self.maximumDiscardedBytes = maximumDiscardedBytes
+    }
+
+    deinit { scratch?.deallocate() }
+
+    private var scratchBuffer: UnsafeMutableRawBufferPointer {
+        if let scratch { return scratch }
+        let allocated = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
+        scratch = allocated
+        return allocated
+    }
 
     /// Reads the body. `declaredLength` is `CONTENT_LENGTH`, or nil when the web server sent
     /// none: Apache passes a chunked request body it did not spool without a length, and
@@ -86,22 +107,20 @@ struct BodyReader {
     }
 
     /// Reads a body of unknown length to the end of `FCGI_STDIN`, holding at most
-    /// `maximumBodyBytes`; one byte more makes it too large (the rest is discarded).
+    /// `maximumBodyBytes`; one byte more makes it too large (the rest is discarded). The body
+    /// array grows with what arrives: none for an empty body.
     private func readToEnd(from source: some BodySource) -> Outcome {
-        var body = [UInt8](repeating: 0, count: maximumBodyBytes + 1)
-        var received = 0
-        while received < body.count {
-            let result = body.withUnsafeMutableBytes { buffer in
-                source.readBody(into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...]))
-            }
-            received += result.count
+        let buffer = scratchBuffer
+        var body: [UInt8] = []
+        while true {
+            let wanted = min(buffer.count, maximumBodyBytes + 1 - body.count)
+            let result = source.readBody(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]))
             if result.streamError != 0 { return .connectionFailed(streamError: result.streamError) }
-            if result.count == 0 {
-                body.removeSubrange(received...)
-                return .complete(body)
-            }
+            if result.count == 0 { return .complete(body) }
+            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<result.count]))
+            if body.count > maximumBodyBytes { break }
         }
-        switch discard(from: source, alreadyRead: received) {
+        switch discard(from: source, alreadyRead: body.count) {
         case .finished:
             return .rejected(.bodyTooLarge(limit: maximumBodyBytes), connectionReusable: true)
         case .limitReached:
@@ -123,16 +142,14 @@ struct BodyReader {
     func discard(from source: some BodySource, alreadyRead: Int) -> Discarded {
         var total = alreadyRead
         var discarded = 0
-        var scratch = [UInt8](repeating: 0, count: Self.chunkSize)
-        return scratch.withUnsafeMutableBytes { buffer -> Discarded in
-            while true {
-                if discarded > maximumDiscardedBytes { return .limitReached(total) }
-                let result = source.readBody(into: buffer)
-                total += result.count
-                discarded += result.count
-                if result.streamError != 0 { return .failed(result.streamError) }
-                if result.count < buffer.count { return .finished(total) }
-            }
+        let buffer = scratchBuffer
+        while true {
+            if discarded > maximumDiscardedBytes { return .limitReached(total) }
+            let result = source.readBody(into: buffer)
+            total += result.count
+            discarded += result.count
+            if result.streamError != 0 { return .failed(result.streamError) }
+            if result.count < buffer.count { return .finished(total) }
         }
     }
 }

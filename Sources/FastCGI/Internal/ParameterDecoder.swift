@@ -27,14 +27,17 @@ struct ParameterDecoder {
     /// kept only short pairs).
     func decode(_ source: some ParameterSource, tooLarge: Bool = false) -> Outcome {
         var total = 0
+        var count = 0
         source.forEachParameter { entry in
             // "name=value": the '=' is not counted.
             total += max(entry.count - 1, 0)
+            count += 1
         }
         if tooLarge || total > maximumBytes {
             return .rejected(.parametersTooLarge(limit: maximumBytes), parameters: rejectionSubset(source))
         }
         var parameters: [String: String] = [:]
+        parameters.reserveCapacity(count)
         var problem: String?
         source.forEachParameter { entry in
             guard problem == nil else { return }
@@ -46,11 +49,11 @@ struct ParameterDecoder {
                 problem = "a parameter has an empty name"
                 return
             }
-            guard let name = String(validating: entry[..<separator], as: UTF8.self) else {
+            guard let name = Self.text(UnsafeBufferPointer(rebasing: entry[..<separator])) else {
                 problem = "a parameter name is not valid UTF-8"
                 return
             }
-            guard let value = String(validating: entry[(separator + 1)...], as: UTF8.self) else {
+            guard let value = Self.text(UnsafeBufferPointer(rebasing: entry[(separator + 1)...])) else {
                 problem = "the value of parameter \(Self.loggable(name)) is not valid UTF-8"
                 return
             }
@@ -74,6 +77,21 @@ struct ParameterDecoder {
         return .decoded(parameters)
     }
 
+    /// `bytes` as a string if they are valid UTF-8. `String(decoding:)` on a buffer is the
+    /// fast, specialised path (`String(validating:)` on a slice instantiates generic metadata
+    /// on every call); it repairs invalid UTF-8, and a repaired string no longer has the
+    /// bytes it was made from.
+    static func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let string = String(decoding: bytes, as: UTF8.self)
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return string }
+        return string.utf8.elementsEqual(bytes) ? string : nil
+    }
+
     /// Request headers that must appear at most once: a second credential, length or media
     /// type is refused rather than joined.
     static let singletonHeaders: Set<String> = [
@@ -85,10 +103,10 @@ struct ParameterDecoder {
         source.forEachParameter { entry in
             guard entry.count <= Self.rejectionParameterMaximumBytes + 32,
                 let separator = entry.firstIndex(of: UInt8(ascii: "=")),
-                let name = String(validating: entry[..<separator], as: UTF8.self),
+                let name = Self.text(UnsafeBufferPointer(rebasing: entry[..<separator])),
                 Self.rejectionParameterNames.contains(name), subset[name] == nil,
                 entry.count - separator - 1 <= Self.rejectionParameterMaximumBytes,
-                let value = String(validating: entry[(separator + 1)...], as: UTF8.self)
+                let value = Self.text(UnsafeBufferPointer(rebasing: entry[(separator + 1)...]))
             else { return }
             subset[name] = value
         }

@@ -5,8 +5,11 @@ struct RequestHead: ParameterSource, Equatable {
     var role: UInt16
     /// The web server's `FCGI_KEEP_CONN`.
     var keepConnection: Bool
-    /// The parameters as raw `name=value` bytes, in the order sent.
-    var entries: [[UInt8]]
+    /// The parameters as raw `name=value` bytes, one after the other in the order sent (one
+    /// allocation for all of them, not one per pair).
+    var parameterBytes: [UInt8]
+    /// Where each `name=value` lies in ``parameterBytes``.
+    var parameterRanges: [Range<Int>]
     /// The names and values together were larger than the limit: past it only short pairs
     /// were kept (enough for ``ParameterDecoder/rejectionParameterNames``), the rest was
     /// read and thrown away.
@@ -16,8 +19,57 @@ struct RequestHead: ParameterSource, Equatable {
     /// request is answered.
     var parametersComplete: Bool
 
+    init(
+        requestID: UInt16,
+        role: UInt16,
+        keepConnection: Bool,
+        parameterBytes: [UInt8],
+        parameterRanges: [Range<Int>],
+        parametersTooLarge: Bool,
+        parametersComplete: Bool
+    ) {
+        self.requestID = requestID
+        self.role = role
+        self.keepConnection = keepConnection
+        self.parameterBytes = parameterBytes
+        self.parameterRanges = parameterRanges
+        self.parametersTooLarge = parametersTooLarge
+        self.parametersComplete = parametersComplete
+    }
+
+    /// A head with the given `name=value` entries (tests).
+    init(
+        requestID: UInt16,
+        role: UInt16,
+        keepConnection: Bool,
+        entries: [[UInt8]],
+        parametersTooLarge: Bool,
+        parametersComplete: Bool
+    ) {
+        var bytes: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for entry in entries {
+            ranges.append(bytes.count..<(bytes.count + entry.count))
+            bytes += entry
+        }
+        self.init(
+            requestID: requestID,
+            role: role,
+            keepConnection: keepConnection,
+            parameterBytes: bytes,
+            parameterRanges: ranges,
+            parametersTooLarge: parametersTooLarge,
+            parametersComplete: parametersComplete
+        )
+    }
+
+    /// The parameters as separate `name=value` arrays.
+    var entries: [[UInt8]] { parameterRanges.map { Array(parameterBytes[$0]) } }
+
     func forEachParameter(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        for entry in entries { entry.withUnsafeBufferPointer(body) }
+        parameterBytes.withUnsafeBufferPointer { bytes in
+            for range in parameterRanges { body(UnsafeBufferPointer(rebasing: bytes[range])) }
+        }
     }
 }
 
@@ -36,7 +88,9 @@ struct RequestHead: ParameterSource, Equatable {
 /// one request, no multiplexing), `FCGI_UNKNOWN_TYPE` for other management records,
 /// `FCGI_CANT_MPX_CONN` for a second request on the connection, and `FCGI_UNKNOWN_ROLE`
 /// for a role other than responder, authorizer or filter.
-struct RequestHeadReader {
+///
+/// One per worker, confined to its thread: its record buffer is reused by every request.
+final class RequestHeadReader {
     enum Outcome: Equatable {
         case request(RequestHead)
         /// The connection ended cleanly before a request began.
@@ -80,13 +134,19 @@ struct RequestHeadReader {
     let maximumParameterBytes: Int
     /// How many parameter bytes past the limit are read and thrown away before reading stops.
     let maximumDiscardedBytes: Int
+    /// A record's content (and padding, and the next header): grown to the largest record
+    /// seen (at most 65535 content bytes, 255 padding bytes and the next header) and kept
+    /// for the next request; nginx's parameters fit the first size.
+    private var scratch = [UInt8](repeating: 0, count: 4096)
+    private var header = [UInt8](repeating: 0, count: 8)
+
+    init(maximumParameterBytes: Int, maximumDiscardedBytes: Int) {
+        self.maximumParameterBytes = maximumParameterBytes
+        self.maximumDiscardedBytes = maximumDiscardedBytes
+    }
 
     func read(from channel: inout some RecordChannel) -> Outcome {
-        var header = [UInt8](repeating: 0, count: 8)
         var headerPending = true
-        // Grown to the largest record seen (at most 65535 content bytes, 255 padding bytes
-        // and the next header); nginx's parameters fit the first size.
-        var scratch = [UInt8](repeating: 0, count: 4096)
         var begun: (id: UInt16, role: UInt16, keep: Bool)?
         var stream = ParameterStream(maximumBytes: maximumParameterBytes)
 
@@ -95,7 +155,8 @@ struct RequestHeadReader {
                 requestID: begun?.id ?? 0,
                 role: begun?.role ?? 0,
                 keepConnection: begun?.keep ?? false,
-                entries: stream.entries,
+                parameterBytes: stream.storage,
+                parameterRanges: stream.ranges,
                 parametersTooLarge: stream.tooLarge,
                 parametersComplete: complete
             )
@@ -151,7 +212,6 @@ struct RequestHeadReader {
 
             headerPending = true
             if let failure = fill(length + padding, into: &scratch) { return .failed(failure) }
-            let content = Array(scratch[..<length])
             if type == Self.beginRequestType {
                 guard id != 0, length == 8 else {
                     return .failed(.protocolError("FCGI_BEGIN_REQUEST with request id 0 or a body of \(length) bytes"))
@@ -163,14 +223,14 @@ struct RequestHeadReader {
                     }
                     continue
                 }
-                let role = UInt16(content[0]) << 8 | UInt16(content[1])
+                let role = UInt16(scratch[0]) << 8 | UInt16(scratch[1])
                 guard (1...3).contains(role) else {
                     _ = channel.write(Self.endRequest(id: id, status: Self.unknownRoleStatus))
                     return .failed(.unknownRole(role))
                 }
-                begun = (id, role, content[2] & 1 != 0)
+                begun = (id, role, scratch[2] & 1 != 0)
             } else if id == 0 {
-                guard let answer = Self.managementAnswer(type: type, content: content) else {
+                guard let answer = Self.managementAnswer(type: type, content: Array(scratch[..<length])) else {
                     return .failed(.protocolError("a malformed FCGI_GET_VALUES record"))
                 }
                 guard channel.write(answer) else { return .failed(.closedEarly) }
@@ -217,8 +277,10 @@ struct RequestHeadReader {
 /// announced lengths before any byte of a pair is stored.
 struct ParameterStream {
     let maximumBytes: Int
-    /// Pairs as `name=value`.
-    private(set) var entries: [[UInt8]] = []
+    /// The kept pairs as `name=value`, one after the other.
+    private(set) var storage: [UInt8] = []
+    /// Where each kept pair lies in `storage`.
+    private(set) var ranges: [Range<Int>] = []
     /// The sum of the announced name and value lengths so far.
     private(set) var declaredBytes = 0
     /// Whether `declaredBytes` went over `maximumBytes`.
@@ -233,18 +295,27 @@ struct ParameterStream {
     }
 
     private var state = State.nameLength
-    private var lengthBytes: [UInt8] = []
+    private var lengthBytes: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+    private var lengthCount = 0
     private var position = 0
-    private var collected: [UInt8] = []
+    /// Where the pair being read starts in `storage`.
+    private var pairStart = 0
 
     /// The longest name kept once the limit is passed (the routing subset's names are short).
     private static let keptNameMaximum = 64
 
-    init(maximumBytes: Int) { self.maximumBytes = maximumBytes }
+    init(maximumBytes: Int) {
+        self.maximumBytes = maximumBytes
+        storage.reserveCapacity(min(maximumBytes, 2048) + 64)
+        ranges.reserveCapacity(40)
+    }
+
+    /// The pairs as separate `name=value` arrays.
+    var entries: [[UInt8]] { ranges.map { Array(storage[$0]) } }
 
     /// True between pairs: a stream may end only here.
     var isAtPairBoundary: Bool {
-        if case .nameLength = state { return lengthBytes.isEmpty }
+        if case .nameLength = state { return lengthCount == 0 }
         return false
     }
 
@@ -253,16 +324,23 @@ struct ParameterStream {
         while index < bytes.count {
             switch state {
             case .nameLength, .valueLength:
-                lengthBytes.append(bytes[index])
+                let byte = bytes[index]
                 index += 1
-                let first = lengthBytes[0]
-                if first & 0x80 != 0 && lengthBytes.count < 4 { continue }
+                switch lengthCount {
+                case 0: lengthBytes.0 = byte
+                case 1: lengthBytes.1 = byte
+                case 2: lengthBytes.2 = byte
+                default: lengthBytes.3 = byte
+                }
+                lengthCount += 1
+                let first = lengthBytes.0
+                if first & 0x80 != 0 && lengthCount < 4 { continue }
                 let length =
                     first & 0x80 == 0
                     ? Int(first)
-                    : Int(first & 0x7F) << 24 | Int(lengthBytes[1]) << 16 | Int(lengthBytes[2]) << 8
-                        | Int(lengthBytes[3])
-                lengthBytes.removeAll(keepingCapacity: true)
+                    : Int(first & 0x7F) << 24 | Int(lengthBytes.1) << 16 | Int(lengthBytes.2) << 8
+                        | Int(lengthBytes.3)
+                lengthCount = 0
                 if case .valueLength(let name) = state {
                     begin(name: name, value: length)
                 } else {
@@ -271,11 +349,11 @@ struct ParameterStream {
             case .pair(let name, let value, let keep):
                 let stop = position < name ? name : name + value
                 let take = min(stop - position, bytes.count - index)
-                if keep { collected.append(contentsOf: bytes[index..<(index + take)]) }
+                if keep { storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])) }
                 if tooLarge { discardedBytes += take }
                 position += take
                 index += take
-                if position == name && keep && collected.count == name { collected.append(UInt8(ascii: "=")) }
+                if position == name && keep && storage.count - pairStart == name { storage.append(UInt8(ascii: "=")) }
                 if position == name + value { finishPair(keep: keep, name: name) }
             }
         }
@@ -287,11 +365,8 @@ struct ParameterStream {
         let keep =
             !tooLarge || (name <= Self.keptNameMaximum && value <= ParameterDecoder.rejectionParameterMaximumBytes)
         position = 0
-        collected.removeAll(keepingCapacity: false)
-        if keep {
-            collected.reserveCapacity(name + 1 + value)
-            if name == 0 { collected.append(UInt8(ascii: "=")) }
-        }
+        pairStart = storage.count
+        if keep && name == 0 { storage.append(UInt8(ascii: "=")) }
         state = .pair(name: name, value: value, keep: keep)
         if name + value == 0 { finishPair(keep: keep, name: name) }
     }
@@ -300,13 +375,14 @@ struct ParameterStream {
         if keep {
             if !tooLarge
                 || ParameterDecoder.rejectionParameterNames.contains(
-                    String(decoding: collected[..<name], as: UTF8.self)
+                    String(decoding: storage[pairStart..<(pairStart + name)], as: UTF8.self)
                 )
             {
-                entries.append(collected)
+                ranges.append(pairStart..<storage.count)
+            } else {
+                storage.removeSubrange(pairStart...)
             }
         }
-        collected = []
         position = 0
         state = .nameLength
     }

@@ -8,8 +8,9 @@ import Glibc
 import Musl
 #endif
 
-/// What the workers share: configuration, the listening socket, the shutdown pipe, counters
-/// and the shutdown state. Immutable apart from atomics and one mutex.
+/// What the workers share: configuration, the listening socket, the shutdown pipe, the epoll
+/// set where they wait and idle connections are parked, counters and the shutdown state.
+/// Immutable apart from atomics and mutexes.
 final class ServerCore: Sendable {
     let configuration: FastCGIServerConfiguration
     let logger: Logger
@@ -17,14 +18,13 @@ final class ServerCore: Sendable {
     let wake: WakePipe
     let peerAllowlist: PeerAllowlist?
     let makeHandler: @Sendable (Int) -> any FastCGIRequestHandler
-    /// Which idle worker waits on the listening socket.
-    let leadership = AcceptLeadership()
+    /// Where workers wait for work and idle kept-alive connections wait for their next request.
+    let poller: ConnectionPoller
     /// Each worker's request deadline, enforced by `run()`.
     let deadlines: RequestDeadlines
 
     // Counters, read by `statistics` at any time.
     let busyWorkers = Atomic<Int>(0)
-    let idleKeptAlive = Atomic<Int>(0)
     let availableWorkers = Atomic<Int>(0)
     let requestsServed = Atomic<Int>(0)
     let requestsRejected = Atomic<Int>(0)
@@ -47,8 +47,6 @@ final class ServerCore: Sendable {
         var failure: FastCGIServerError?
         var lastSaturationWarning: ContinuousClock.Instant?
         var lastResourceWarning: ContinuousClock.Instant?
-        var lastSizingWarning: ContinuousClock.Instant?
-        var checksOverSizingRule = 0
     }
 
     init(
@@ -56,6 +54,7 @@ final class ServerCore: Sendable {
         logger: Logger,
         listener: ListeningSocket,
         wake: WakePipe,
+        poller: ConnectionPoller,
         peerAllowlist: PeerAllowlist?,
         makeHandler: @escaping @Sendable (Int) -> any FastCGIRequestHandler
     ) {
@@ -63,6 +62,7 @@ final class ServerCore: Sendable {
         self.logger = logger
         self.listener = listener
         self.wake = wake
+        self.poller = poller
         self.peerAllowlist = peerAllowlist
         self.makeHandler = makeHandler
         self.deadlines = RequestDeadlines(workerCount: configuration.workerCount)
@@ -86,6 +86,9 @@ final class ServerCore: Sendable {
     /// The failure that stopped the server, if it was not a requested shutdown.
     var failure: FastCGIServerError? { state.withLock { $0.failure } }
 
+    /// Kept-alive connections parked in the epoll set.
+    var idleKeptAlive: Int { poller.parkedCount.load(ordering: .relaxed) }
+
     /// Starts shutdown once: no new connections, every waiting worker woken, `run()` told.
     func beginShutdown(failure: FastCGIServerError? = nil) {
         let first = state.withLock { state -> Bool in
@@ -97,20 +100,20 @@ final class ServerCore: Sendable {
         }
         guard first else { return }
         draining.store(true, ordering: .releasing)
+        poller.forgetListener()
         listener.stopAccepting()
-        leadership.close()
         wake.signal()
         shutdownStarted.signal()
     }
 
-    /// Run once a second by `run()`: a connection waiting on the listening socket while no
-    /// worker is free to accept it is the keep-alive trap (or plain overload). Counted every
-    /// time, logged at most once a minute. Workers are not woken for this.
+    /// Run once a second by `run()`: a connection waiting on the listening socket while every
+    /// worker is serving a request means more concurrent requests than workers (idle
+    /// kept-alive connections hold no worker). Counted every time, logged at most once a
+    /// minute. Workers are not woken for this.
     func checkSaturation() {
         guard availableWorkers.load(ordering: .relaxed) == 0, !isDraining else { return }
         var pending = pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)
         guard poll(&pending, 1, 0) == 1, pending.revents & Int16(POLLIN) != 0 else { return }
-        let idle = idleKeptAlive.load(ordering: .relaxed)
         saturationEvents.add(1, ordering: .relaxed)
         let now = ContinuousClock.now
         let shouldLog = state.withLock { state -> Bool in
@@ -121,47 +124,14 @@ final class ServerCore: Sendable {
         if shouldLog {
             logger.warning(
                 """
-                a FastCGI connection is waiting and every worker is occupied; workers holding idle \
-                kept-alive connections stay bound to them, so raise workerCount above the web server's \
-                kept-alive connections (nginx: worker_processes × keepalive) plus concurrent requests
+                a FastCGI connection is waiting and every worker is serving a request: more concurrent \
+                requests than workers; raise workers if this persists (idle kept-alive connections hold none)
                 """,
                 metadata: [
                     "fastcgi.workers": "\(configuration.workerCount)",
-                    "fastcgi.idle_kept_alive": "\(idle)",
+                    "fastcgi.idle_kept_alive": "\(idleKeptAlive)",
                     "fastcgi.busy": "\(busyWorkers.load(ordering: .relaxed))",
                 ]
-            )
-        }
-    }
-
-    /// Run once a second by `run()`: more idle kept-alive connections than the sizing rule
-    /// allows (``WorkerSizing``), seen at several checks in a row, means the web servers keep
-    /// too many connections for the workers, before any request hangs. Logged at most once a
-    /// minute.
-    func checkSizingRule() {
-        let idle = idleKeptAlive.load(ordering: .relaxed)
-        let workers = configuration.workerCount
-        let now = ContinuousClock.now
-        let shouldLog = state.withLock { state -> Bool in
-            guard WorkerSizing.breaksRule(idleConnections: idle, workerCount: workers) else {
-                state.checksOverSizingRule = 0
-                return false
-            }
-            state.checksOverSizingRule += 1
-            guard state.checksOverSizingRule >= WorkerSizing.checksBeforeWarning else { return false }
-            if let last = state.lastSizingWarning, now - last < .seconds(60) { return false }
-            state.lastSizingWarning = now
-            return true
-        }
-        if shouldLog {
-            let limit = WorkerSizing.maximumIdleConnections(workerCount: workers)
-            logger.warning(
-                """
-                the web servers keep \(idle) idle FastCGI connections open, more than half of the \(workers) \
-                workers; each holds a worker, so keep their kept-alive connections at \(limit) or fewer \
-                (nginx: worker_processes × keepalive) or raise workers
-                """,
-                metadata: ["fastcgi.workers": "\(workers)", "fastcgi.idle_kept_alive": "\(idle)"]
             )
         }
     }

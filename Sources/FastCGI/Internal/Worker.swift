@@ -6,11 +6,13 @@ import Glibc
 import Musl
 #endif
 
-/// One worker thread's loop: wait for a connection (or the next request on a kept-alive
-/// one), read the request's head itself (``RequestHeadReader``: parameter limit, deadline),
-/// let libfcgi read the body, call this thread's handler, write the answer through libfcgi.
-/// Nothing a web server (or anyone else) sends can end the loop; only shutdown, or the
-/// listening socket itself failing, does.
+/// One worker thread's loop: wait in the shared epoll set (``ConnectionPoller``) for a
+/// connection to accept or a parked kept-alive connection whose next request has arrived,
+/// read that request's head itself (``RequestHeadReader``: parameter limit, deadline), let
+/// libfcgi read the body, call this thread's handler, write the answer through libfcgi, and
+/// park the still-open connection again. A worker holds a connection only while it serves one
+/// request. Nothing a web server (or anyone else) sends can end the loop; only shutdown, or
+/// the listening socket itself failing, does.
 ///
 /// Each request has one deadline, ``FastCGIServerConfiguration/requestTimeout`` from its
 /// first byte (or from the accepted connection), for its parameters and body together: the
@@ -33,137 +35,149 @@ struct Worker {
         case connectionFailed(streamError: Int32)
     }
 
+    /// How many more connections a worker accepts at once and parks.
+    private static let acceptBurst = 15
+
+    /// This worker's per-thread state, made once.
+    private struct Tools {
+        let logger: Logger
+        let handler: any FastCGIRequestHandler
+        let request: LibFCGIRequest
+        let bodyReader: BodyReader
+        let decoder: ParameterDecoder
+        let headReader: RequestHeadReader
+    }
+
     func run() {
         defer {
             core.liveWorkers.subtract(1, ordering: .relaxed)
             core.workersDone.leave()
         }
-        let logger = self.logger
-        let wake = core.wake.readDescriptor
-        let handler = core.makeHandler(index)
-        let request = LibFCGIRequest()
-        let bodyReader = BodyReader(
-            maximumBodyBytes: core.configuration.maxBodyBytes,
-            maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
-        )
-        let decoder = ParameterDecoder(maximumBytes: core.configuration.maxParametersBytes)
-        let headReader = RequestHeadReader(
-            maximumParameterBytes: core.configuration.maxParametersBytes,
-            maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
-        )
-        var connection: Int32 = -1
-        var requestsOnConnection = 0
-
-        while true {
-            if connection >= 0 {
-                // Between two requests on a kept-alive connection: this worker stays bound to
-                // it (libfcgi serves one connection per thread) until the next request, its
-                // end, or shutdown.
-                core.idleKeptAlive.add(1, ordering: .relaxed)
-                let event = ReadinessWaiter.wait(for: connection, wake: wake)
-                core.idleKeptAlive.subtract(1, ordering: .relaxed)
-                switch event {
-                case .ready:
-                    break
-                case .shutdown:
-                    _ = close(connection)
-                    connection = -1
-                    continue
-                case .failed(let number):
-                    logger.error("waiting on a kept-alive connection failed: \(SystemErrorText.describe(number))")
-                    _ = close(connection)
-                    connection = -1
-                    continue
-                }
-            } else {
-                core.availableWorkers.add(1, ordering: .relaxed)
-                guard core.leadership.lead() else {
-                    core.availableWorkers.subtract(1, ordering: .relaxed)
-                    return
-                }
-                let event = ReadinessWaiter.wait(for: core.listener.descriptor, wake: wake)
-                let accepted = event == .ready ? acceptConnection(logger: logger) : nil
-                core.availableWorkers.subtract(1, ordering: .relaxed)
-                core.leadership.resign()
-                switch event {
-                case .shutdown:
-                    return
-                case .failed(let number):
-                    logger.critical("waiting for FastCGI connections failed: \(SystemErrorText.describe(number))")
-                    core.beginShutdown(failure: .system(.acceptFailed, "poll failed", errno: number))
-                    return
-                case .ready:
-                    guard let accepted else { continue }
-                    connection = accepted
-                    requestsOnConnection = 0
-                }
-            }
-
-            let deadline = ContinuousClock.now + core.configuration.requestTimeout
-            core.deadlines.arm(worker: index, connection: connection, until: deadline)
-            var channel = DeadlineConnection(descriptor: connection, deadline: deadline)
-            let head: RequestHead
-            switch headReader.read(from: &channel) {
-            case .request(let read):
-                head = read
-            case .endOfConnection:
-                core.deadlines.disarm(worker: index)
-                _ = close(connection)
-                connection = -1
-                if requestsOnConnection == 0 {
-                    logger.notice("closed a FastCGI connection that carried no request (early close)")
-                }
-                continue
-            case .failed(let failure):
-                let expired = core.deadlines.disarm(worker: index)
-                _ = close(connection)
-                connection = -1
-                if failure == .timedOut || expired {
-                    core.requestsTimedOut.add(1, ordering: .relaxed)
-                    logger.notice(
-                        "dropped a FastCGI request whose parameters did not arrive within the request timeout",
-                        metadata: ["fastcgi.request_timeout": "\(core.configuration.requestTimeout)"]
-                    )
-                } else if requestsOnConnection == 0 || failure != .closedEarly {
-                    logger.notice(
-                        "closed a FastCGI connection that carried no valid request",
-                        metadata: ["fastcgi.problem": "\(failure)"]
-                    )
-                }
-                continue
-            }
-            requestsOnConnection += 1
-            guard request.begin(head, connection: connection) else {
-                core.deadlines.disarm(worker: index)
-                _ = request.end()
-                _ = close(connection)
-                connection = -1
-                logger.error("libfcgi did not take over a FastCGI request; its connection is closed")
-                continue
-            }
-            core.busyWorkers.add(1, ordering: .relaxed)
-            let outcome = serve(
-                head,
-                request,
-                handler: handler,
-                decoder: decoder,
-                bodyReader: bodyReader,
-                logger: logger
+        let tools = Tools(
+            logger: self.logger,
+            handler: core.makeHandler(index),
+            request: LibFCGIRequest(),
+            bodyReader: BodyReader(
+                maximumBodyBytes: core.configuration.maxBodyBytes,
+                maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
+            ),
+            decoder: ParameterDecoder(maximumBytes: core.configuration.maxParametersBytes),
+            headReader: RequestHeadReader(
+                maximumParameterBytes: core.configuration.maxParametersBytes,
+                maximumDiscardedBytes: core.configuration.maxDiscardedBodyBytes
             )
-            let clean = request.end()
-            core.busyWorkers.subtract(1, ordering: .relaxed)
-            switch outcome {
-            case .keep where clean && head.keepConnection && !core.isDraining:
-                break
-            case .keep, .close:
-                closeAfterAnswer(connection)
-                connection = -1
-            case .drop:
-                core.deadlines.disarm(worker: index)
-                _ = shutdown(connection, Int32(SHUT_RDWR))
-                _ = close(connection)
-                connection = -1
+        )
+        while true {
+            core.availableWorkers.add(1, ordering: .relaxed)
+            let event = core.poller.next()
+            core.availableWorkers.subtract(1, ordering: .relaxed)
+            switch event {
+            case .connection(let connection, let requestsServed):
+                serveOneRequest(on: connection, requestsServed: requestsServed, fresh: false, tools)
+            case .listener:
+                // One connection to serve now; a burst behind it goes to the epoll set, out of
+                // the listen backlog, for whichever worker is free next.
+                let accepted = acceptConnection(logger: tools.logger)
+                if accepted != nil {
+                    for _ in 0..<Self.acceptBurst {
+                        guard let next = acceptConnection(logger: tools.logger) else { break }
+                        core.poller.park(next, requestsServed: 0, fresh: true)
+                    }
+                }
+                if !core.isDraining { core.poller.rearmListener() }
+                // Served now if its request has begun to arrive; otherwise it waits in the set
+                // too, so that no worker waits on a connection that has sent nothing.
+                if let accepted {
+                    if Self.isReadable(accepted) {
+                        serveOneRequest(on: accepted, requestsServed: 0, fresh: true, tools)
+                    } else {
+                        core.poller.park(accepted, requestsServed: 0, fresh: true)
+                    }
+                }
+            case .shutdown:
+                // Readiness wins over shutdown: requests already sent on parked connections
+                // are served (and their connections closed) before this worker stops.
+                while let ready = core.poller.readyWhileDraining() {
+                    serveOneRequest(on: ready.connection, requestsServed: ready.requestsServed, fresh: false, tools)
+                }
+                return
+            case .failed(let number):
+                tools.logger.critical("waiting for FastCGI connections failed: \(SystemErrorText.describe(number))")
+                core.beginShutdown(failure: .system(.acceptFailed, "epoll_wait failed", errno: number))
+                return
             }
+        }
+    }
+
+    /// Whether `connection` has bytes (or its end) to read right now.
+    private static func isReadable(_ connection: Int32) -> Bool {
+        var descriptor = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 1
+    }
+
+    /// Serves the next request on `connection`, which this worker now owns, then parks the
+    /// connection for the request after (or closes it). `fresh`: just accepted, never parked.
+    private func serveOneRequest(on connection: Int32, requestsServed: Int, fresh: Bool, _ tools: Tools) {
+        let logger = tools.logger
+        let request = tools.request
+        let deadline = ContinuousClock.now + core.configuration.requestTimeout
+        core.deadlines.arm(worker: index, connection: connection, until: deadline)
+        var channel = DeadlineConnection(descriptor: connection, deadline: deadline)
+        let head: RequestHead
+        switch tools.headReader.read(from: &channel) {
+        case .request(let read):
+            head = read
+        case .endOfConnection:
+            core.deadlines.disarm(worker: index)
+            _ = close(connection)
+            if requestsServed == 0 {
+                logger.notice("closed a FastCGI connection that carried no request (early close)")
+            }
+            return
+        case .failed(let failure):
+            let expired = core.deadlines.disarm(worker: index)
+            _ = close(connection)
+            if failure == .timedOut || expired {
+                core.requestsTimedOut.add(1, ordering: .relaxed)
+                logger.notice(
+                    "dropped a FastCGI request whose parameters did not arrive within the request timeout",
+                    metadata: ["fastcgi.request_timeout": "\(core.configuration.requestTimeout)"]
+                )
+            } else if requestsServed == 0 || failure != .closedEarly {
+                logger.notice(
+                    "closed a FastCGI connection that carried no valid request",
+                    metadata: ["fastcgi.problem": "\(failure)"]
+                )
+            }
+            return
+        }
+        guard request.begin(head, connection: connection) else {
+            core.deadlines.disarm(worker: index)
+            _ = request.end()
+            _ = close(connection)
+            logger.error("libfcgi did not take over a FastCGI request; its connection is closed")
+            return
+        }
+        core.busyWorkers.add(1, ordering: .relaxed)
+        let outcome = serve(
+            head,
+            request,
+            handler: tools.handler,
+            decoder: tools.decoder,
+            bodyReader: tools.bodyReader,
+            logger: logger
+        )
+        let clean = request.end()
+        core.busyWorkers.subtract(1, ordering: .relaxed)
+        switch outcome {
+        case .keep where clean && head.keepConnection && !core.isDraining:
+            core.poller.park(connection, requestsServed: requestsServed + 1, fresh: fresh)
+        case .keep, .close:
+            closeAfterAnswer(connection)
+        case .drop:
+            core.deadlines.disarm(worker: index)
+            _ = shutdown(connection, Int32(SHUT_RDWR))
+            _ = close(connection)
         }
     }
 
@@ -222,8 +236,9 @@ struct Worker {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         // A kept-alive TCP connection waits for its next request without a time limit; TCP
-        // keepalive makes a crashed or unplugged web-server host release the worker (about
-        // 90 s: 60 s idle, then 3 probes 10 s apart). No effect on unix sockets.
+        // keepalive makes a crashed or unplugged web-server host's connections end (about
+        // 90 s: 60 s idle, then 3 probes 10 s apart), and they leave the epoll set. No effect
+        // on unix sockets.
         var idle: Int32 = 60
         var interval: Int32 = 10
         var probes: Int32 = 3
