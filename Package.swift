@@ -114,7 +114,11 @@ let package = Package(
             dependencies: ["CredenceJOSE", "CredenceJSON", "OpenSSLCrypto"],
             resources: [.copy("Fixtures"), .copy("Interop")]
         ),
-        .testTarget(name: "CredenceCoreTests", dependencies: ["CredenceCore", "CredenceTesting"]),
+        .testTarget(
+            name: "CredenceCoreTests",
+            dependencies: ["CredenceCore", "CredenceTesting"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
         .testTarget(
             name: "FastCGITests",

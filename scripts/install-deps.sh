@@ -18,6 +18,8 @@ packages=(
     pkg-config libfcgi-dev libpq-dev libssl-dev libcurl4-openssl-dev
     # run and test
     postgresql nginx apache2 curl openssl ca-certificates libfcgi-bin spawn-fcgi
+    # the README's shell examples read JSON answers with jq
+    jq
     # interoperability tests (joserfc) and the end-to-end harness
     python3 python3-pip python3-venv
 )

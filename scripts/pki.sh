@@ -22,6 +22,8 @@
 #                                    and certificate issued by the directory CA,
 #                                    keyUsage digitalSignature
 #   ssa-signer-chain.pem             ssa-signer.pem + client-ca.pem (the x5c chain, leaf first)
+#   ssa-signer.subject               its subject DN as RFC 4514 text (a trusted issuer's
+#                                    statement_signers)
 #
 # Environment: PKI_SOFTWARE_ID, PKI_ORG_ID override the TPP identifiers in the
 # certificate subject (only when tpp.pem is created).
@@ -129,7 +131,8 @@ fi
 cat server.pem server-ca.pem >server-chain.pem
 cat ssa-signer.pem client-ca.pem >ssa-signer-chain.pem
 openssl x509 -in tpp.pem -noout -subject -nameopt RFC2253 | sed 's/^subject=//' >tpp.subject
-chmod 0644 server-chain.pem ssa-signer-chain.pem tpp.subject
+openssl x509 -in ssa-signer.pem -noout -subject -nameopt RFC2253 | sed 's/^subject=//' >ssa-signer.subject
+chmod 0644 server-chain.pem ssa-signer-chain.pem tpp.subject ssa-signer.subject
 chmod 0600 ./*.key
 
 openssl verify -CAfile server-ca.pem server.pem >/dev/null

@@ -27,6 +27,18 @@ public final class CredenceApplication: Sendable {
     /// Fetches and caches `jwks_uri` key sets; `nil` refuses every `jwks_uri` client.
     public let remoteKeySets: (any RemoteKeySetProvider)?
 
+    /// The trust registry's software statement verification; `nil` refuses every statement
+    /// (`unapproved_software_statement`).
+    public let softwareStatements: (any SoftwareStatementVerifying)?
+    /// The trust registry's signed registration request verification; `nil` refuses them.
+    public let signedRegistrationRequests: (any SignedRegistrationRequestVerifying)?
+    /// The registration policy without a statement (and for clients without an issuer).
+    public let registrationPolicy: RegistrationPolicy
+    /// The current policy of a trusted statement issuer, for managing its clients.
+    public let registrationPolicyForIssuer: @Sendable (String) -> RegistrationPolicy?
+    /// Hashes registration access tokens (RFC 7592).
+    public let registrationAccessTokens: ClientSecretHasher
+
     /// Database outages as two events each, shared by all workers.
     public let databaseOutages: DatabaseOutageLog
 
@@ -37,6 +49,10 @@ public final class CredenceApplication: Sendable {
         configuration: CredenceConfiguration,
         clock: any Clock = SystemClock(),
         remoteKeySets: (any RemoteKeySetProvider)? = nil,
+        softwareStatements: (any SoftwareStatementVerifying)? = nil,
+        signedRegistrationRequests: (any SignedRegistrationRequestVerifying)? = nil,
+        registrationPolicy: RegistrationPolicy = .default,
+        registrationPolicyForIssuer: @escaping @Sendable (String) -> RegistrationPolicy? = { _ in nil },
         databaseLogger: Logger = Logger(label: "credence.database")
     ) throws {
         self.configuration = configuration
@@ -49,6 +65,14 @@ public final class CredenceApplication: Sendable {
         self.metadata = ServerMetadata(configuration: configuration)
         let encryptionKey = configuration.keys.encryptionKey
         self.clientSecrets = try ClientSecretHasher(encryptionKey: encryptionKey, purpose: "client-secret")
+        self.registrationAccessTokens = try ClientSecretHasher(
+            encryptionKey: encryptionKey,
+            purpose: "registration-access-token"
+        )
+        self.softwareStatements = softwareStatements
+        self.signedRegistrationRequests = signedRegistrationRequests
+        self.registrationPolicy = registrationPolicy
+        self.registrationPolicyForIssuer = registrationPolicyForIssuer
         let opener = SigningKeyOpener(encryptionKey: encryptionKey)
         self.keyRing = TokenKeyRing(keys: keys) { record in try opener.signer(for: record) }
         if let file = configuration.mtls.trustedCAFile {
@@ -141,6 +165,9 @@ public final class CredenceApplication: Sendable {
             revokedTokens: services.revokedTokenStore
         )
         router.add("POST", EndpointPath.revocation, handler: revocation.respond)
+        if let registrations = services.registrationStore {
+            addRegistrationRoutes(to: &router, registrations: registrations, services: services, validator: validator)
+        }
         return CredenceResponder(
             router: router,
             clock: clock,
@@ -148,5 +175,46 @@ public final class CredenceApplication: Sendable {
             outages: outages,
             databaseSessionIsOpen: { services.databaseSessionIsOpen }
         )
+    }
+
+    /// What this server can register: `tls_client_auth` only with a client CA trust store.
+    public var registrationCapabilities: RegistrationCapabilities {
+        RegistrationCapabilities(configuration: configuration, clientCertificatesVerifiable: clientCATrustStore != nil)
+    }
+
+    /// `POST /register` and `GET`/`PUT`/`DELETE /register/{client_id}` over this worker's stores.
+    private func addRegistrationRoutes(
+        to router: inout Router,
+        registrations: any RegistrationStore,
+        services: WorkerServices,
+        validator: AccessTokenValidator
+    ) {
+        let keyRing = keyRing
+        let signingKeyStore = services.signingKeyStore
+        let issuer = configuration.issuer
+        let service = RegistrationService(
+            registrations: registrations,
+            clients: services.clientStore,
+            revokedTokens: services.revokedTokenStore,
+            tokenValidator: validator,
+            verificationKeys: { now in try keyRing.verificationKeys(using: signingKeyStore, now: now) },
+            statements: softwareStatements,
+            signedRequests: signedRegistrationRequests,
+            defaultPolicy: registrationPolicy,
+            policyForIssuer: registrationPolicyForIssuer,
+            validator: RegistrationMetadataValidator(capabilities: registrationCapabilities),
+            clientSecrets: clientSecrets,
+            registrationTokens: registrationAccessTokens,
+            registrationClientURI: { clientID in
+                issuer.endpoint(EndpointPath.registration) + "/"
+                    + (clientID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"]))
+                        ?? clientID)
+            }
+        )
+        let endpoint = RegistrationEndpoint(service: service, trustStore: clientCATrustStore)
+        router.add("POST", EndpointPath.registration, handler: endpoint.register)
+        router.add("GET", EndpointPath.registeredClient, handler: endpoint.read)
+        router.add("PUT", EndpointPath.registeredClient, handler: endpoint.update)
+        router.add("DELETE", EndpointPath.registeredClient, handler: endpoint.delete)
     }
 }

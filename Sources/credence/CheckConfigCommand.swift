@@ -32,6 +32,11 @@ struct CheckConfigCommand: ParsableCommand {
         print(
             "  jwks_uri hosts:  \(jwksHosts.isEmpty ? "none (clients with a jwks_uri are refused)" : jwksHosts.description)"
         )
+        let trusted = configuration.registration.trustedIssuers
+        print(
+            "  trusted issuers: \(trusted.isEmpty ? "none (every software statement is unapproved)" : "\(trusted.count)")"
+        )
+        for issuer in trusted { print("    - \(issuer.summary)") }
         let security = configuration.databaseTransportSecurity
         print(
             "  database:        \(security.map { "\($0.transport.rawValue), sslmode=\($0.sslmode)" } ?? "connection string not understood")"

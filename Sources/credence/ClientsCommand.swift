@@ -68,7 +68,7 @@ struct ClientsCommand: ParsableCommand {
             help: ArgumentHelp(
                 "The client_id to give the client (default: generated).",
                 discussion:
-                    "Default: 22 characters of base64url, 128 random bits (e.g. Zx3u0S9rY2b4cA1qLm8N_w), which need no escaping in HTTP Basic, forms, URLs or shells. A chosen id must be 1 to 256 printable ASCII characters without spaces; it is compared byte for byte.",
+                    "Default: 22 characters of base64url, 128 random bits, never starting with - or _ (e.g. Zx3u0S9rY2b4cA1qLm8N_w), which need no escaping in HTTP Basic, forms, URLs or shells. A chosen id must be 1 to 256 printable ASCII characters without spaces; it is compared byte for byte.",
                 valueName: "id"
             )
         )
@@ -177,7 +177,7 @@ struct ClientsCommand: ParsableCommand {
             help: ArgumentHelp(
                 "Lifetime of this client's access tokens in seconds, 30 to 86400 (default: tokens.access_token_lifetime_seconds).",
                 discussion:
-                    "Keep it at or below the server's lifetime: a retired signing key stays published only as long as the server's lifetime, so longer-lived tokens stop verifying after a key rotation.",
+                    "A retired signing key stays published 24 h after a rotation, so a token of any allowed lifetime keeps verifying until it expires.",
                 valueName: "seconds"
             )
         )
@@ -207,7 +207,6 @@ struct ClientsCommand: ParsableCommand {
                 guard (30...86_400).contains(tokenLifetime) else {
                     throw usageFailure("--token-lifetime must be between 30 and 86400 seconds")
                 }
-                ClientDefinition.warnAboutLongLifetime(tokenLifetime, configuration, option: "--token-lifetime")
             }
 
             var secret: String?
@@ -391,9 +390,9 @@ enum ClientDefinition {
         return method
     }
 
-    /// A new client id: base64url of 16 random bytes (128 bits, 22 characters).
+    /// A new client id (``ClientIDGenerator``).
     static func generateID() throws -> String {
-        Base64URL.encode(try SecureRandom.bytes(count: 16))
+        try ClientIDGenerator.generate()
     }
 
     /// An operator's chosen id: 1…256 characters of printable ASCII without space
@@ -601,16 +600,6 @@ enum ClientDefinition {
             )
         }
         return text
-    }
-
-    /// Tokens that outlive the server's lifetime may stop verifying after a key rotation.
-    static func warnAboutLongLifetime(_ seconds: Int, _ configuration: CredenceConfiguration, option: String) {
-        let server = configuration.tokens.accessTokenLifetimeSeconds
-        if seconds > server {
-            printError(
-                "warning: \(option) \(seconds) is longer than tokens.access_token_lifetime_seconds (\(server)): after a key rotation, a retired key stays published only \(server) s (plus clock skew), so such tokens may stop verifying before they expire"
-            )
-        }
     }
 
     /// The client named on the command line, with the store it came from; exits 1 when

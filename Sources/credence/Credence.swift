@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `credence` command: the FastCGI responder and the operator's tools
 /// around it (configuration check, database migrations, signing keys, clients, minted
-/// tokens, housekeeping).
+/// tokens, housekeeping, software statements).
 @main
 struct Credence: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +25,7 @@ struct Credence: ParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, MigrateCommand.self, KeysCommand.self, ClientsCommand.self,
-            TokensCommand.self, MaintenanceCommand.self,
+            TokensCommand.self, MaintenanceCommand.self, AuditCommand.self, SSACommand.self,
         ]
     )
 }

@@ -144,10 +144,11 @@ struct KeysCommand: ParsableCommand {
         let configuration = try options.load()
         let encryptionKey = configuration.keys.encryptionKey
         let connection = try configuration.connectForCommand()
-        // A responder may sign with the old key until its next refresh, and the tokens it
-        // signs live access_token_lifetime (+ skew for clocks): publish the retired key that long.
+        // A responder may sign with the old key until its next refresh, and a token it signs
+        // may live as long as any token can (a client's own lifetime or a minted token's, at
+        // most 24 h), plus skew for clocks: publish the retired key that long.
         let lifetime = TimeInterval(
-            configuration.tokens.accessTokenLifetimeSeconds + configuration.clockSkewSeconds
+            CredenceConfiguration.maximumTokenLifetimeSeconds + configuration.clockSkewSeconds
                 + configuration.keys.refreshIntervalSeconds
         )
         return (

@@ -12,6 +12,7 @@ final class PostgresWorkerServices: WorkerServices {
     let clientStore: any ClientStore
     let replayStore: any ReplayStore
     let revokedTokenStore: any RevokedTokenStore
+    let registrationStore: (any RegistrationStore)?
 
     init(configuration: CredenceConfiguration) {
         connection = PostgresConnection(configuration: configuration.postgresConfiguration)
@@ -19,6 +20,7 @@ final class PostgresWorkerServices: WorkerServices {
         clientStore = PostgresClientStore(connection: connection)
         replayStore = PostgresReplayStore(connection: connection)
         revokedTokenStore = PostgresRevokedTokenStore(connection: connection)
+        registrationStore = PostgresRegistrationStore(connection: connection)
     }
 
     func databaseIsReachable() -> Bool {

@@ -57,9 +57,18 @@ struct ServeCommand: ParsableCommand {
                 configuration: settings,
                 logger: LoggingSetup.logger("credence.jwks_fetch", level: configuration.logLevel)
             )
+            // The trust registry of registration.trusted_issuers: software statements and
+            // signed registration requests are verified against it (none trusted: refused).
+            let registry = try TrustRegistry(configuration: settings, remoteKeys: remoteKeySets)
+            let trusted = !settings.registration.trustedIssuers.isEmpty
             application = try CredenceApplication(
                 configuration: settings,
                 remoteKeySets: remoteKeySets,
+                softwareStatements: trusted ? registry : nil,
+                signedRegistrationRequests: trusted
+                    ? SignedRegistrationRequest(registry: registry, audience: settings.issuer.value) : nil,
+                registrationPolicy: settings.registration.policy,
+                registrationPolicyForIssuer: { registry.trustedIssuer($0)?.policy },
                 databaseLogger: LoggingSetup.logger("credence.database", level: configuration.logLevel)
             )
         } catch {

@@ -94,9 +94,6 @@ struct TokensCommand: ParsableCommand {
                     "\(terminalSafe(client.clientID))'s tokens are bound to its TLS client certificate (RFC 8705 §3), which a minted token cannot be; get one from POST /token over mutual TLS, or pass --unbound"
                 )
             }
-            if let expiresIn {
-                ClientDefinition.warnAboutLongLifetime(expiresIn, configuration, option: "--expires-in")
-            }
 
             let now = Date()
             let keys = PostgresSigningKeyStore(connection: store.connection)

@@ -402,8 +402,32 @@ import Testing
                 assertionAlgorithms: [.rs256, .ps256, .es256]
             )
         )
+        // RFC 8725 §3.1: an RSA key registered without `alg` serves PS* only, even when RS256 is allowed.
+        #expect(
+            throws: OAuthError.invalidClient(""),
+            performing: {
+                try permissive.authenticate(
+                    assertionCredentials(try signed(claims(), key: TestKeys.rsa, .rs256, kid: "r1")),
+                    now: clock.now
+                )
+            }
+        )
+        // A key registered for RS256 is usable with RS256 once the server allows it.
+        let rs256Key = JWK(publicKey: TestKeys.rsa.publicKey, keyID: "r256", use: "sig", algorithm: .rs256).jsonObject
+        try clients.insert(
+            TestClients.make(
+                "rs256-client",
+                [
+                    "token_endpoint_auth_method": "private_key_jwt",
+                    "jwks": .object(["keys": .array([.object(rs256Key)])]),
+                ],
+                now: clock.now
+            )
+        )
         let accepted = try permissive.authenticate(
-            assertionCredentials(try signed(claims(), key: TestKeys.rsa, .rs256, kid: "r1")),
+            assertionCredentials(
+                try signed(claims(iss: "rs256-client", sub: "rs256-client"), key: TestKeys.rsa, .rs256, kid: "r256")
+            ),
             now: clock.now
         )
         #expect(accepted.method == .privateKeyJWT)

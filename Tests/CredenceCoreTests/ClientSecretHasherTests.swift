@@ -85,3 +85,22 @@ import Testing
         #expect(Identifier.equal("", ""))
     }
 }
+
+@Suite struct ClientIDGeneratorTests {
+    /// A generated id never starts with `-` (a command line would take it for an option) or `_`,
+    /// and is 22 base64url characters; 2,000 draws meet a leading `-` or `_` with probability
+    /// 1 − (62/64)^2000 ≈ 1 if the rule were missing.
+    @Test func generatedIDsAreSafeOnACommandLine() throws {
+        for _ in 0..<2000 {
+            let id = try ClientIDGenerator.generate()
+            #expect(id.utf8.count == 22)
+            #expect(!id.hasPrefix("-") && !id.hasPrefix("_"))
+            #expect(
+                id.utf8.allSatisfy {
+                    $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+                        || ($0 < 0x80 && Character(UnicodeScalar($0)).isLetter) || ($0 >= 0x30 && $0 <= 0x39)
+                }
+            )
+        }
+    }
+}

@@ -51,6 +51,42 @@ enum RemoteJWKSFixtures {
 
     func kids(_ set: JWKSet) -> [String] { set.keys.compactMap(\.keyID) }
 
+    // MARK: a caller's own allowlist
+
+    /// A trusted issuer's hosts decide alone for URLs taken from its statements: the policy's
+    /// allowlist neither widens nor narrows them.
+    @Test func aCallersAllowlistReplacesThePolicys() throws {
+        let cache = cache()
+        let issuerHosts = RemoteJWKSCache.HostRule(JWKSHostAllowlist(["keystore.directory.example"])!, named: "test")
+        let directoryURI = "https://keystore.directory.example/software.jwks"
+        fetcher.serve(RemoteJWKSFixtures.document("a"), at: directoryURI)
+        fetcher.serve(RemoteJWKSFixtures.document("b"), at: Self.uri)
+        #expect(
+            kids(
+                try cache.keys(
+                    for: directoryURI,
+                    allowedHosts: issuerHosts,
+                    refreshingUnless: { _ in true },
+                    now: clock.now
+                )
+            ) == ["a"]
+        )
+        #expect(throws: RemoteJWKSError(.hostNotAllowed, "")) {
+            try cache.keys(for: Self.uri, allowedHosts: issuerHosts, refreshingUnless: { _ in true }, now: clock.now)
+        }
+        #expect(throws: RemoteJWKSError(.hostNotAllowed, "")) { try cache.keys(for: directoryURI, now: clock.now) }
+        #expect(throws: RemoteJWKSError(.hostNotAllowed, "")) {
+            try cache.validate(Self.uri, allowedHosts: .init(.empty, named: "test"))
+        }
+        #expect(fetcher.fetchCount(Self.uri) == 0)
+        #expect(fetcher.fetchCount(directoryURI) == 1)
+    }
+
+    @Test func allowlistsUnite() {
+        let union = JWKSHostAllowlist(["a.example"])!.union(JWKSHostAllowlist(["b.example:8443"])!)
+        #expect(union.description == "a.example, b.example:8443")
+    }
+
     // MARK: freshness
 
     @Test func aSetIsFetchedOnceAndReusedUntilTheCacheDurationRunsOut() throws {

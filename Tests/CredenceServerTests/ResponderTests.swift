@@ -19,6 +19,8 @@ final class TestServices: WorkerServices {
     var clientStore: any ClientStore { clients }
     var replayStore: any ReplayStore { replays }
     var revokedTokenStore: any RevokedTokenStore { revoked }
+    lazy var registrations = InMemoryRegistrationStore(clients: clients)
+    var registrationStore: (any RegistrationStore)? { registrations }
     func databaseIsReachable() -> Bool { store.isReachable }
 }
 

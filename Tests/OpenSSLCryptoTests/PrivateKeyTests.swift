@@ -41,7 +41,21 @@ import Testing
     @Test func encryptedPEMIsRefusedWithoutPrompting() throws {
         let pem = try Fixtures.string("keys/p256-encrypted-private.pem")
         let error = #expect(throws: CryptoError.self) { try PrivateKey(pkcs8PEM: pem) }
-        #expect(error?.code == .invalidKey)
+        #expect(error?.code == .encryptedKey)
+    }
+
+    @Test func legacyEncryptedPEMIsRefusedAsEncrypted() {
+        // `openssl ec -aes256` output: a traditional key with RFC 1421 encryption headers.
+        let pem = """
+            -----BEGIN EC PRIVATE KEY-----
+            Proc-Type: 4,ENCRYPTED
+            DEK-Info: AES-256-CBC,0123456789ABCDEF0123456789ABCDEF
+
+            AAAA
+            -----END EC PRIVATE KEY-----
+            """
+        let error = #expect(throws: CryptoError.self) { try PrivateKey(pkcs8PEM: pem) }
+        #expect(error?.code == .encryptedKey)
     }
 
     @Test(arguments: ["", "garbage", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"])

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end tests of the operator CLI: `credence clients …`, `tokens mint`, `maintenance`.
+"""End-to-end tests of the operator CLI: `credence clients …`, `tokens mint`, `maintenance`, `ssa …`.
 
     python3 Tests/e2e/cli.py --credence .build/debug/credence [--database-url URL] [-k TEXT] [-v]
 
@@ -9,7 +9,8 @@ with one (or $CREDENCE_TEST_DATABASE_URL) it creates a database of its own on th
 server and drops it afterwards. Reads the database back with psql, so that "never
 printed" and "nothing written" are checked against what is really stored.
 
-Standard library only; needs psql and openssl on the PATH. Exit status: 0 all
+Standard library only, but for the `ssa` tests, which verify with joserfc (an independent JOSE
+implementation; scripts/install-deps.sh installs it); needs psql and openssl on the PATH. Exit status: 0 all
 passed, 1 a test failed, 2 the set-up failed. Last line: `cli: N passed, N failed`.
 """
 
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -519,6 +521,301 @@ class MaintenanceTests(CLITestCase):
                 self.assertEqual(self.credence("maintenance", "--batch-size", value).returncode, EX_USAGE)
 
 
+class SSATests(CLITestCase):
+    """`credence ssa sign` (keys made by openssl, output verified by joserfc) and `ssa check`."""
+
+    ISSUER = "Example Directory"
+    EX_CONFIG = 78
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            from joserfc import jwk  # noqa: F401
+        except ImportError:
+            raise unittest.SkipTest("joserfc is not installed (scripts/install-deps.sh installs it)")
+        cls.work = os.path.join(cls.env.dir, "ssa")
+        os.makedirs(cls.work, exist_ok=True)
+        cls.keys = {}
+        commands = {
+            "ec": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            "rsa": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            "other-ec": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            "tpp": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            "sec1": ["ecparam", "-name", "prime256v1", "-genkey"],
+            "pkcs1": ["genrsa", "-traditional"],
+        }
+        for name, command in commands.items():
+            path = os.path.join(cls.work, name + ".pem")
+            subprocess.run(["openssl", *command, "-out", path] + (["2048"] if name == "pkcs1" else []),
+                           capture_output=True, check=True)
+            cls.keys[name] = path
+        cls.keys["encrypted"] = os.path.join(cls.work, "encrypted.pem")
+        subprocess.run(["openssl", "pkey", "-in", cls.keys["ec"], "-aes256", "-passout", "pass:secret",
+                        "-out", cls.keys["encrypted"]], capture_output=True, check=True)
+        cls.keys["legacy-encrypted"] = os.path.join(cls.work, "legacy-encrypted.pem")
+        subprocess.run(["openssl", "ec", "-in", cls.keys["sec1"], "-aes256", "-passout", "pass:secret",
+                        "-out", cls.keys["legacy-encrypted"]], capture_output=True, check=True)
+        # The directory's keys: the EC key as dir-es, the RSA key as dir-ps.
+        cls.jwks = os.path.join(cls.work, "directory.jwks")
+        with open(cls.jwks, "w", encoding="utf-8") as out:
+            json.dump({"keys": [cls.public_jwk("ec", "dir-es"), cls.public_jwk("rsa", "dir-ps")]}, out)
+        with open(cls.env.config, encoding="utf-8") as base:
+            text = base.read()
+        cls.config = os.path.join(cls.work, "credence.yaml")
+        with open(cls.config, "w", encoding="utf-8") as out:
+            out.write(text + "\n".join([
+                "registration:",
+                "  trusted_issuers:",
+                f"    - issuer: {json.dumps(cls.ISSUER)}",
+                f"      jwks_file: {json.dumps(cls.jwks)}",
+                "      required_claims: [software_id, iss, iat, jti, org_id]",
+                "      max_age_seconds: 3600",
+                "      policy:",
+                "        initial_access_token: none",
+                "        scopes_by_role: {AISP: [accounts]}",
+                "",
+            ]))
+
+    @classmethod
+    def public_jwk(cls, name, kid):
+        key = cls.import_key(name)
+        return dict(key.as_dict(private=False), kid=kid)
+
+    @classmethod
+    def import_key(cls, name):
+        """The joserfc key of the PEM file `name` (openssl made it)."""
+        from joserfc import jwk
+        with open(cls.keys[name], encoding="ascii") as source:
+            return jwk.import_key(source.read(), "EC" if name in ("ec", "other-ec", "sec1") else "RSA")
+
+    def ssa(self, *arguments, stdin=None):
+        env = {k: v for k, v in os.environ.items() if k != "CREDENCE_CONFIG"}
+        result = subprocess.run([self.env.credence, "ssa", *arguments], capture_output=True, text=True, env=env,
+                                input=stdin, check=False, timeout=60)
+        if self.env.verbose:
+            print(f"$ credence ssa {' '.join(arguments)} -> {result.returncode}\n{result.stdout}{result.stderr}",
+                  file=sys.stderr)
+        return result
+
+    def sign(self, key, *arguments):
+        result = self.ssa("sign", "--key", self.keys[key], *arguments)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.count("\n"), 1, "sign prints exactly one line")
+        return result.stdout.strip()
+
+    def write(self, name, text):
+        path = os.path.join(self.work, name)
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+        return path
+
+    def verify(self, token, key, algorithm):
+        """The JWS verified by joserfc with the public half of `key`: (header, claims)."""
+        from joserfc import jws, jwk
+        public = jwk.import_key(self.import_key(key).as_dict(private=False))
+        registry = jws.JWSRegistry(algorithms=[algorithm])
+        registry.max_header_length = 8192  # an x5c header is larger than joserfc's default 512 bytes
+        verified = jws.deserialize_compact(token, public, registry=registry)
+        return verified.protected, json.loads(verified.payload)
+
+    def statement(self, key="ec", kid="dir-es", *claims):
+        return self.sign(key, "--kid", kid, "--claim", f"iss={self.ISSUER}", "--claim", "software_id=app-1",
+                         "--claim", "org_id=org-1", *claims)
+
+    def check(self, token, *arguments):
+        return self.ssa("check", "--config", self.config, self.write("check.jwt", token + "\n"), *arguments)
+
+    def test_sign_es256_and_ps256_keys_in_each_pem_form(self):
+        claims = self.write("claims.json", json.dumps({"iss": "from-file", "software_id": "file-app", "n": 1}))
+        for key, algorithm in (("ec", "ES256"), ("sec1", "ES256"), ("rsa", "PS256"), ("pkcs1", "PS256")):
+            with self.subTest(key=key, algorithm=algorithm):
+                before = int(time.time())
+                token = self.sign(key, "--alg", algorithm, "--claims", claims, "--claim", "iss=Example Directory",
+                                  "--claim", 'software_roles=["AISP","PISP"]', "--claim", "org_id=0015800001041RACAR",
+                                  "--claim", "count=42", "--expires-in", "300")
+                header, payload = self.verify(token, key, algorithm)
+                thumbprint = self.import_key(key).thumbprint()
+                self.assertEqual(header, {"alg": algorithm, "kid": thumbprint, "typ": "JWT"})
+                self.assertEqual(payload["iss"], "Example Directory")  # --claim wins over --claims
+                self.assertEqual(payload["software_id"], "file-app")
+                self.assertEqual(payload["software_roles"], ["AISP", "PISP"])
+                self.assertEqual(payload["org_id"], "0015800001041RACAR")
+                self.assertEqual(payload["count"], 42)
+                self.assertGreaterEqual(payload["iat"], before)
+                self.assertLessEqual(payload["iat"], int(time.time()))
+                self.assertEqual(payload["exp"], payload["iat"] + 300)
+                self.assertGreaterEqual(len(b64url_decode(payload["jti"])), 16)
+        # The algorithm follows the key by default; exp defaults to 600 s; each jti is fresh.
+        first = self.verify(self.sign("rsa", "--kid", "k"), "rsa", "PS256")
+        second = self.verify(self.sign("rsa", "--kid", "k"), "rsa", "PS256")
+        self.assertEqual(first[0]["alg"], "PS256")
+        self.assertEqual(first[0]["kid"], "k")
+        self.assertEqual(first[1]["exp"] - first[1]["iat"], 600)
+        self.assertNotEqual(first[1]["jti"], second[1]["jti"])
+        # Given iat, exp and jti are kept.
+        _, payload = self.verify(self.sign("ec", "--claim", "iat=1000", "--claim", "exp=2000", "--claim", "jti=j1"),
+                                 "ec", "ES256")
+        self.assertEqual((payload["iat"], payload["exp"], payload["jti"]), (1000, 2000, "j1"))
+
+    def test_sign_with_x5c_chain(self):
+        certificate = os.path.join(self.work, "ec-cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-new", "-key", self.keys["ec"], "-subj", "/CN=SSA Signer",
+                        "-days", "1", "-out", certificate], capture_output=True, check=True)
+        der = subprocess.run(["openssl", "x509", "-in", certificate, "-outform", "DER"], capture_output=True,
+                             check=True).stdout
+        header, _ = self.verify(self.sign("ec", "--alg", "ES256", "--x5c", certificate), "ec", "ES256")
+        self.assertEqual(header["x5c"], [base64.b64encode(der).decode()])
+        # A chain whose first certificate is not the key's is refused.
+        result = self.ssa("sign", "--key", self.keys["other-ec"], "--x5c", certificate)
+        self.assertEqual(result.returncode, EX_USAGE)
+        self.assertEqual(result.stdout, "")
+        self.assertIn(certificate, result.stderr)
+
+    def test_sign_signed_registration_request(self):
+        statement = self.statement()
+        path = self.write("statement.jwt", statement + "\n")
+        token = self.sign("tpp", "--request", "--statement", path, "--kid", "tpp-1",
+                          "--claim", "aud=https://as.bank.example")
+        header, payload = self.verify(token, "tpp", "PS256")
+        self.assertEqual(header["kid"], "tpp-1")
+        self.assertNotIn("x5c", header)
+        self.assertEqual(payload["software_statement"], statement)
+        self.assertEqual(payload["iss"], "app-1")  # the statement's software_id
+        self.assertEqual(payload["aud"], "https://as.bank.example")
+        self.assertTrue(payload["jti"])
+
+    def test_sign_refusals_name_the_file_and_print_nothing(self):
+        garbage = self.write("garbage.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        missing = os.path.join(self.work, "missing.pem")
+        cases = [
+            (["--key", self.keys["rsa"], "--alg", "ES256"], self.keys["rsa"]),
+            (["--key", self.keys["ec"], "--alg", "PS256"], self.keys["ec"]),
+            (["--key", self.keys["ec"], "--alg", "HS256"], "--alg"),
+            (["--key", missing], missing),
+            (["--key", self.keys["encrypted"]], self.keys["encrypted"]),
+            (["--key", self.keys["legacy-encrypted"]], self.keys["legacy-encrypted"]),
+            (["--key", garbage], garbage),
+            (["--key", self.keys["ec"], "--claims", missing], missing),
+            (["--key", self.keys["ec"], "--claim", "novalue"], "--claim"),
+            (["--key", self.keys["ec"], "--request"], "--statement"),
+            (["--key", self.keys["ec"], "--expires-in", "0"], "--expires-in"),
+        ]
+        for arguments, named in cases:
+            with self.subTest(arguments=arguments):
+                result = self.ssa("sign", *arguments)
+                self.assertEqual(result.returncode, EX_USAGE, result.stderr)
+                self.assertEqual(result.stdout, "")
+                self.assertIn(named, result.stderr)
+        # The encrypted key's message says so, and no key material is ever printed.
+        result = self.ssa("sign", "--key", self.keys["encrypted"])
+        self.assertIn("encrypted", result.stderr)
+        for key in ("ec", "rsa"):
+            with open(self.keys[key], encoding="ascii") as source:
+                body = "".join(source.read().splitlines()[1:-1])
+            result = self.ssa("sign", "--key", self.keys[key], "--alg", "EdDSA")
+            self.assertEqual(result.returncode, EX_USAGE)
+            self.assertNotIn(body[:40], result.stderr)
+
+    def assert_refused(self, result, rule, error):
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn(f"result:       REFUSED by {rule}: {error}", result.stdout)
+        self.assertRegex(result.stdout, rf"\n  REFUSED +{rule} ")
+        self.assertNotIn("ACCEPTED", result.stdout)
+
+    def test_check_accepts_a_statement_of_a_trusted_issuer(self):
+        for key, kid in (("ec", "dir-es"), ("rsa", "dir-ps")):
+            with self.subTest(key=key):
+                result = self.check(self.statement(key, kid))
+                self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+                self.assertIn("issuer:       Example Directory (trusted issuer)", result.stdout)
+                self.assertIn("software_id:  app-1", result.stdout)
+                self.assertIn("org_id:       org-1", result.stdout)
+                self.assertIn("policy:       of the trusted issuer Example Directory", result.stdout)
+                self.assertIn("initial_access_token:            none", result.stdout)
+                self.assertIn("result:       ACCEPTED", result.stdout)
+                for rule in ("trusted_issuer", "statement_algorithm", "statement_key", "statement_signature",
+                             "required_claims", "statement_exp", "statement_max_age", "software_id", "org_id"):
+                    self.assertRegex(result.stdout, rf"\n  ok +{rule} ")
+        # From standard input too.
+        result = self.ssa("check", "--config", self.config, "-", stdin=self.statement())
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_check_refusals_name_the_rule(self):
+        now = int(time.time())
+        cases = {
+            "trusted_issuer": (self.sign("ec", "--kid", "dir-es", "--claim", "iss=Unknown Directory",
+                                         "--claim", "software_id=app-1", "--claim", "org_id=org-1"),
+                               "unapproved_software_statement"),
+            "statement_exp": (self.statement("ec", "dir-es", "--claim", f"iat={now - 600}",
+                                             "--claim", f"exp={now - 300}"), "invalid_software_statement"),
+            "statement_signature": (self.statement("other-ec", "dir-es"), "invalid_software_statement"),
+            "statement_key": (self.statement("ec", "no-such-kid"), "invalid_software_statement"),
+            "statement_algorithm": (self.statement("rsa", "dir-ps", "--alg", "RS256"), "invalid_software_statement"),
+            "statement_max_age": (self.statement("ec", "dir-es", "--claim", f"iat={now - 7200}"),
+                                  "invalid_software_statement"),
+            "required_claims": (self.sign("ec", "--kid", "dir-es", "--claim", f"iss={self.ISSUER}",
+                                          "--claim", "software_id=app-1"), "invalid_software_statement"),
+            "statement_format": ("not.a.jws", "invalid_software_statement"),
+        }
+        for rule, (token, error) in cases.items():
+            with self.subTest(rule=rule):
+                result = self.check(token)
+                self.assert_refused(result, rule, error)
+        # The rules before the refusing one passed, those after it were not reached.
+        result = self.check(cases["statement_signature"][0])
+        self.assertRegex(result.stdout, r"\n  ok +statement_key ")
+        self.assertRegex(result.stdout, r"\n  not reached +statement_exp ")
+
+    def test_check_signed_request_then_its_metadata(self):
+        tpp = self.public_jwk("tpp", "tpp-1")
+        statement = self.statement("ec", "dir-es", "--claim", "software_jwks=" + json.dumps({"keys": [tpp]}),
+                                   "--claim", 'software_roles=["AISP"]')
+        path = self.write("tpp-statement.jwt", statement)
+
+        def request(*claims):
+            return self.sign("tpp", "--request", "--statement", path, "--kid", "tpp-1",
+                             "--claim", "token_endpoint_auth_method=private_key_jwt",
+                             "--claim", "token_endpoint_auth_signing_alg=PS256", *claims)
+        result = self.check(request("--claim", "aud=https://as.bank.example", "--claim", "scope=accounts"))
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("checking:     signed registration request", result.stdout)
+        for rule in ("statement_signature", "software_keys", "request_key", "request_signature", "request_iss",
+                     "request_aud", "scope", "client_metadata"):
+            self.assertRegex(result.stdout, rf"\n  ok +{rule} ")
+        self.assertIn("result:       ACCEPTED", result.stdout)
+        self.assert_refused(self.check(request("--claim", "aud=https://other.example", "--claim", "scope=accounts")),
+                            "request_aud", "invalid_client_metadata")
+        self.assert_refused(self.check(request("--claim", "aud=https://as.bank.example", "--claim", "scope=payments")),
+                            "scope", "invalid_client_metadata")
+        # Forced with --request, a plain statement is refused as a request without one.
+        self.assert_refused(self.check(statement, "--request"), "software_statement", "invalid_software_statement")
+
+    def test_check_usage_and_configuration_failures(self):
+        missing = os.path.join(self.work, "missing.jwt")
+        result = self.ssa("check", "--config", self.config, missing)
+        self.assertEqual(result.returncode, EX_USAGE)
+        self.assertEqual(result.stdout, "")
+        self.assertIn(missing, result.stderr)
+        result = self.ssa("check", "--config", os.path.join(self.work, "missing.yaml"),
+                          self.write("any.jwt", self.statement()))
+        self.assertEqual(result.returncode, self.EX_CONFIG)
+        self.assertEqual(result.stdout, "")
+        # Without trusted issuers every statement is unapproved, as the endpoint answers.
+        result = self.ssa("check", "--config", self.env.config, self.write("any.jwt", self.statement()))
+        self.assert_refused(result, "software_statement", "unapproved_software_statement")
+
+    def test_help_says_sign_is_a_development_helper(self):
+        result = self.ssa("sign", "--help")
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("development helper", result.stdout.lower())
+        for option in ("--key", "--alg", "--kid", "--x5c", "--claims", "--claim", "--expires-in", "--request",
+                       "--statement"):
+            self.assertIn(option, result.stdout)
+        result = self.ssa("check", "--help")
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("--config", result.stdout)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--credence", default=os.environ.get("CREDENCE_BIN") or os.path.join(REPO, ".build", "debug",
@@ -537,7 +834,7 @@ def main(argv):
             return 2
         CLITestCase.env = env
         suite = unittest.TestSuite()
-        for case in (ClientsTests, MintTests, MaintenanceTests):
+        for case in (ClientsTests, MintTests, MaintenanceTests, SSATests):
             for test in unittest.TestLoader().loadTestsFromTestCase(case):
                 if not arguments.patterns or any(p in test.id() for p in arguments.patterns):
                     suite.addTest(test)

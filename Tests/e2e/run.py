@@ -14,7 +14,8 @@ with curl, and tears everything down, also on failure or Ctrl-C.
 Environment instead of options: CREDENCE_BIN (the binary),
 CREDENCE_E2E_DATABASE_URL (a libpq URL or conninfo), CREDENCE_E2E_POSTGRES_DIR.
 
-Standard library only; needs curl, openssl, nginx and apache2 on the PATH.
+Needs curl, openssl, nginx and apache2 on the PATH and Python joserfc (the token
+tests' independent JOSE implementation; scripts/install-deps.sh installs it).
 Exit status: 0 all passed, 1 a test failed, 2 the stack could not start.
 """
 
@@ -27,6 +28,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from stack import REPO, SetupError, Stack  # noqa: E402
+import test_registration  # noqa: E402
+import test_tokens  # noqa: E402
 import test_webservers  # noqa: E402
 
 
@@ -59,10 +62,19 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
+def ordered_cases():
+    """test_webservers' per-server cases, the token and registration tests, the disruptive
+    cases, then the tests that need time to have passed (expired tokens)."""
+    cases = list(test_webservers.ORDERED_CASES)
+    position = cases.index(test_webservers.ApacheTests) + 1
+    return (cases[:position] + test_tokens.ORDERED_CASES + test_registration.ORDERED_CASES + cases[position:]
+            + test_registration.LAST_CASES + test_tokens.LAST_CASES)
+
+
 def build_suite(patterns):
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    for case in test_webservers.ORDERED_CASES:
+    for case in ordered_cases():
         for test in loader.loadTestsFromTestCase(case):
             name = test.id()
             if not patterns or any(p in name for p in patterns):

@@ -32,6 +32,26 @@ RESPONDER_MAX_BODY = 32768
 WEB_SERVER_MAX_BODY = 65536
 # The responder configuration key for the mTLS alias host's base URL (`mtls.alias_base_url`).
 MTLS_ALIAS_KEY = "alias_base_url"
+# The client id the configuration names in `tokens.resource_servers` (the bank API of the
+# README's "Resource servers" section): it may introspect every client's tokens.
+RESOURCE_SERVER_CLIENT_ID = "bank-api"
+# clock_skew_seconds of the responder under test: small, so that a token of the shortest
+# lifetime (30 s) introspects as expired 35 s after it was issued, not 90 s.
+RESPONDER_CLOCK_SKEW = 5
+# The upper bound of a responder worker's reconnect back-off (PostgresConfiguration.reconnectBackoff).
+DATABASE_RECONNECT_BACKOFF = 5
+# jwks_fetch.timeout_seconds: what a token request waits at most for a slow jwks_uri.
+JWKS_FETCH_TIMEOUT = 2
+# The trusted issuers of the registration tests (test_registration.py): a directory trusted by
+# a JWK Set file made in the setup (its key signs ES256 statements by kid), and one trusted by
+# the demo directory CA of scripts/pki.sh with its SSA signer named (x5c statements), whose
+# software registers over mTLS without an initial access token, bound to its certificate.
+E2E_DIRECTORY = "E2E Directory"
+E2E_DIRECTORY_KID = "e2e-directory-1"
+OB_DIRECTORY = "E2E OB Directory"
+# The trusted issuer `make run` configures and the README's five-minute flow uses; its
+# configuration lines are taken from the README ("Register a TPP in five minutes").
+DEMO_DIRECTORY = "Demo Directory"
 
 
 class SetupError(Exception):
@@ -64,6 +84,15 @@ def free_ports(count):
     return ports
 
 
+def _user_exists(name):
+    import pwd
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
 def yaml_string(value):
     """A YAML double-quoted scalar (JSON string syntax is valid YAML)."""
     return json.dumps(value)
@@ -91,6 +120,15 @@ class Stack:
         self.postgres_port = None
         self.curl = None
         self.raw = None
+        # Port of the HTTPS host serving client JWK Sets (jwks_fetch.allowed_hosts names it).
+        self.jwks_host_port = None
+        # time.monotonic() when start_database last brought PostgreSQL back.
+        self.database_started_at = None
+        # Extra processes the tests start (another responder, private nginx instances):
+        # (label, stop function), stopped in reverse order by stop().
+        self.cleanups = []
+        # Names of the responders start_extra_responder started (their logs: NAME.log).
+        self.extra_responders = []
 
     # ---- paths -------------------------------------------------------
 
@@ -132,9 +170,11 @@ class Stack:
         self.run_checked(["bash", os.path.join(REPO, "scripts", "pki.sh"), self.pki], "pki.sh")
         self.database_url = self.start_database_first_time()
 
-        ports = free_ports(4)
+        ports = free_ports(5)
         self.issuer = f"https://localhost:{ports[0]}"
         self.alias_issuer = f"https://localhost:{ports[1]}"
+        self.jwks_host_port = ports[4]
+        self.make_directory_keys()
         with open(self.path("kek.b64"), "w", encoding="ascii") as out:
             out.write(self.run_checked(["openssl", "rand", "-base64", "32"], "openssl rand").strip() + "\n")
         os.chmod(self.path("kek.b64"), 0o600)
@@ -157,6 +197,46 @@ class Stack:
         for server in self.servers.values():
             self.wait_healthy(server)
 
+    def make_directory_keys(self):
+        """The E2E directory's statement-signing key (openssl) and its JWK Set (the example
+        script, joserfc); the demo directory's JWK Set as scripts/run.sh makes it."""
+        example = os.path.join(REPO, "docs", "examples", "tpp.py")
+        key = os.path.join(self.pki, "e2e-directory.key")
+        self.run_checked(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                          "-out", key], "openssl genpkey")
+        for pem, kid, out in ((key, E2E_DIRECTORY_KID, "e2e-directory.jwks"),
+                              (os.path.join(self.pki, "ssa-signer.pem"), "demo-directory-ssa-1",
+                               "ssa-signer.jwks")):
+            text = self.run_checked([sys.executable, example, "jwks", pem, "--kid", kid], "tpp.py jwks")
+            with open(os.path.join(self.pki, out), "w", encoding="utf-8") as handle:
+                handle.write(text)
+
+    def registration_config(self):
+        """The `registration:` section: the README's demo directory entry (its var/pki paths
+        pointed at this PKI), the E2E directory (JWK Set file) and the OB directory (CA)."""
+        from test_registration import readme_trust_block
+        with open(os.path.join(self.pki, "ssa-signer.subject"), encoding="utf-8") as handle:
+            signer = handle.read().strip()
+        demo = readme_trust_block().replace("var/pki/", self.pki + "/")
+        jwks_host = f"localhost:{self.jwks_host_port}"
+        return [
+            *[line for line in demo.splitlines() if line.strip()],
+            f"    - issuer: {yaml_string(E2E_DIRECTORY)}",
+            f"      jwks_file: {yaml_string(os.path.join(self.pki, 'e2e-directory.jwks'))}",
+            f"      software_jwks_hosts: [{yaml_string(jwks_host)}]",
+            "      required_claims: [software_id, iss, iat, jti, org_id]",
+            "      max_age_seconds: 3600",
+            f"    - issuer: {yaml_string(OB_DIRECTORY)}",
+            f"      ca_file: {yaml_string(os.path.join(self.pki, 'client-ca.pem'))}",
+            f"      statement_signers: [{yaml_string(signer)}]",
+            "      policy:",
+            "        initial_access_token: none",
+            "        uniqueness: many",
+            "        allowed_authentication_methods: [private_key_jwt, tls_client_auth]",
+            "        force_certificate_bound_tokens: true",
+            '        certificate_subject_binding: {CN: "{software_id}", OU: "{org_id}"}',
+        ]
+
     def write_config(self):
         """The responder's configuration, with exactly the keys of the contract."""
         text = "\n".join([
@@ -175,6 +255,18 @@ class Stack:
             "mtls:",
             f"  {MTLS_ALIAS_KEY}: {yaml_string(self.alias_issuer)}",
             f"  trusted_ca_file: {yaml_string(os.path.join(self.pki, 'client-ca.pem'))}",
+            f"clock_skew_seconds: {RESPONDER_CLOCK_SKEW}",
+            "tokens:",
+            f"  resource_servers: [{yaml_string(RESOURCE_SERVER_CLIENT_ID)}]",
+            # Client JWK Sets by URL come from one local HTTPS host (test_tokens.py starts
+            # it), with a certificate of the demo server CA; 127.0.0.1 on the same port is
+            # deliberately not listed.
+            "jwks_fetch:",
+            f"  allowed_hosts: [{yaml_string(f'localhost:{self.jwks_host_port}')}]",
+            f"  ca_file: {yaml_string(os.path.join(self.pki, 'server-ca.pem'))}",
+            f"  connect_timeout_seconds: {JWKS_FETCH_TIMEOUT}",
+            f"  timeout_seconds: {JWKS_FETCH_TIMEOUT}",
+            *self.registration_config(),
             "log_level: info",
             "",
         ])
@@ -252,6 +344,113 @@ class Stack:
         raise SetupError(f"{server.name}: /healthz never answered 200 (last: {last})\n"
                          + self.tail(self.responder_log))
 
+    # ---- extra processes (test_tokens.py) -----------------------------
+
+    def start_private_nginx(self, name, http_block):
+        """A second nginx (not the sample) in RUNDIR = the stack's NAME folder, one worker
+        process, whose http { } block is HTTP_BLOCK; stopped by stop(). Returns RUNDIR."""
+        rundir = self.path(name)
+        os.makedirs(os.path.join(rundir, "logs"), exist_ok=True)
+        os.makedirs(os.path.join(rundir, "tmp"), exist_ok=True)
+        os.chmod(rundir, 0o755)
+        conf = os.path.join(rundir, "nginx.conf")
+        with open(conf, "w", encoding="utf-8") as out:
+            out.write("\n".join([
+                "# Written by Tests/e2e; deleted with its folder.",
+                "worker_processes 1;",
+                "pid nginx.pid;",
+                "error_log logs/error.log notice;",
+                "events { worker_connections 256; }",
+                "http {",
+                "    access_log logs/access.log;",
+                "    client_body_temp_path tmp/client_body;",
+                "    fastcgi_temp_path tmp/fastcgi;",
+                "    proxy_temp_path tmp/proxy;",
+                "    scgi_temp_path tmp/scgi;",
+                "    uwsgi_temp_path tmp/uwsgi;",
+                http_block,
+                "}",
+                "",
+            ]))
+        command = ["nginx", "-p", rundir + "/", "-c", conf]
+        if os.getuid() == 0:
+            command += ["-g", "user www-data;" if _user_exists("www-data") else "user nobody;"]
+        self.run_checked(command + ["-t", "-q"], f"nginx -t ({name})")
+        self.run_checked(command, f"nginx ({name})")
+        pid_file = os.path.join(rundir, "nginx.pid")
+
+        def stop():
+            try:
+                with open(pid_file, encoding="ascii") as handle:
+                    pid = int(handle.read().strip())
+            except (OSError, ValueError):
+                return
+            try:
+                os.kill(pid, signal.SIGQUIT)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and os.path.exists(pid_file):
+                time.sleep(0.1)
+            if os.path.exists(pid_file):
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        self.cleanups.append((f"nginx ({name})", stop))
+        return rundir
+
+    def start_extra_responder(self, name):
+        """A second `credence serve` on the same database and keys, with the same
+        configuration but its own socket (returned) and log (the stack's NAME.log)."""
+        socket_path = self.path("run", f"{name}.sock")
+        config = self.path(f"{name}.yaml")
+        with open(self.config_file, encoding="utf-8") as handle:
+            text = handle.read()
+        listen = f"listen: {yaml_string('unix:' + self.socket_path)}"
+        if listen not in text:
+            raise SetupError("the configuration has no listen line to replace")
+        with open(config, "w", encoding="utf-8") as out:
+            out.write(text.replace(listen, f"listen: {yaml_string('unix:' + socket_path)}"))
+        os.chmod(config, 0o600)
+        log = open(self.path(f"{name}.log"), "ab")
+        self.extra_responders.append(name)
+        process = subprocess.Popen([self.credence, "serve", "--config", config], stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=log, env=self.child_env(), start_new_session=True)
+
+        def stop():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)
+            log.close()
+        self.cleanups.append((f"credence serve ({name})", stop))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SetupError(f"credence serve ({name}) exited with {process.returncode}:\n"
+                                 + self.tail(self.path(f"{name}.log")))
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(socket_path)
+                return socket_path
+            except OSError:
+                time.sleep(0.1)
+            finally:
+                probe.close()
+        raise SetupError(f"credence serve ({name}) did not open {socket_path} within 30 s")
+
+    def run_cleanups(self):
+        while self.cleanups:
+            label, stop = self.cleanups.pop()
+            try:
+                stop()
+            except Exception as error:  # noqa: BLE001 - teardown goes on
+                self.log(f"e2e: stopping {label}: {error}")
+
     # ---- database ----------------------------------------------------
 
     def start_database_first_time(self):
@@ -282,11 +481,23 @@ class Stack:
         if self.postgres_port:
             command.append(self.postgres_port)
         self.run_checked(command, "postgres-cluster.sh start")
+        self.database_started_at = time.monotonic()
+
+    def wait_for_database_reconnects(self):
+        """After start_database: until every responder worker will reconnect on its next
+        call. A worker whose connection attempts failed during the outage answers 503 at
+        once until its back-off (at most DATABASE_RECONNECT_BACKOFF s) has passed, so one
+        /healthz 200 does not mean all workers are back."""
+        if self.database_started_at is not None:
+            remaining = self.database_started_at + DATABASE_RECONNECT_BACKOFF + 0.5 - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
 
     # ---- teardown ----------------------------------------------------
 
     def stop(self, failed=False):
         """Stops whatever was started, in reverse order; never raises."""
+        self.run_cleanups()
         for name, script, rundir in reversed(self.started_servers):
             self.quietly(["bash", script, "stop", rundir])
         self.started_servers = []
@@ -310,6 +521,7 @@ class Stack:
 
     def dump_logs(self):
         logs = [("responder", self.responder_log)]
+        logs += [(f"credence serve ({name})", self.path(f"{name}.log")) for name in self.extra_responders]
         logs += [(f"{s.name} error.log", s.error_log()) for s in self.servers.values()]
         for label, path in logs:
             if os.path.exists(path):

@@ -43,6 +43,12 @@ public struct JWKSHostAllowlist: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// The hosts of both lists (a trusted issuer's own `jwks_uri` may sit on either
+    /// `jwks_fetch.allowed_hosts` or that issuer's `software_jwks_hosts`).
+    public func union(_ other: JWKSHostAllowlist) -> JWKSHostAllowlist {
+        JWKSHostAllowlist(entries: entries.union(other.entries))
+    }
+
     /// Whether no host at all is allowed.
     public var isEmpty: Bool { entries.isEmpty }
 

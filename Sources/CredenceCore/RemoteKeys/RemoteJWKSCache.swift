@@ -63,16 +63,35 @@ public final class RemoteJWKSCache: Sendable {
     /// Checks `uri` the way every fetch does: syntax (``RemoteJWKSURL``), then the host
     /// allowlist. For registration and the operator CLI, to refuse a `jwks_uri` up front.
     public func validate(_ uri: String) throws(RemoteJWKSError) -> RemoteJWKSURL {
+        try validate(uri, allowedHosts: HostRule(policy.allowedHosts, named: "jwks_fetch.allowed_hosts"))
+    }
+
+    /// An allowlist other than the policy's, with the configuration key that holds it (for the
+    /// reason of a refusal): a trusted software-statement issuer's own hosts
+    /// (`registration.trusted_issuers[].software_jwks_hosts`), which decide alone where URLs
+    /// taken from that issuer's statements may point.
+    public struct HostRule: Sendable {
+        /// The hosts allowed.
+        public var hosts: JWKSHostAllowlist
+        /// Where the operator sets them, e.g. `jwks_fetch.allowed_hosts`.
+        public var settingName: String
+
+        /// A rule allowing `hosts`, set at `settingName`.
+        public init(_ hosts: JWKSHostAllowlist, named settingName: String) {
+            self.hosts = hosts
+            self.settingName = settingName
+        }
+    }
+
+    /// Checks `uri` against `allowedHosts` instead of the policy's allowlist: syntax, then host.
+    public func validate(_ uri: String, allowedHosts rule: HostRule) throws(RemoteJWKSError) -> RemoteJWKSURL {
         let url = try RemoteJWKSURL(parsing: uri)
-        guard policy.allowedHosts.allows(url) else {
-            if policy.allowedHosts.isEmpty {
-                throw RemoteJWKSError(
-                    .hostNotAllowed,
-                    "no jwks_uri host is allowed (jwks_fetch.allowed_hosts is empty)"
-                )
+        guard rule.hosts.allows(url) else {
+            if rule.hosts.isEmpty {
+                throw RemoteJWKSError(.hostNotAllowed, "no host is allowed (\(rule.settingName) is empty)")
             }
             let where_ = url.port == 443 ? url.host : "\(url.host):\(url.port)"
-            throw RemoteJWKSError(.hostNotAllowed, "\(where_) is not in jwks_fetch.allowed_hosts")
+            throw RemoteJWKSError(.hostNotAllowed, "\(where_) is not in \(rule.settingName)")
         }
         return url
     }
@@ -103,7 +122,19 @@ public final class RemoteJWKSCache: Sendable {
         refreshingUnless isKnown: (JWKSet) -> Bool,
         now: Date
     ) throws(RemoteJWKSError) -> JWKSet {
-        let url = try validate(uri)
+        try keys(for: uri, allowedHosts: nil, refreshingUnless: isKnown, now: now)
+    }
+
+    /// As ``keys(for:refreshingUnless:now:)``, with `uri`'s host checked against `allowedHosts`
+    /// instead of the policy's allowlist (`nil`: the policy's). The set is cached under the URL
+    /// like any other; only the host decision differs.
+    public func keys(
+        for uri: String,
+        allowedHosts rule: HostRule?,
+        refreshingUnless isKnown: (JWKSet) -> Bool,
+        now: Date
+    ) throws(RemoteJWKSError) -> JWKSet {
+        let url = if let rule { try validate(uri, allowedHosts: rule) } else { try validate(uri) }
         let plan = entries.withLock { entries in
             var entry = entries[url.value] ?? makeRoom(in: &entries, now: now)
             let plan = decide(&entry, now: now, isKnown: isKnown)

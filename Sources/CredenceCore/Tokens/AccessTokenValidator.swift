@@ -35,8 +35,12 @@ public struct AccessTokenValidator: Sendable {
             requiredClaims: ["exp", "iat", "jti", "client_id", "sub"],
             clockSkew: Int64(clockSkewSeconds)
         )
+        // The skew covers `iat` stamped by another responder's clock; `exp` is this server's own
+        // promise and holds exactly (a token is dead from its `exp` on, not a skew later).
+        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
         guard (try? claims.validate(now: now, rules: rules)) != nil,
-            let clientID = claims["client_id"]?.stringValue, let jti = claims.jwtID, let expiresAt = claims.expiresAt
+            let clientID = claims["client_id"]?.stringValue, let jti = claims.jwtID, let expiresAt = claims.expiresAt,
+            nowSeconds < expiresAt
         else { return nil }
         return ValidatedAccessToken(claims: claims, clientID: clientID, jti: jti, expiresAt: expiresAt)
     }
@@ -53,6 +57,18 @@ public struct ValidatedAccessToken: Sendable {
     public let jti: String
     /// `exp`, seconds since the epoch.
     public let expiresAt: Int64
+
+    /// Whether the token can have been issued to `client`: not in a second before the client
+    /// was created (its `client_id_issued_at`, RFC 7591 §3.2.1). A client deleted and created
+    /// again under the same id is another client, and the first one's tokens must stay dead
+    /// (RFC 7662 §2.2: a token of a client that no longer exists is not active). No clock
+    /// skew is allowed here: that would revive the tokens of the last seconds before a
+    /// scripted delete-and-create; the cost is a token issued within the first second(s) of
+    /// a client created on a host whose clock runs ahead.
+    public func wasIssued(to client: Client) -> Bool {
+        guard let issuedAt = claims.issuedAt else { return false }
+        return issuedAt >= Int64(client.createdAt.timeIntervalSince1970.rounded(.down))
+    }
 
     /// The granted scopes.
     public var scopes: [String] {

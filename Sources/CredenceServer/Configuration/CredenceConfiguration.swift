@@ -48,6 +48,8 @@ public struct CredenceConfiguration: Sendable {
     public var fastCGIPeers: FastCGIPeerSettings
     /// Fetching remote JWK Sets (`jwks_uri`): allowlist, limits, cache.
     public var jwksFetch: JWKSFetchSettings = .defaults
+    /// Dynamic client registration: trusted software-statement issuers and the policy.
+    public var registration: RegistrationSettings = .defaults
 
     /// PostgreSQL connection settings.
     public struct DatabaseSettings: Sendable {
@@ -105,6 +107,9 @@ public struct CredenceConfiguration: Sendable {
     public static let databaseURLVariable = "CREDENCE_DATABASE_URL"
     /// Environment variable carrying the key-encryption key (base64 of 32 bytes).
     public static let keyEncryptionKeyVariable = "CREDENCE_KEY_ENCRYPTION_KEY"
+    /// The longest lifetime any access token of this server can have (the server's, a
+    /// client's own, or a minted token's): how long a retired signing key stays published.
+    public static let maximumTokenLifetimeSeconds = 86_400
     /// Algorithms `tokens.assertion_signing_algorithms` may name (public-key algorithms only).
     public static let assertionSigningAlgorithmsAllowed = [
         "PS256", "ES256", "PS384", "ES384", "PS512", "ES512", "RS256", "EdDSA",
@@ -379,6 +384,13 @@ public struct CredenceConfiguration: Sendable {
         let fastCGIPeers = FastCGIPeerSettings.parse(&top, listen: listen, problems: &problems)
         var jwksFetchSection = top.section("jwks_fetch", problems: &problems)
         let jwksFetch = parseJWKSFetch(&jwksFetchSection, readFile: { try? files($0).get().bytes }, problems: &problems)
+        var registrationSection = top.section("registration", problems: &problems)
+        let registration = parseRegistration(
+            &registrationSection,
+            jwksFetch: jwksFetch,
+            files: files,
+            problems: &problems
+        )
 
         top.reportUnknownKeys(problems: &problems)
 
@@ -421,7 +433,8 @@ public struct CredenceConfiguration: Sendable {
             mtls: MTLSSettings(aliasBaseURL: aliasBaseURL, trustedCAFile: trustedCAFile),
             clockSkewSeconds: clockSkew,
             fastCGIPeers: fastCGIPeers,
-            jwksFetch: jwksFetch
+            jwksFetch: jwksFetch,
+            registration: registration
         )
     }
 }

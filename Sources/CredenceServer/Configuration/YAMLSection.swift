@@ -56,6 +56,10 @@ struct YAMLSection {
 
     func line(of key: String) -> Int? { entries[key]?.line }
 
+    /// The keys present, in file order: for mappings whose keys are data (role names,
+    /// certificate attribute names), read one by one with the typed getters.
+    var keys: [String] { order }
+
     /// Whether the key is present (and not YAML null).
     func contains(_ key: String) -> Bool {
         guard let entry = entries[key] else { return false }

@@ -7,6 +7,20 @@ import Foundation
 /// server passed. A Basic header that does not decode is `invalid_client` with a Basic
 /// challenge.
 enum ClientCredentialsReader {
+    /// The common start of introspection and revocation (RFC 7662 §2.1, RFC 7009 §2.1): a
+    /// form body, the caller authenticated like at the token endpoint, and the `token`.
+    static func authenticatedTokenRequest(
+        _ context: RequestContext,
+        authenticator: ClientAuthenticator
+    ) throws -> (caller: AuthenticatedClient, token: String, form: FormBody) {
+        let form = try FormBody(request: context.request)
+        let credentials = try read(from: context, form: form)
+        let caller = try authenticator.authenticate(credentials, now: context.now)
+        context.clientID = caller.client.clientID
+        guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
+        return (caller, token, form)
+    }
+
     static func read(from context: RequestContext, form: FormBody) throws(OAuthError) -> ClientCredentials {
         var basic: BasicCredentials?
         if let authorization = context.request.header("authorization") {
@@ -30,10 +44,13 @@ enum ClientCredentialsReader {
     }
 
     static func decodeBasic(_ encoded: String) throws(OAuthError) -> BasicCredentials {
-        let failure = OAuthError.invalidClient(
-            "the Basic credentials are not base64 of form-encoded client_id:client_secret (RFC 6749 §2.3.1)",
-            basicChallenge: true
-        )
+        // Built only when needed: an error records its location and headers (measurably costly per request).
+        var failure: OAuthError {
+            .invalidClient(
+                "the Basic credentials are not base64 of form-encoded client_id:client_secret (RFC 6749 §2.3.1)",
+                basicChallenge: true
+            )
+        }
         guard encoded.utf8.count <= 4096, let data = Data(base64Encoded: encoded.trimmingWhitespace()),
             let colon = data.firstIndex(of: UInt8(ascii: ":"))
         else { throw failure }

@@ -16,11 +16,10 @@ struct RevocationEndpoint {
     static let done = HTTPResponse.json(.object([:]))
 
     func respond(_ context: RequestContext) throws -> HTTPResponse {
-        let form = try FormBody(request: context.request)
-        let credentials = try ClientCredentialsReader.read(from: context, form: form)
-        let caller = try authenticator.authenticate(credentials, now: context.now)
-        context.clientID = caller.client.clientID
-        guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
+        let (caller, token, form) = try ClientCredentialsReader.authenticatedTokenRequest(
+            context,
+            authenticator: authenticator
+        )
         if let hint = form["token_type_hint"], hint != "access_token", hint != "refresh_token" {
             // RFC 7009 §2.2.1: an unknown hint is unsupported_token_type.
             throw OAuthError(
@@ -31,7 +30,7 @@ struct RevocationEndpoint {
         }
         let keys = try keyRing.verificationKeys(using: signingKeyStore, now: context.now)
         guard let validated = validator.validate(token, keys: keys, now: context.now),
-            Identifier.equal(validated.clientID, caller.client.clientID)
+            Identifier.equal(validated.clientID, caller.client.clientID), validated.wasIssued(to: caller.client)
         else { return Self.done }
         try revokedTokens.revoke(
             jti: validated.jti,

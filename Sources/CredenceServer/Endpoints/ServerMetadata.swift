@@ -19,6 +19,7 @@ public struct ServerMetadata: Sendable {
             "token_endpoint": .string(issuer.endpoint(EndpointPath.token)),
             "introspection_endpoint": .string(issuer.endpoint(EndpointPath.introspection)),
             "revocation_endpoint": .string(issuer.endpoint(EndpointPath.revocation)),
+            "registration_endpoint": .string(issuer.endpoint(EndpointPath.registration)),
             // RFC 8414 §2 makes this member REQUIRED; this server has no
             // authorization endpoint, so it supports no response type.
             "response_types_supported": .array([]),
@@ -42,6 +43,7 @@ public struct ServerMetadata: Sendable {
                 "token_endpoint": .string(alias.endpoint(EndpointPath.token)),
                 "introspection_endpoint": .string(alias.endpoint(EndpointPath.introspection)),
                 "revocation_endpoint": .string(alias.endpoint(EndpointPath.revocation)),
+                "registration_endpoint": .string(alias.endpoint(EndpointPath.registration)),
             ])
         }
         document = .object(object)
@@ -63,6 +65,10 @@ public enum EndpointPath {
     public static let introspection = "/introspect"
     /// RFC 7009 token revocation.
     public static let revocation = "/revoke"
+    /// RFC 7591 dynamic client registration.
+    public static let registration = "/register"
+    /// RFC 7592 client configuration endpoint (the `registration_client_uri` of a client).
+    public static let registeredClient = "/register/{client_id}"
     /// Liveness and database reachability.
     public static let health = "/healthz"
 }

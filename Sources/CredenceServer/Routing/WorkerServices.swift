@@ -12,6 +12,8 @@ public protocol WorkerServices: AnyObject {
     var replayStore: any ReplayStore { get }
     /// The revoked-token deny list of this worker.
     var revokedTokenStore: any RevokedTokenStore { get }
+    /// The registration store of this worker (`nil`: `/register` is not served).
+    var registrationStore: (any RegistrationStore)? { get }
     /// Whether the database answers now (used by `/healthz`).
     func databaseIsReachable() -> Bool
     /// Whether this worker's database session is open right now, without
@@ -24,4 +26,7 @@ public protocol WorkerServices: AnyObject {
 extension WorkerServices {
     /// Services without a session to lose (in-memory ones) never see one reopen.
     public var databaseSessionIsOpen: Bool { true }
+
+    /// Services without a registration store do not serve `/register`.
+    public var registrationStore: (any RegistrationStore)? { nil }
 }

@@ -9,6 +9,9 @@ public struct CryptoError: Error, Sendable, CustomStringConvertible, CustomDebug
 
         /// Key material (components, DER, PEM) could not be decoded into a key.
         public static let invalidKey = Code(name: "invalid_key")
+        /// A PEM private key is encrypted (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a traditional key
+        /// with `Proc-Type: 4,ENCRYPTED`): no passphrase is ever asked for, so it cannot be read.
+        public static let encryptedKey = Code(name: "encrypted_key")
         /// A key is well formed but refused by policy (RSA below 2048 bits, an unsupported curve).
         public static let unsupportedKey = Code(name: "unsupported_key")
         /// The signature scheme does not fit the key (an ES256 scheme with an RSA key, ...).

@@ -54,9 +54,13 @@ public struct PrivateKey: Sendable {
     /// Reads a PEM private key: PKCS#8 `PRIVATE KEY` (RFC 5958), or the traditional
     /// `RSA PRIVATE KEY` / `EC PRIVATE KEY` forms, for fixtures and operator-provided keys.
     ///
-    /// Encrypted PEM is refused (no passphrase prompt is ever shown); the key must pass the same
-    /// policy as public keys.
+    /// Encrypted PEM is refused with ``CryptoError/Code/encryptedKey`` (no passphrase prompt is
+    /// ever shown); the key must pass the same policy as public keys.
     public init(pkcs8PEM pem: String) throws(CryptoError) {
+        // RFC 7468 §11 (PKCS#8 EncryptedPrivateKeyInfo) and RFC 1421 §4.6.1.1 (legacy PEM).
+        if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || pem.contains("Proc-Type: 4,ENCRYPTED") {
+            throw CryptoError(.encryptedKey, "the PEM private key is encrypted (passphrase-protected)")
+        }
         let bytes = Array(pem.utf8)
         let pointer: OpaquePointer? = withNonNullBytes(bytes) { base, count in
             guard let bio = BIO_new_mem_buf(base, Int32(count)) else { return nil }
