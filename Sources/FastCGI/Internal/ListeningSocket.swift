@@ -14,9 +14,9 @@ import Musl
 /// reports errors on stderr. Workers accept on it themselves (see ``LibFCGIRequest``) and
 /// let `FCGX_Accept_r` read each request.
 ///
-/// The descriptor is non-blocking: the accepting worker waits for it with `poll` (together
-/// with the shutdown wake-up) and then accepts, getting `EAGAIN` when another process sharing
-/// the socket took the connection first.
+/// The descriptor is non-blocking: it waits in the workers' epoll set (``ConnectionPoller``)
+/// and the worker it wakes accepts, getting `EAGAIN` when another process sharing the socket
+/// took the connection first or the burst it accepts is over.
 final class ListeningSocket: @unchecked Sendable {
     /// `sizeof(sockaddr_un.sun_path)` minus the terminating NUL.
     static let maximumUnixPathLength = 107

@@ -5,9 +5,9 @@ import Musl
 #endif
 
 /// A pipe that becomes readable, for every waiter at once, when shutdown starts: one byte is
-/// written and never read, so every worker's `poll` sees it and returns. This
-/// wakes workers blocked waiting for a new connection or for the next request on an idle
-/// kept-alive connection without closing or shutting down a descriptor another thread owns.
+/// written and never read; it is level-triggered in the workers' epoll set, so every
+/// worker's `epoll_wait` sees it and returns, now and at every later wait. This wakes
+/// workers waiting for work without closing or shutting down a descriptor another thread owns.
 final class WakePipe: @unchecked Sendable {
     /// The end workers wait on.
     let readDescriptor: Int32
