@@ -1,3 +1,5 @@
+import CredenceJSON
+
 /// Exact comparison of protocol identifiers (client ids, `iss`, `sub`, `kid`, `jti`,
 /// scopes). RFC 7519 §2 and RFC 6749 §3.3 compare strings as they are, and PostgreSQL
 /// compares bytes, while Swift's `==` treats canonically equivalent Unicode as equal
@@ -6,6 +8,6 @@ public enum Identifier {
     /// Whether two identifiers have the same UTF-8 bytes (two `nil`s are not equal).
     public static func equal(_ lhs: String?, _ rhs: String?) -> Bool {
         guard let lhs, let rhs else { return false }
-        return lhs.utf8.elementsEqual(rhs.utf8)
+        return lhs.hasSameCodePoints(as: rhs)
     }
 }
