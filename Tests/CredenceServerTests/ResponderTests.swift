@@ -241,7 +241,7 @@ final class TestServices: WorkerServices {
 
     func respond(_ request: HTTPRequest) throws -> String {
         let path = NSTemporaryDirectory() + "credence-access-\(UUID().uuidString).log"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let handle = try #require(FileHandle(forWritingAtPath: path))
         let sink = LogfmtLogHandler.Sink(fileDescriptor: handle.fileDescriptor)

@@ -23,7 +23,7 @@ enum TokenTestPKI {
     static let trustedCAFile: String = {
         let path = NSTemporaryDirectory() + "credence-token-tests-ca-\(getpid()).pem"
         let bundle = (try? text("intermediate-ca.pem") + text("root-ca.pem")) ?? ""
-        FileManager.default.createFile(atPath: path, contents: Data(bundle.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bundle.utf8))
         return path
     }()
 }

@@ -311,7 +311,11 @@ struct ServerKeepAliveAndShutdownTests {
             (error as? FastCGIServerError)?.code == .alreadyRunning
         }
     }
+}
 
+/// Signal actions are process-wide, so these tests run one at a time.
+@Suite("FastCGI server: termination signals", .serialized)
+struct TerminationSignalTests {
     @Test func terminationSignalStartsShutdown() throws {
         let server = try TestServer()
         let observation = server.server.shutdownOnTerminationSignals()
@@ -323,5 +327,66 @@ struct ServerKeepAliveAndShutdownTests {
         kill(getpid(), SIGINT)
         #expect(server.waitForRun(seconds: 10))
         #expect(server.recorder.contains(level: .notice, "received signal"))
+    }
+
+    /// The kernel may hand a process-directed signal to any thread that does not block it;
+    /// here it is sent to one ordinary thread on purpose, which must still start the shutdown.
+    @Test func aSignalTakenByAnyThreadStartsShutdown() throws {
+        let server = try TestServer()
+        let observation = server.server.shutdownOnTerminationSignals()
+        defer { observation.cancel() }
+        let bystander = BystanderThread()
+        defer { bystander.finish() }
+        #expect(pthread_kill(bystander.thread, SIGINT) == 0)
+        #expect(server.waitForRun(seconds: 10))
+        #expect(server.recorder.contains(level: .notice, "received signal"))
+    }
+
+    @Test func cancellingPutsBackThePreviousAction() throws {
+        let server = try TestServer()
+        var before = sigaction()
+        sigaction(SIGINT, nil, &before)
+        let observation = server.server.shutdownOnTerminationSignals()
+        var during = sigaction()
+        sigaction(SIGINT, nil, &during)
+        observation.cancel()
+        var after = sigaction()
+        sigaction(SIGINT, nil, &after)
+        let handler = { (action: sigaction) in unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) }
+        #expect(handler(during) != handler(before))
+        #expect(handler(after) == handler(before))
+        #expect(server.stop())
+    }
+}
+
+/// A plain pthread that does not block SIGINT and waits until told to finish. (Threads
+/// created from the test runner's threads inherit a mask that blocks most signals.)
+private final class BystanderThread: @unchecked Sendable {
+    private(set) var thread = pthread_t()
+    private let semaphores = (ready: DispatchSemaphore(value: 0), done: DispatchSemaphore(value: 0))
+
+    init() {
+        let box = Unmanaged.passRetained(self)
+        pthread_create(
+            &thread,
+            nil,
+            { argument in
+                let bystander = Unmanaged<BystanderThread>.fromOpaque(argument!).takeRetainedValue()
+                var unblocked = sigset_t()
+                sigemptyset(&unblocked)
+                sigaddset(&unblocked, SIGINT)
+                pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
+                bystander.semaphores.ready.signal()
+                bystander.semaphores.done.wait()
+                return nil
+            },
+            box.toOpaque()
+        )
+        semaphores.ready.wait()
+    }
+
+    func finish() {
+        semaphores.done.signal()
+        pthread_join(thread, nil)
     }
 }

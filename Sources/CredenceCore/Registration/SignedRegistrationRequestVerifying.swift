@@ -1,4 +1,4 @@
-public import CredenceJSON
+import CredenceJSON
 public import Foundation
 
 /// The seam for Open Banking UK signed registration requests (`application/jwt` and

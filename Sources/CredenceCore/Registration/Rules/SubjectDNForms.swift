@@ -1,4 +1,4 @@
-public import OpenSSLCrypto
+import OpenSSLCrypto
 
 /// How a registered `tls_client_auth_subject_dn` is read (RFC 8705 §2.1.2 asks RFC 4514 form):
 /// it is stored canonical, in RFC 4514 order, so that at token time only that form is compared.
