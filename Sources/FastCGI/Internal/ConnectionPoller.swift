@@ -20,9 +20,10 @@ import Musl
 /// requests, not the web servers' kept-alive connections: an idle connection costs a file
 /// descriptor and an entry here.
 ///
-/// Which connections are parked is kept under a lock, so that a connection is owned either
-/// by the set or by one worker, and ``closeParked()`` (at shutdown) closes only connections
-/// no worker holds.
+/// Which connections are parked is kept under locks (64 shards by descriptor, so that
+/// workers parking and taking different connections do not contend), so that a connection is
+/// owned either by the set or by one worker, and ``closeParked()`` (at shutdown) closes only
+/// connections no worker holds.
 final class ConnectionPoller: Sendable {
     /// What a worker's wait came to.
     enum Event: Equatable {
@@ -43,9 +44,13 @@ final class ConnectionPoller: Sendable {
         var closed = false
     }
 
+    private final class Shard: Sendable {
+        let parked = Mutex(Parked())
+    }
+
     private let descriptor: Int32
     private let listener: Int32
-    private let parked = Mutex(Parked())
+    private let shards: [Shard] = (0..<64).map { _ in Shard() }
     /// How many connections are parked now.
     let parkedCount = Atomic<Int>(0)
 
@@ -143,7 +148,7 @@ final class ConnectionPoller: Sendable {
     /// or if the set refuses it, the connection is closed instead. False when it was closed.
     @discardableResult
     func park(_ connection: Int32, requestsServed: Int, fresh: Bool) -> Bool {
-        let accepted = parked.withLock { parked -> Bool in
+        let accepted = shard(connection).parked.withLock { parked -> Bool in
             if parked.closed { return false }
             parked.connections[connection] = requestsServed
             return true
@@ -165,7 +170,7 @@ final class ConnectionPoller: Sendable {
 
     /// Takes a parked connection out of the set; nil when it is not parked (anymore).
     private func take(_ connection: Int32) -> Int? {
-        let requests = parked.withLock { $0.connections.removeValue(forKey: connection) }
+        let requests = shard(connection).parked.withLock { $0.connections.removeValue(forKey: connection) }
         if requests != nil { parkedCount.subtract(1, ordering: .relaxed) }
         return requests
     }
@@ -173,12 +178,18 @@ final class ConnectionPoller: Sendable {
     /// Closes every parked connection and every connection parked from now on (shutdown,
     /// once the workers have stopped or the grace period is over).
     func closeParked() {
-        let connections = parked.withLock { parked -> [Int32] in
-            parked.closed = true
-            defer { parked.connections.removeAll() }
-            return Array(parked.connections.keys)
+        for shard in shards {
+            let connections = shard.parked.withLock { parked -> [Int32] in
+                parked.closed = true
+                defer { parked.connections.removeAll() }
+                return Array(parked.connections.keys)
+            }
+            parkedCount.subtract(connections.count, ordering: .relaxed)
+            for connection in connections { _ = close(connection) }
         }
-        parkedCount.subtract(connections.count, ordering: .relaxed)
-        for connection in connections { _ = close(connection) }
+    }
+
+    private func shard(_ connection: Int32) -> Shard {
+        shards[Int(connection & 63)]
     }
 }

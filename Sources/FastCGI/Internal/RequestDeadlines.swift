@@ -15,8 +15,10 @@ import Musl
 /// its deadline, so the blocked read returns at once and the worker drops the request.
 ///
 /// A worker arms its slot before it reads a request and disarms it before it closes the
-/// connection; both happen under the lock that `enforce` holds while it shuts a connection
-/// down, so a descriptor is never shut down after it was closed (and perhaps reused).
+/// connection; both happen under the slot's lock, which `enforce` holds while it shuts that
+/// connection down, so a descriptor is never shut down after it was closed (and perhaps
+/// reused). Each worker has its own lock: workers arm and disarm twice per request, and one
+/// lock for all of them was a contended (priority-inheriting) futex under load.
 final class RequestDeadlines: Sendable {
     private struct Slot {
         var connection: Int32 = -1
@@ -24,23 +26,27 @@ final class RequestDeadlines: Sendable {
         var expired = false
     }
 
-    private let slots: Mutex<[Slot]>
+    private final class Guarded: Sendable {
+        let slot = Mutex(Slot())
+    }
+
+    private let slots: [Guarded]
 
     init(workerCount: Int) {
-        slots = Mutex([Slot](repeating: Slot(), count: workerCount))
+        slots = (0..<workerCount).map { _ in Guarded() }
     }
 
     /// Starts the clock for a request of `worker` on `connection`.
     func arm(worker: Int, connection: Int32, until deadline: ContinuousClock.Instant) {
-        slots.withLock { $0[worker] = Slot(connection: connection, deadline: deadline, expired: false) }
+        slots[worker].slot.withLock { $0 = Slot(connection: connection, deadline: deadline, expired: false) }
     }
 
     /// Stops the clock; true when the deadline had passed and the connection was shut down.
     @discardableResult
     func disarm(worker: Int) -> Bool {
-        slots.withLock { slots in
-            let expired = slots[worker].expired
-            slots[worker] = Slot()
+        slots[worker].slot.withLock { slot in
+            let expired = slot.expired
+            slot = Slot()
             return expired
         }
     }
@@ -49,15 +55,15 @@ final class RequestDeadlines: Sendable {
     /// many it cut off.
     @discardableResult
     func enforce(now: ContinuousClock.Instant = .now) -> Int {
-        slots.withLock { slots in
-            var count = 0
-            for index in slots.indices {
-                guard !slots[index].expired, let deadline = slots[index].deadline, deadline <= now else { continue }
-                _ = shutdown(slots[index].connection, Int32(SHUT_RDWR))
-                slots[index].expired = true
-                count += 1
+        var count = 0
+        for guarded in slots {
+            count += guarded.slot.withLock { slot -> Int in
+                guard !slot.expired, let deadline = slot.deadline, deadline <= now else { return 0 }
+                _ = shutdown(slot.connection, Int32(SHUT_RDWR))
+                slot.expired = true
+                return 1
             }
-            return count
         }
+        return count
     }
 }
