@@ -586,6 +586,33 @@ enum RegistrationFixtures {
         #expect(tests.services.registrations.events.last?.details["certificate_sha256"] != nil)
     }
 
+    /// The binding is configuration, not code per country: a Brazil-shaped rule (UID and
+    /// organizationIdentifier with a prefix) over `leaf-client.pem`'s subject
+    /// (`UID=tpp-42`, `organizationIdentifier=PSDGB-OB-0015800001HQQrZAAX`).
+    @Test func aBindingOverUIDAndAPrefixedOrganizationIdentifier() throws {
+        var policy = RegistrationFixtures.issuerPolicy
+        policy.certificateSubjectBinding = ["UID": "{software_id}", "organizationIdentifier": "PSDGB-OB-{org_id}"]
+        let matching = RegistrationFixtures.statement(
+            "br-1",
+            softwareID: "tpp-42",
+            jti: "br-1",
+            policy: policy,
+            extra: ["org_id": "0015800001HQQrZAAX"]
+        )
+        let otherOrganization = RegistrationFixtures.statement(
+            "br-2",
+            softwareID: "tpp-42",
+            jti: "br-2",
+            policy: policy,
+            extra: ["org_id": "0015800001HQQrZAAY"]
+        )
+        let tests = try RegistrationEndpointTests(statements: [matching, otherOrganization])
+        let refused = try tests.register(["software_statement": "br-2"], certificate: "leaf-client")
+        #expect(try tests.errorCode(refused) == "unapproved_software_statement")
+        #expect(tests.services.registrations.events.last?.details["rule"]?.stringValue == "certificate_binding")
+        #expect(try tests.register(["software_statement": "br-1"], certificate: "leaf-client").status == 201)
+    }
+
     /// Two trusted issuers, each with its own transport CA: a certificate must chain to the CA
     /// of the issuer whose statement it is bound to, not merely to `mtls.trusted_ca_file` or to
     /// another trusted issuer's CA.
@@ -756,6 +783,12 @@ enum RegistrationFixtures {
         )
         let accessToken = try #require(try json(tokenResponse)["access_token"]?.stringValue)
         #expect(try send("GET", "/register/\(clientID)", bearer: accessToken).status == 200)
+        // Once expired (tokens live 300 s here, plus the clock skew), the same token is 401.
+        clock.advance(by: 3600)
+        let expired = try send("GET", "/register/\(clientID)", bearer: accessToken)
+        #expect(expired.status == 401)
+        #expect(try errorCode(expired) == "invalid_token")
+        #expect(services.registrations.events.last?.type == "management.refused")
     }
 
     @Test func anotherClientsAccessTokenIs401AndRevokedAtOnce() throws {
