@@ -1,11 +1,12 @@
 """End-to-end tests of dynamic client registration and management (docs/protocol.md
 "Registration" and "Client management"), the seed document's flow through nginx and Apache.
 
-The responder's configuration trusts three directories (stack.py): the README's demo
+The responder's configuration trusts four directories (stack.py): the README's demo
 directory (its `registration:` block taken from the README), the E2E directory by a JWK Set
 file made in the setup, and the OB directory by the demo directory CA and its named SSA
 signer (x5c statements, no initial access token, registration over mTLS bound to the
-certificate). The registrar client is created with the CLI, its initial access token comes
+certificate), and a sandbox directory with the same binding but another transport CA (the
+OB directory's TPP certificate must not register under it). The registrar client is created with the CLI, its initial access token comes
 from POST /token, every statement and signed request is signed here with joserfc (an
 independent JOSE implementation), and the registered clients get tokens with the method they
 registered, verified against /jwks. The README's "Register a TPP in five minutes" is run as
@@ -27,7 +28,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from stack import (DEMO_DIRECTORY, E2E_DIRECTORY, E2E_DIRECTORY_KID, JWKS_FETCH_TIMEOUT, OB_DIRECTORY, REPO,
-                   RESPONDER_CLOCK_SKEW)
+                   RESPONDER_CLOCK_SKEW, SANDBOX_DIRECTORY)
 from test_tokens import (JWT_BEARER, TokenTestCase, b64url, basic, readme_section, shell_blocks)
 
 README_SECTION = "Register a TPP in five minutes"
@@ -260,11 +261,11 @@ class RegistrationTestCase(TokenTestCase):
     def last_audit_id(self):
         return int(self.sql("SELECT coalesce(max(id), 0) FROM audit_events")[0][0])
 
-    def assert_nothing_written(self, since, software_id, jtis, rule, error):
+    def assert_nothing_written(self, since, software_id, jtis, rule, error, issuer=E2E_DIRECTORY):
         """A refused registration wrote no client and no jti, only its audit row (docs/protocol.md:
         one transaction writes the jti, the client and the audit row; a refusal its audit row)."""
-        self.assertEqual(self.sql(f"SELECT count(*) FROM clients WHERE software_id = {self.literal(software_id)}"),
-                         [["0"]])
+        self.assertEqual(self.sql(f"SELECT count(*) FROM clients WHERE software_id = {self.literal(software_id)} "
+                                  f"AND software_statement_issuer = {self.literal(issuer)}"), [["0"]])
         listed = ", ".join(self.literal(jti) for jti in jtis)
         self.assertEqual(self.sql(f"SELECT issuer, jti FROM used_jtis WHERE jti IN ({listed})"), [])
         self.assertEqual(self.sql(f"SELECT event_type, client_id IS NULL, details->>'decision', details->>'rule', "
@@ -395,6 +396,19 @@ class RegistrationTests(RegistrationTestCase):
         self.delete_registration(document)
         self.assert_invalid_client(self.post("/token", {"grant_type": "client_credentials",
                                                         "client_id": document["client_id"]}, mtls=True, cert=cert))
+
+    def test_a_certificate_of_another_issuers_ca_is_refused(self):
+        # tpp.pem: the OB directory's CA (which mtls.trusted_ca_file trusts too), the subject the
+        # binding asks for. Under the sandbox directory, whose transport CA is another, it is refused.
+        cert = self.fixture.cert("tpp")
+        metadata = {"token_endpoint_auth_method": "tls_client_auth",
+                    "tls_client_auth_subject_dn": self.fixture.tpp_subject}
+        statement = self.statement(OB_SOFTWARE_ID, iss=SANDBOX_DIRECTORY, org_id=OB_ORG_ID)
+        since = self.last_audit_id()
+        response = self.register(dict(metadata, software_statement=statement), mtls=True, cert=cert)
+        self.assert_oauth_error(response, 400, "unapproved_software_statement")
+        self.assert_nothing_written(since, OB_SOFTWARE_ID, [claims_of(statement)["jti"]], "certificate_binding",
+                                    "unapproved_software_statement", issuer=SANDBOX_DIRECTORY)
 
     def test_initial_access_token_refusals(self):
         body = {"software_statement": self.statement(self.software_id())}
