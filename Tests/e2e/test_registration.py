@@ -3,10 +3,10 @@
 
 The responder's configuration trusts four directories (stack.py): the README's demo
 directory (its `registration:` block taken from the README), the E2E directory by a JWK Set
-file made in the setup, and the OB directory by the demo directory CA and its named SSA
-signer (x5c statements, no initial access token, registration over mTLS bound to the
-certificate), and a sandbox directory with the same binding but another transport CA (the
-OB directory's TPP certificate must not register under it). The registrar client is created with the CLI, its initial access token comes
+file made in the setup, the OB directory by the demo directory CA and its named SSA signer
+(x5c statements, no initial access token, registration over mTLS bound to the certificate),
+and a sandbox directory with the same binding but another transport CA (the OB directory's
+TPP certificate must not register under it). The registrar client is created with the CLI, its initial access token comes
 from POST /token, every statement and signed request is signed here with joserfc (an
 independent JOSE implementation), and the registered clients get tokens with the method they
 registered, verified against /jwks. The README's "Register a TPP in five minutes" is run as
