@@ -54,9 +54,26 @@ rsa2048). Last, the goals of the token endpoint: ES256 tokens against
 1/(1/fastcgi + 1/sign + 1/select), PS256 tokens against the RSA-2048 sign
 rate, and the same composition in CPU time per request.
 
+Then POST /register (unless --no-register; --only-register skips the GET,
+overload and token rows): a registrar client made by `credence clients
+create`, an initial access token from POST /token (a fresh one per run), and
+for each request a fresh software statement of the demo directory the stack
+trusts (the README's five-minute flow: PS256 by kid with the demo SSA signer's
+key, a unique jti and software_id each, so neither the replay check nor the
+one-client-per-software_id policy refuses it) with private_key_jwt metadata,
+signed beforehand with joserfc and sent in turn by the same wrk Lua script.
+One registration is checked first (201, its software_id, the statement
+echoed, GET with its registration access token). Next to it, in the same
+rounds and at the same concurrency: pgbench inserting a 1 KB JSONB document
+into a scratch table of the same cluster (one autocommit INSERT each), and
+the bare responder's POST of the same bodies; all of it first as the
+harness's cluster runs (fsync, synchronous_commit and full_page_writes off),
+then with durable commits (ALTER SYSTEM + reload). The goal: registrations
+≥ 0.60 of the INSERTs.
+
 Needs wrk, curl, openssl, cc, libfcgi-dev, libssl-dev, nginx (apache2 with
---apache), PostgreSQL with pgbench, and Python joserfc for POST /token
-(bench/run.sh installs what is missing). Everything is stopped and deleted on
+--apache), PostgreSQL with pgbench and psql, and Python joserfc for POST
+/token and POST /register (bench/run.sh installs what is missing). Everything is stopped and deleted on
 exit, also on Ctrl-C and SIGTERM. Exit status: 0 done, 1 a correctness check
 failed, a request got no 2xx answer or a probe request hung, 2 the stack could
 not start.
@@ -636,6 +653,7 @@ class Load:
         time.sleep(0.3)  # the last responses' log lines
         figures["logged"] = access_statuses(log, offset)
         figures["raw"] = done.stdout
+        figures["url"] = url
         self.last = figures
         return figures
 
@@ -653,11 +671,13 @@ wrk.body = "{body}"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 {headers}"""
 
-# private_key_jwt: one pre-generated client assertion per request, never one
-# twice (the responder refuses a used jti). Thread k of n sends lines k, k+n,
-# k+2n… of the file; when a thread runs out it starts again from its first
-# line (those requests then get 401, and done() reports how many).
-ASSERTION_LUA = """-- bench/http.py: POST /token, each request with its own client assertion.
+# private_key_jwt (and POST /register): one pre-generated body per request,
+# never one twice (the responder refuses a used jti). Thread k of n sends lines
+# k, k+n, k+2n… of the file; when a thread runs out it starts again from its
+# first line (those requests then get 401 or 400, and done() reports how
+# many). Arguments: threads, file, then optionally the path, the Content-Type
+# and an Authorization header value.
+ASSERTION_LUA = """-- bench/http.py: POST, each request with its own pre-generated body.
 local threads = {}
 local created = 0
 function setup(thread)
@@ -676,8 +696,9 @@ function init(args)
     sent = 0
     reused = 0
     wrk.method = "POST"
-    wrk.path = "/token"
-    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+    wrk.path = args[3] or "/token"
+    wrk.headers["Content-Type"] = args[4] or "application/x-www-form-urlencoded"
+    if args[5] then wrk.headers["Authorization"] = args[5] end
 end
 function request()
     sent = sent + 1
@@ -690,8 +711,8 @@ function done(summary, latency, requests)
         total_sent = total_sent + thread:get("sent")
         total_reused = total_reused + thread:get("reused")
     end
-    print("bench-assertions-sent " .. total_sent)
-    print("bench-assertions-reused " .. total_reused)
+    print("bench-bodies-sent " .. total_sent)
+    print("bench-bodies-reused " .. total_reused)
 end
 """
 
@@ -960,6 +981,273 @@ def openssl_speed(seconds, processes, algorithm):
                         primitive]}
 
 
+# ---- POST /register -----------------------------------------------------------
+
+REGISTRATION_SCOPE = "DynamicClientRegistration"
+# The demo directory of the README's five-minute flow, as the stack trusts it
+# (Tests/e2e/stack.py takes its entry from the README): statements signed PS256
+# with the demo SSA signer's key, named by this kid in var/pki/ssa-signer.jwks.
+DEMO_DIRECTORY_KID = "demo-directory-ssa-1"
+# The pgbench reference: one autocommit INSERT of a 1 KB JSONB document into a
+# scratch table of the same cluster (a single-row write transaction).
+SCRATCH_TABLE = "bench_scratch_jsonb"
+
+
+def sign_registrations(job):
+    """COUNT registration bodies as the README's step 5 sends them: a software
+    statement of the demo directory (PS256 by kid, a unique jti and software_id
+    each, so neither the jti replay check nor the one-client-per-software_id
+    policy refuses it) with the TPP's key in software_jwks, and private_key_jwt
+    metadata. Runs in a worker process (joserfc)."""
+    signer_pem, tpp_jwk, issuer, prefix, count = job
+    import secrets
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+    key = RSAKey.import_key(signer_pem)
+    header = {"alg": "PS256", "typ": "JWT", "kid": DEMO_DIRECTORY_KID}
+    now = int(time.time())
+    bodies = []
+    for _ in range(count):
+        software_id = f"{prefix}-{secrets.token_hex(8)}"
+        statement = jwt.encode(header, {
+            "iss": issuer, "iat": now, "exp": now + 3600, "jti": secrets.token_urlsafe(18),
+            "software_id": software_id, "org_id": "BenchOrg01", "org_status": "Active",
+            "software_client_name": "Bench TPP", "software_roles": ["AISP", "PISP"],
+            "software_redirect_uris": ["https://tpp.example/callback"],
+            "software_jwks": {"keys": [tpp_jwk]}}, key, algorithms=["PS256"])
+        bodies.append(json.dumps({"software_statement": statement,
+                                  "token_endpoint_auth_method": "private_key_jwt",
+                                  "token_endpoint_auth_signing_alg": "ES256"}, separators=(",", ":")))
+    return bodies
+
+
+class RegisterBench:
+    """POST /register through the stack's nginx, as the README's five-minute
+    flow registers: a registrar client made by `credence clients create`, an
+    initial access token from POST /token (a fresh one for each run: they live
+    tokens.access_token_lifetime_seconds), and one pre-generated statement per
+    request, sent in turn by the wrk Lua script of private_key_jwt."""
+
+    def __init__(self, stack, arguments):
+        try:
+            import joserfc  # noqa: F401
+        except ImportError:
+            raise SetupError("POST /register needs Python joserfc (pip install joserfc; "
+                             "or --no-register)") from None
+        from joserfc.jwk import ECKey
+        from stack import DEMO_DIRECTORY
+        self.stack, self.arguments = stack, arguments
+        self.issuer_name = DEMO_DIRECTORY
+        self.folder = stack.path("register-bench")
+        os.makedirs(self.folder)
+        self.nginx = stack.servers["nginx"]
+        self.signer_pem = read(os.path.join(stack.pki, "ssa-signer.key"))
+        self.tpp_jwk = ECKey.generate_key("P-256", parameters={"kid": "bench-tpp-1", "use": "sig"},
+                                          private=True).as_dict(private=False)
+        self.files = 0
+        self.script = os.path.join(self.folder, "register.lua")
+        write(self.script, ASSERTION_LUA)
+        output = stack.run_credence(["clients", "create", "--config", stack.config_file, "--auth-method",
+                                     "client_secret_basic", "--name", "bench registrar", "--scope",
+                                     REGISTRATION_SCOPE], "credence clients create (registrar)")
+        registrar = json.loads(output.strip().splitlines()[-1])
+        import base64
+        credentials = (urllib.parse.quote(registrar["client_id"], safe="") + ":"
+                       + urllib.parse.quote(registrar["client_secret"], safe=""))
+        self.registrar_authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
+
+    def initial_access_token(self):
+        response = self.stack.curl.request(
+            loopback(self.nginx.main_url) + "/token", method="POST",
+            headers=["Content-Type: application/x-www-form-urlencoded",
+                     f"Authorization: {self.registrar_authorization}"],
+            body=f"grant_type=client_credentials&scope={REGISTRATION_SCOPE}".encode())
+        if response.status != 200:
+            raise BenchError(f"POST /token (registrar): HTTP {response.status}: {response.body[:300]!r}")
+        return json.loads(response.body)["access_token"]
+
+    def bodies(self, count):
+        """A file of COUNT fresh registration bodies, signed in parallel."""
+        import multiprocessing
+        processes = max(os.cpu_count() or 1, 1)
+        chunk = -(-count // processes)
+        self.files += 1
+        jobs = [(self.signer_pem, self.tpp_jwk, self.issuer_name, f"bench-{self.files}-{index}", chunk)
+                for index in range(processes)]
+        with multiprocessing.get_context("fork").Pool(processes, initializer=default_signals) as pool:
+            chunks = pool.map(sign_registrations, jobs)
+        path = os.path.join(self.folder, f"registrations-{self.files}.txt")
+        write(path, "".join(body + "\n" for part in chunks for body in part))
+        return path, chunk * processes
+
+    def options(self, path):
+        """wrk options for one run over the bodies at PATH, with a fresh initial access token."""
+        return {"script": self.script,
+                "script_args": (self.arguments.threads, path, "/register", "application/json",
+                                f"Bearer {self.initial_access_token()}")}
+
+    def check(self):
+        """One registration answered as docs/protocol.md says: 201, no-store, the
+        statement's software_id, private_key_jwt, a registration access token and
+        URI, the statement echoed; then GET with that token answers it."""
+        path, _ = self.bodies(1)
+        body = read(path).splitlines()[0]
+        token = self.initial_access_token()
+        base = loopback(self.nginx.main_url)
+        response = self.stack.curl.request(base + "/register", method="POST",
+                                           headers=["Content-Type: application/json",
+                                                    f"Authorization: Bearer {token}"], body=body.encode())
+        if response.status != 201:
+            raise BenchError(f"POST /register: HTTP {response.status}: {response.body[:300]!r}")
+        answer = json.loads(response.body)
+        sent = json.loads(body)
+        software_id = json.loads(base64url_decode(sent["software_statement"].split(".")[1]))["software_id"]
+        if (answer.get("software_id") != software_id or answer.get("token_endpoint_auth_method") != "private_key_jwt"
+                or answer.get("software_statement") != sent["software_statement"]
+                or not answer.get("registration_access_token")
+                or answer.get("registration_client_uri") != f"{self.stack.issuer}/register/{answer.get('client_id')}"):
+            raise BenchError(f"POST /register: unexpected answer {answer}")
+        if (response.header("cache-control") or "").lower() != "no-store":
+            raise BenchError(f"POST /register: Cache-Control {response.header('cache-control')!r}")
+        read_back = self.stack.curl.request(f"{base}/register/{answer['client_id']}",
+                                            headers=[f"Authorization: Bearer {answer['registration_access_token']}"])
+        if read_back.status != 200 or json.loads(read_back.body).get("client_id") != answer["client_id"]:
+            raise BenchError(f"GET /register/{{client_id}}: HTTP {read_back.status}: {read_back.body[:300]!r}")
+
+
+def base64url_decode(text):
+    import base64
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def pgbench_jsonb_insert(stack, connections, seconds, meter):
+    """Autocommit INSERTs per second of a 1 KB JSONB document into a scratch
+    table of the same cluster (prepared, CONNECTIONS clients), and the
+    cluster's CPU per INSERT (pgbench's own CPU left out)."""
+    if shutil.which("pgbench") is None:
+        raise SetupError("pgbench not found (Debian: postgresql-client; bench/run.sh installs it)")
+    run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", stack.database_url, "-c",
+         f"CREATE TABLE IF NOT EXISTS {SCRATCH_TABLE} (id bigserial PRIMARY KEY, doc jsonb NOT NULL)"],
+        "psql (scratch table)")
+    document = json.dumps({"kind": "bench", "padding": "x" * 1000}, separators=(",", ":"))
+    script = stack.path("register-bench", "insert-jsonb.sql")
+    write(script, f"INSERT INTO {SCRATCH_TABLE} (doc) VALUES ('{document}'::jsonb);\n")
+    command = ["pgbench", "-n", "-M", "prepared", "-c", str(connections),
+               "-j", str(max(os.cpu_count() or 1, 1)), "-T", str(seconds), "-f", script, stack.database_url]
+    before = meter.sample(meter.pg())
+    output = run(command, "pgbench (JSONB insert)", timeout=seconds + 60)
+    after = meter.sample(meter.pg())
+    match = re.search(r"^tps = ([\d.]+)", output, re.M)
+    processed = re.search(r"^number of transactions actually processed: (\d+)", output, re.M)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if match is None or processed is None or (failed and int(failed.group(1))):
+        raise BenchError(f"pgbench: {output}")
+    command[command.index(stack.database_url)] = "URL"
+    command[command.index(script)] = os.path.basename(script)
+    count = int(processed.group(1))
+    return {"rate": float(match.group(1)), "command": command, "bytes": len(document),
+            "pg_cpu": Meter.spent(before, after) / count * 1e6 if count else None}
+
+
+def set_durability(stack, durable):
+    """The cluster's commit durability: the harness creates it with fsync,
+    synchronous_commit and full_page_writes off (POSTGRES_CLUSTER_FAST); all
+    three are reloadable, so one run measures both ways. Waits until a new
+    session sees the setting."""
+    value = "on" if durable else "off"
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", stack.database_url]
+    for name in ("fsync", "synchronous_commit", "full_page_writes"):
+        command += ["-c", f"ALTER SYSTEM SET {name} = {value}"]
+    run(command + ["-c", "SELECT pg_reload_conf()"], "psql (durability)")
+    deadline = time.monotonic() + 10
+    while run(["psql", "-X", "-At", "-d", stack.database_url, "-c", "SHOW fsync"], "psql").strip() != value:
+        if time.monotonic() > deadline:
+            raise SetupError(f"PostgreSQL did not take fsync = {value} after a reload")
+        time.sleep(0.2)
+    time.sleep(0.5)  # the responder's sessions reload at their next command
+
+
+def register_section(stack, register, bare, load, measure, report_unanswered, arguments, out):
+    """POST /register at -c CONNECTIONS next to the pgbench JSONB INSERT at the
+    same concurrency, each round one after the other, first on the cluster as
+    the harness makes it (no fsync), then with durable commits; the bare
+    responder's POST of the same bodies as the HTTP floor; the ratios and goal."""
+    nginx = stack.servers["nginx"]
+    main_log = os.path.join(nginx.rundir, "logs", "access.log")
+    meter = Meter(lambda: server_pids(os.path.join(nginx.rundir, "nginx.pid")) + [stack.responder.pid],
+                  lambda: server_pids(os.path.join(stack.postgres_dir, "data", "postmaster.pid"))
+                  if stack.postgres_dir else [])
+    bare_meter = Meter(lambda: server_pids(os.path.join(bare.rundir, "nginx.pid")) + [bare.process.pid], meter.pg)
+    target = Target("credence", loopback(nginx.main_url), main_log, meter)
+    bare_target = Target("bare", bare.main_url, bare.access_log, bare_meter)
+    # Enough bodies for each run, from a short probe run's rate (twice that
+    # rate: the machine's other load moves rates by tens of percent).
+    probe_path, _ = register.bodies(2000 + 500 * max(arguments.warmup, 1))
+    probe_run = load.run(target.base + "/register", arguments.connections, main_log,
+                         seconds=max(arguments.warmup, 1), **register.options(probe_path))
+    per_run = []
+    rates = [probe_run["rate"]]
+
+    def bodies():
+        # The latest POST /register run's rate (the run before may be the bare responder's).
+        if load.last and load.last.get("url") == target.base + "/register":
+            rates.append(load.last["rate"])
+        count = int(max(rates[0], rates[-1]) * arguments.seconds * 2) + 1000
+        path, made = register.bodies(count)
+        per_run.append(made)
+        return register.options(path)
+
+    print("", file=out)
+    print(f"POST /register: -t{arguments.threads} -c{arguments.connections} -d{arguments.seconds}s, "
+          "each request a fresh software statement of the demo directory (PS256, unique jti and "
+          "software_id) with private_key_jwt metadata, as the README's step 5, and a fresh initial "
+          "access token per run; then pgbench at the same concurrency: one autocommit INSERT of a "
+          "1 KB JSONB document into a scratch table of the same cluster. First as the harness's "
+          "cluster runs (fsync, synchronous_commit, full_page_writes off), then with durable commits "
+          "(all three on, ALTER SYSTEM + reload). The bare responder's POST of the same bodies "
+          "(nginx → bare) is the floor of the HTTP path.", file=out)
+    print(header_row("÷bare"), file=out)
+    results = {}
+    bare_figures = None
+    for durable in (False, True):
+        set_durability(stack, durable)
+        mode = "durable" if durable else "no fsync"
+        inserts = []
+
+        def each_round():
+            inserts.append(pgbench_jsonb_insert(stack, arguments.connections, arguments.seconds, meter))
+
+        # The bare responder answers every body alike: the probe's bodies, in turn, suffice.
+        rows = [] if durable else [("nginx → bare", bare_target, "/register",
+                                    lambda: register.options(probe_path))]
+        rows.append((mode, target, "/register", bodies))
+        figures = measure(rows, arguments.connections, each_round=each_round)
+        if not durable:
+            bare_figures = figures["nginx → bare"]
+            print(row("nginx → bare (same bodies)", bare_figures), file=out)
+        registered = figures[mode]
+        print(row(f"POST /register, {mode}", registered, bare_figures), file=out)
+        report_unanswered(f"POST /register, {mode}", registered)
+        insert = sorted(inserts, key=lambda figures: figures["rate"])[(len(inserts) - 1) // 2]
+        quotient = registered["rate"] / insert["rate"] if insert["rate"] else 0
+        print(f"      {' '.join(insert['command'])}: {insert['rate']:.0f} INSERTs/s of {insert['bytes']} B "
+              f"JSONB ({fmt_us(insert['pg_cpu'])} µs PostgreSQL CPU each)"
+              + (f", median of {len(inserts)}" if len(inserts) > 1 else ""), file=out)
+        print(f"      registrations ÷ INSERTs, {mode}: {registered['rate']:.0f} ÷ {insert['rate']:.0f} = "
+              f"{quotient:.2f} (goal ≥ 0.60: {'met' if quotient >= 0.60 else 'MISSED'})", file=out)
+        results[mode] = {"register": registered, "insert": insert}
+        out.flush()
+    set_durability(stack, False)
+    sent = sum(figures["register"]["script"].get("bodies-sent", 0) for figures in results.values())
+    reused = sum(figures["register"]["script"].get("bodies-reused", 0) for figures in results.values())
+    print("  a registration is one transaction of three writes (the statement's jti, the client, the "
+          "audit row), after a PS256 statement verify and an ES256 initial access token verify", file=out)
+    print(f"  {'/'.join(str(count) for count in per_run)} fresh statements for the runs (joserfc), "
+          f"{sent} sent to Credence, {reused} sent a second time (refused: 400 expected)", file=out)
+    out.flush()
+    return results
+
+
 # ---- report -------------------------------------------------------------
 
 def fmt_ms(value):
@@ -1060,6 +1348,10 @@ def parse_arguments(argv):
                         help="measure through Apache too (and a static Apache baseline)")
     parser.add_argument("--no-token", action="store_true",
                         help="skip POST /token, pgbench and openssl speed")
+    parser.add_argument("--no-register", action="store_true",
+                        help="skip POST /register and its pgbench JSONB INSERT")
+    parser.add_argument("--only-register", action="store_true",
+                        help="only POST /register and its pgbench JSONB INSERT (after the correctness checks)")
     parser.add_argument("--assertion-alg", choices=("ES256", "PS256"), default="ES256",
                         help="algorithm of the private_key_jwt client's assertions (default ES256)")
     parser.add_argument("--speed-seconds", type=int, default=3,
@@ -1071,6 +1363,10 @@ def parse_arguments(argv):
         parser.error("counts and durations must be positive")
     if arguments.connections < arguments.threads:
         parser.error("wrk needs at least one connection per thread")
+    if arguments.no_register and arguments.only_register:
+        parser.error("--no-register and --only-register exclude each other")
+    if arguments.only_register:
+        arguments.no_token = True
     if arguments.overload_connections is None:
         arguments.overload_connections = 2 * arguments.workers
     return arguments
@@ -1086,7 +1382,8 @@ def main(argv):
     global RUNS
     RUNS = arguments.runs
     tools = ["wrk", "curl", "nginx", "openssl", "cc"] + (["apache2"] if arguments.apache else [])
-    tools += [] if arguments.no_token else ["pgbench"]
+    tools += [] if arguments.no_token and arguments.no_register else ["pgbench"]
+    tools += [] if arguments.no_register else ["psql"]
     for tool in tools:
         if shutil.which(tool) is None:
             print(f"http.py: {tool} not found (bench/run.sh installs wrk and pgbench; "
@@ -1206,6 +1503,11 @@ def benchmark(stack, arguments):
         for scenario in TokenBench.SCENARIOS:
             token.check(scenario, "ES256")
 
+    register = None
+    if not arguments.no_register:
+        register = RegisterBench(stack, arguments)
+        register.check()
+
     nginx_conf = os.path.join(nginx.rundir, "nginx.conf")
     sample = os.path.join(nginx.rundir, "credence.conf")
     processes = config_value(nginx_conf, r"^\s*worker_processes\s+(\d+);")
@@ -1260,9 +1562,13 @@ def benchmark(stack, arguments):
               "assertion) and tls_client_auth (bound) through nginx: 200, Bearer, no-store, the "
               "token verified by joserfc with the published JWKS as ES256, cnf.x5t#S256 = SHA-256 of "
               "the presented certificate; the bare responder answers POST 200 on both hosts", file=out)
+    if register:
+        print("    POST /register: a statement of the demo directory with private_key_jwt metadata and an "
+              "initial access token from POST /token: 201, no-store, its software_id, statement echoed, "
+              "a registration access token that reads the registration back (GET 200)", file=out)
     out.flush()
 
-    if arguments.warmup:
+    if arguments.warmup and not arguments.only_register:
         for target in responders + [target for target, _ in baselines] + [bare_target]:
             for path in ENDPOINTS:
                 load.run(target.base + path, arguments.connections, target.log, seconds=arguments.warmup)
@@ -1296,7 +1602,7 @@ def benchmark(stack, arguments):
           "÷bare = req/s ÷ req/s of the bare responder in this run (nginx rows; the Apache rows "
           "too: there is no bare Apache)", file=out)
     summary = {}
-    for path in ENDPOINTS:
+    for path in () if arguments.only_register else ENDPOINTS:
         print(f"  GET {path}", file=out)
         print(header_row("÷bare"), file=out)
         rows = [("nginx → bare", bare_target, path, {})]
@@ -1313,43 +1619,44 @@ def benchmark(stack, arguments):
           f"than {arguments.timeout}s; an access-log 499 is a request in flight when wrk stopped",
           file=out)
 
-    print("", file=out)
-    print(f"overload: -c{arguments.overload_connections} against {stack.responder_workers} "
-          f"responder workers, GET {OVERLOAD_PATH} (a PostgreSQL round trip each), "
-          f"{arguments.seconds}s, wrk --timeout {arguments.timeout}s; the static baseline of the "
-          "same web server under the same load for comparison; then, at once, a probe of "
-          f"{arguments.overload_connections} requests on fresh connections (5 s each)", file=out)
-    print(header_row("÷stat"), file=out)
-    for (baseline, _), target in zip(baselines, responders):
-        base_figures = load.run(baseline.base + OVERLOAD_PATH, arguments.overload_connections,
-                                baseline.log, meter=baseline.meter)
-        print(row(baseline.name, base_figures), file=out)
-        figures = load.run(target.base + OVERLOAD_PATH, arguments.overload_connections, target.log,
-                           meter=target.meter)
-        probed = probe(target.base + OVERLOAD_PATH, ca_file, arguments.overload_connections)
-        print(row(target.name, figures, base_figures), file=out)
-        missing = unanswered(figures)
-        hung = sum(1 for code in probed if code != 200)
-        open_at_stop = figures["logged"].get("499", 0)
-        if missing or hung:
-            status = 1
-        name = target.name.split()[0]
-        print(f"      wrk completed {figures['requests']}; {name} access log "
-              f"{fmt_statuses(figures['logged'])}", file=out)
-        print(f"      every request answered with 2xx: "
-              + ("yes" if not missing else f"NO: {missing} without a 2xx answer")
-              + f"; {figures['timeouts']} answered later than {arguments.timeout}s; {open_at_stop} "
-              "still open when wrk stopped (access-log 499)", file=out)
-        print(f"      probe right after: {len(probed) - hung} of {len(probed)} answered 200"
-              + ("" if not hung else f"; {hung} with no answer within 5 s: the keep-alive trap?"),
-              file=out)
-        if closed(figures):
-            print(f"      {closed(figures)} kept-alive client connections closed by {name} and "
-                  f"re-opened by wrk ({closed(base_figures)} with its static baseline)", file=out)
-        out.flush()
-    print("  The keep-alive trap (docs/web-servers.md, \"Sizing\") shows as requests open when "
-          "wrk stops (one per stuck connection), timeouts, and probe requests without an answer; "
-          "timeouts alone also come from a long queue or a loaded machine.", file=out)
+    if not arguments.only_register:
+        print("", file=out)
+        print(f"overload: -c{arguments.overload_connections} against {stack.responder_workers} "
+              f"responder workers, GET {OVERLOAD_PATH} (a PostgreSQL round trip each), "
+              f"{arguments.seconds}s, wrk --timeout {arguments.timeout}s; the static baseline of the "
+              "same web server under the same load for comparison; then, at once, a probe of "
+              f"{arguments.overload_connections} requests on fresh connections (5 s each)", file=out)
+        print(header_row("÷stat"), file=out)
+        for (baseline, _), target in zip(baselines, responders):
+            base_figures = load.run(baseline.base + OVERLOAD_PATH, arguments.overload_connections,
+                                    baseline.log, meter=baseline.meter)
+            print(row(baseline.name, base_figures), file=out)
+            figures = load.run(target.base + OVERLOAD_PATH, arguments.overload_connections, target.log,
+                               meter=target.meter)
+            probed = probe(target.base + OVERLOAD_PATH, ca_file, arguments.overload_connections)
+            print(row(target.name, figures, base_figures), file=out)
+            missing = unanswered(figures)
+            hung = sum(1 for code in probed if code != 200)
+            open_at_stop = figures["logged"].get("499", 0)
+            if missing or hung:
+                status = 1
+            name = target.name.split()[0]
+            print(f"      wrk completed {figures['requests']}; {name} access log "
+                  f"{fmt_statuses(figures['logged'])}", file=out)
+            print(f"      every request answered with 2xx: "
+                  + ("yes" if not missing else f"NO: {missing} without a 2xx answer")
+                  + f"; {figures['timeouts']} answered later than {arguments.timeout}s; {open_at_stop} "
+                  "still open when wrk stopped (access-log 499)", file=out)
+            print(f"      probe right after: {len(probed) - hung} of {len(probed)} answered 200"
+                  + ("" if not hung else f"; {hung} with no answer within 5 s: the keep-alive trap?"),
+                  file=out)
+            if closed(figures):
+                print(f"      {closed(figures)} kept-alive client connections closed by {name} and "
+                      f"re-opened by wrk ({closed(base_figures)} with its static baseline)", file=out)
+            out.flush()
+        print("  The keep-alive trap (docs/web-servers.md, \"Sizing\") shows as requests open when "
+              "wrk stops (one per stuck connection), timeouts, and probe requests without an answer; "
+              "timeouts alone also come from a long queue or a loaded machine.", file=out)
 
     tokens = {}
     if token:
@@ -1368,6 +1675,10 @@ def benchmark(stack, arguments):
         tokens["PS256"] = token_section(stack, token, load, measure, report_unanswered, bare,
                                         "PS256", arguments, out)
         print_ceilings(tokens, arguments, out)
+
+    registration = None
+    if register:
+        registration = register_section(stack, register, bare, load, measure, report_unanswered, arguments, out)
 
     print("", file=out)
     print("summary, Credence req/s ÷ the bare libfcgi responder's (and ÷ the static nginx's), with "
@@ -1389,6 +1700,13 @@ def benchmark(stack, arguments):
                   f"{ratio(credence['rate'], reference['rate'])} of bare, {fmt_us(credence['cpu'])} µs "
                   f"vs {fmt_us(reference['cpu'])} µs (+ {fmt_us(credence['pg_cpu'])} µs PostgreSQL)",
                   file=out)
+    for mode, figures in (registration or {}).items():
+        registered, insert = figures["register"], figures["insert"]
+        print(f"    POST /register, {mode:<19} {registered['rate']:>6.0f} req/s, "
+              f"{ratio(registered['rate'], insert['rate'])} of the pgbench 1 KB JSONB INSERT "
+              f"({insert['rate']:.0f}/s, -c{arguments.connections}; goal ≥ 0.60), "
+              f"{fmt_us(registered['cpu'])} µs (+ {fmt_us(registered['pg_cpu'])} µs PostgreSQL; "
+              f"{fmt_us(insert['pg_cpu'])} µs per INSERT)", file=out)
     print(f"  load average at end (this benchmark's own load included): "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=out)
     out.flush()
@@ -1479,11 +1797,11 @@ def token_section(stack, token, load, measure, report_unanswered, bare, algorith
     for label, _, _, _ in rows:
         report_unanswered(label, figures[label])
     jwt_figures = figures["private_key_jwt"]
-    reused = jwt_figures["script"].get("assertions-reused", 0)
+    reused = jwt_figures["script"].get("bodies-reused", 0)
     non2xx = jwt_figures["non2xx"]
     print(f"  private_key_jwt: {'/'.join(str(count) for count in per_run)} fresh "
           f"{arguments.assertion_alg} assertions for the runs "
-          f"(joserfc, a unique jti each), {jwt_figures['script'].get('assertions-sent', 0)} sent, "
+          f"(joserfc, a unique jti each), {jwt_figures['script'].get('bodies-sent', 0)} sent, "
           f"{reused} sent a second time (a replay: 401 expected); non-2xx answers: {non2xx} "
           f"(access log {fmt_statuses(jwt_figures['logged'])})", file=out)
     print("  tls_client_auth: Debian's wrk cannot present a client certificate, nor can h2load; "

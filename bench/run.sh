@@ -11,10 +11,13 @@
 #    behind an identical nginx and a static nginx baseline, all in the same run;
 #    then POST /token for client_secret_basic, private_key_jwt and
 #    tls_client_auth (bound token) with an ES256 and then a PS256 signing key,
-#    against `openssl speed` and a pgbench primary-key SELECT on the same cores.
+#    against `openssl speed` and a pgbench primary-key SELECT on the same cores;
+#    then POST /register (a fresh pre-generated software statement per request)
+#    against a pgbench 1 KB JSONB INSERT at the same concurrency.
 #    Options: --seconds N (each wrk run, default 10), --runs N (median of N),
 #    --connections N, --workers N, --overload-connections N, --apache,
-#    --no-token, --assertion-alg ES256|PS256, --keep; see `bench/http.py --help`.
+#    --no-token, --no-register, --only-register, --assertion-alg ES256|PS256,
+#    --keep; see `bench/http.py --help`.
 #
 # Installs what the benchmark needs beyond scripts/install-deps.sh when it is
 # missing: wrk (Debian package `wrk`), pgbench (`postgresql`, which carries it on

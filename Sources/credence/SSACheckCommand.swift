@@ -227,7 +227,8 @@ struct SSACheck {
                     request: metadata,
                     statement: statement,
                     policy: statement.policy,
-                    certificate: certificate
+                    certificate: certificate,
+                    now: now
                 )
                 printSteps(steps, refusedAt: nil, refusal: nil, title: metadataTitle)
                 for adjustment in validated.adjustments { print("  adjusted:    \(terminalSafe(adjustment))") }

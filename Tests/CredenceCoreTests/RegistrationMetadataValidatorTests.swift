@@ -42,7 +42,13 @@ import Testing
         policy: RegistrationPolicy = policy,
         certificate: RegistrationCertificate = .none
     ) throws(RegistrationRefusal) -> ValidatedRegistration {
-        try Self.validator.validate(request: request, statement: statement, policy: policy, certificate: certificate)
+        try Self.validator.validate(
+            request: request,
+            statement: statement,
+            policy: policy,
+            certificate: certificate,
+            now: Date(timeIntervalSince1970: 1_767_225_600)
+        )
     }
 
     static let refusals: [(JSONObject, String, String)] = [

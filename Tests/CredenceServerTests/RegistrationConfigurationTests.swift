@@ -257,6 +257,12 @@ import Testing
         ),
         ("jwks_file: /etc/credence/directory.jwks\npolicy: {uniqueness: one}", "policy.uniqueness"),
         ("jwks_file: /etc/credence/directory.jwks\njwks_files: /etc/credence/directory.jwks", "jwks_files"),
+        (
+            "jwks_file: /etc/credence/directory.jwks\npolicy: {certificate_subject_binding: {CN: \"{software_id}\"}}",
+            "transport_ca_file"
+        ),
+        ("jwks_file: /etc/credence/directory.jwks\ntransport_ca_file: /etc/credence/missing.pem", "transport_ca_file"),
+        ("jwks_file: /etc/credence/directory.jwks\ntransport_ca_file: /etc/credence/empty.jwks", "transport_ca_file"),
     ])
     func anEntrysProblemIsKeyedByItsIndexAndNamesItsIssuer(_ lines: String, _ key: String) {
         let found = problems(Self.entry(lines))
@@ -279,6 +285,49 @@ import Testing
     @Test func anIssuerListedTwiceIsAProblem() {
         let found = problems(Self.entry("jwks_file: /etc/credence/directory.jwks", issuer: "https://first.example"))
         #expect(found.map(\.key) == ["registration.trusted_issuers[1].issuer"])
+    }
+
+    /// The certificate binding's CAs: `transport_ca_file`, else `ca_file`; a binding (here
+    /// inherited from the global policy) with neither is refused for that issuer alone.
+    @Test func aCertificateBindingNeedsTheIssuersTransportCAs() throws {
+        let section = """
+            registration:
+              policy:
+                certificate_subject_binding: {CN: "{software_id}", OU: "{org_id}"}
+              trusted_issuers:
+                - issuer: https://own-transport.example
+                  jwks_file: /etc/credence/directory.jwks
+                  transport_ca_file: /etc/credence/directory-ca.pem
+                - issuer: https://by-ca-file.example
+                  ca_file: /etc/credence/directory-ca.pem
+                  statement_signers: [CN=SSA Signer]
+                - issuer: https://no-transport.example
+                  jwks_file: /etc/credence/directory.jwks
+            """
+        let found = problems(section)
+        #expect(found.map(\.key) == ["registration.trusted_issuers[2].transport_ca_file"], "\(found)")
+        #expect(found.first?.message.hasPrefix("[issuer https://no-transport.example] required:") == true)
+
+        let configuration = try parse(section.components(separatedBy: "    - issuer: https://no-transport")[0])
+        let issuers = configuration.registration.trustedIssuers
+        try #require(issuers.count == 2)
+        let ownAnchors = try #require(issuers[0].entry.transportCertificateAuthorities).trustAnchors
+        #expect(
+            ownAnchors.map(\.subject)
+                == (try CertificateTrustStore(pemBundle: String(decoding: Self.directoryCA, as: UTF8.self)))
+                .trustAnchors.map(\.subject)
+        )
+        #expect(issuers[0].entry.certificateAuthorities == nil)
+        #expect(issuers[0].transportCAFile == "/etc/credence/directory-ca.pem")
+        #expect(issuers[1].entry.transportCertificateAuthorities != nil)
+        #expect(issuers[1].transportCAFile == nil)
+        #expect(
+            issuers[0].summary.contains(
+                "client certificates bound to statements, chained to /etc/credence/directory-ca.pem"
+            )
+        )
+        // Without a binding, no transport CA is needed.
+        #expect(problems(Self.entry("jwks_file: /etc/credence/directory.jwks")).isEmpty)
     }
 
     /// An issuer's own URLs may sit on jwks_fetch.allowed_hosts or on its software_jwks_hosts.

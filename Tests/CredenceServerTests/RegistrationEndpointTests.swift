@@ -11,8 +11,11 @@ import Testing
 /// A trust registry double: statements by their text, as the real verifier would return them.
 struct StatementVerifierDouble: SoftwareStatementVerifying {
     let statements: [String: VerifiedSoftwareStatement]
+    /// Statements refused with the error the real registry gives (its description names the rule).
+    var refusals: [String: OAuthError] = [:]
 
     func verify(_ statement: String, now: Date) throws -> VerifiedSoftwareStatement {
+        if let refusal = refusals[statement] { throw refusal }
         guard let verified = statements[statement] else {
             throw OAuthError.invalidSoftwareStatement("the software statement does not verify")
         }
@@ -38,6 +41,15 @@ enum RegistrationFixtures {
     /// `leaf-client.pem`'s CN, used as the software id so the certificate binding can match.
     static let softwareID = "0015800001HQQrZAAX"
     static let now = Date(timeIntervalSince1970: 1_767_225_600)
+    /// The directory's transport CAs: `mtls.trusted_ca_file`'s bundle, which issues `leaf-client.pem`.
+    static let transportCAs = try! CertificateTrustStore(contentsOfFile: TokenTestPKI.trustedCAFile)
+    /// Another directory's transport CA (`Tests/CredenceCoreTests/Fixtures/directory`), which
+    /// issues `tpp-transport.pem` and not `leaf-client.pem`.
+    static let otherDirectoryFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../CredenceCoreTests/Fixtures/directory").standardized.path
+    static let otherTransportCAs = try! CertificateTrustStore(
+        contentsOfFile: otherDirectoryFixtures + "/directory-ca.pem"
+    )
 
     static let issuerPolicy: RegistrationPolicy = {
         var policy = RegistrationPolicy.default
@@ -52,10 +64,12 @@ enum RegistrationFixtures {
         jti: String? = "ssa-jti-1",
         roles: [String] = ["AISP"],
         policy: RegistrationPolicy = issuerPolicy,
+        issuer: String = directory,
+        transport: CertificateTrustStore? = transportCAs,
         extra: JSONObject = [:]
     ) -> VerifiedSoftwareStatement {
         var claims: JSONObject = [
-            "iss": .string(directory),
+            "iss": .string(issuer),
             "software_id": .string(softwareID),
             "org_id": "org-42",
             "org_name": "TPP Ltd",
@@ -69,13 +83,14 @@ enum RegistrationFixtures {
         for (name, value) in extra { claims[name] = value }
         return VerifiedSoftwareStatement(
             statement: text,
-            issuer: directory,
+            issuer: issuer,
             claims: claims,
             softwareID: softwareID,
             organizationID: "org-42",
             jti: jti,
             expiresAt: now + 3600,
-            policy: policy
+            policy: policy,
+            transportCertificateAuthorities: transport
         )
     }
 }
@@ -97,6 +112,7 @@ enum RegistrationFixtures {
             RegistrationFixtures.statement("ssa-pisp", softwareID: "pisp-software", jti: "ssa-jti-4", roles: ["PISP"]),
         ],
         requests: [VerifiedRegistrationRequest] = [],
+        refusals: [String: OAuthError] = [:],
         withVerifiers: Bool = true,
         defaultPolicy: RegistrationPolicy = .default,
         issuerPolicy: RegistrationPolicy = RegistrationFixtures.issuerPolicy
@@ -116,7 +132,8 @@ enum RegistrationFixtures {
             clock: clock,
             softwareStatements: withVerifiers
                 ? StatementVerifierDouble(
-                    statements: Dictionary(uniqueKeysWithValues: statements.map { ($0.statement, $0) })
+                    statements: Dictionary(uniqueKeysWithValues: statements.map { ($0.statement, $0) }),
+                    refusals: refusals
                 )
                 : nil,
             signedRegistrationRequests: withVerifiers ? SignedRequestVerifierDouble(requests: requestMap) : nil,
@@ -165,8 +182,13 @@ enum RegistrationFixtures {
         if body != nil, let contentType { headers["content-type"] = contentType }
         if let bearer { headers["authorization"] = "Bearer " + bearer }
         if let basic { headers["authorization"] = TokenEndpointTests.basic(basic.0, basic.1) }
+        // A bare name is a fixture of TokenTestPKI; a path is read as it is.
         let parameter = try certificate.map {
-            try ClientCertificateParameter(certificate: TokenTestPKI.text("\($0).pem"), verify: "SUCCESS")!
+            try ClientCertificateParameter(
+                certificate: $0.hasPrefix("/")
+                    ? String(contentsOfFile: $0, encoding: .utf8) : TokenTestPKI.text("\($0).pem"),
+                verify: "SUCCESS"
+            )!
         }
         return responder.respond(
             to: HTTPRequest(
@@ -564,6 +586,98 @@ enum RegistrationFixtures {
         #expect(tests.services.registrations.events.last?.details["certificate_sha256"] != nil)
     }
 
+    /// The binding is configuration, not code per country: a Brazil-shaped rule (UID and
+    /// organizationIdentifier with a prefix) over `leaf-client.pem`'s subject
+    /// (`UID=tpp-42`, `organizationIdentifier=PSDGB-OB-0015800001HQQrZAAX`).
+    @Test func aBindingOverUIDAndAPrefixedOrganizationIdentifier() throws {
+        var policy = RegistrationFixtures.issuerPolicy
+        policy.certificateSubjectBinding = ["UID": "{software_id}", "organizationIdentifier": "PSDGB-OB-{org_id}"]
+        let matching = RegistrationFixtures.statement(
+            "br-1",
+            softwareID: "tpp-42",
+            jti: "br-1",
+            policy: policy,
+            extra: ["org_id": "0015800001HQQrZAAX"]
+        )
+        let otherOrganization = RegistrationFixtures.statement(
+            "br-2",
+            softwareID: "tpp-42",
+            jti: "br-2",
+            policy: policy,
+            extra: ["org_id": "0015800001HQQrZAAY"]
+        )
+        let tests = try RegistrationEndpointTests(statements: [matching, otherOrganization])
+        let refused = try tests.register(["software_statement": "br-2"], certificate: "leaf-client")
+        #expect(try tests.errorCode(refused) == "unapproved_software_statement")
+        #expect(tests.services.registrations.events.last?.details["rule"]?.stringValue == "certificate_binding")
+        #expect(try tests.register(["software_statement": "br-1"], certificate: "leaf-client").status == 201)
+    }
+
+    /// Two trusted issuers, each with its own transport CA: a certificate must chain to the CA
+    /// of the issuer whose statement it is bound to, not merely to `mtls.trusted_ca_file` or to
+    /// another trusted issuer's CA.
+    @Test func theCertificateMustChainToTheStatementIssuersOwnTransportCAs() throws {
+        let otherDirectory = "https://other-directory.example"
+        var binding = RegistrationFixtures.issuerPolicy
+        binding.certificateSubjectBinding = ["CN": "{software_id}"]
+        // leaf-client.pem: CN 0015800001HQQrZAAX, from mtls.trusted_ca_file's CA.
+        // tpp-transport.pem: CN software-42, from the other directory's CA.
+        let statements = [
+            RegistrationFixtures.statement("a-leaf", jti: "a-1", policy: binding),
+            RegistrationFixtures.statement("a-tpp", softwareID: "software-42", jti: "a-2", policy: binding),
+            RegistrationFixtures.statement(
+                "b-leaf",
+                jti: "b-1",
+                policy: binding,
+                issuer: otherDirectory,
+                transport: RegistrationFixtures.otherTransportCAs
+            ),
+            RegistrationFixtures.statement(
+                "b-tpp",
+                softwareID: "software-42",
+                jti: "b-2",
+                policy: binding,
+                issuer: otherDirectory,
+                transport: RegistrationFixtures.otherTransportCAs
+            ),
+            RegistrationFixtures.statement("no-transport", jti: "c-1", policy: binding, transport: nil),
+        ]
+        let tests = try RegistrationEndpointTests(statements: statements)
+        let tpp = RegistrationFixtures.otherDirectoryFixtures + "/tpp-transport.pem"
+        // The subject matches each time; only the issuing CA is wrong.
+        for (statement, certificate) in [("b-leaf", "leaf-client"), ("a-tpp", tpp), ("no-transport", "leaf-client")] {
+            let refused = try tests.register(["software_statement": .string(statement)], certificate: certificate)
+            #expect(refused.status == 400, "\(statement)")
+            #expect(try tests.errorCode(refused) == "unapproved_software_statement", "\(statement)")
+            #expect(tests.services.registrations.events.last?.details["rule"]?.stringValue == "certificate_binding")
+            #expect(tests.services.registrations.events.last?.type == "registration.refused")
+        }
+        #expect(!tests.services.registrations.events.contains { $0.type == "client.registered" })
+        // Each issuer's own CA: accepted, also where mtls.trusted_ca_file does not know the CA.
+        #expect(try tests.register(["software_statement": "a-leaf"], certificate: "leaf-client").status == 201)
+        #expect(try tests.register(["software_statement": "b-tpp"], certificate: tpp).status == 201)
+        #expect(tests.services.registrations.events.filter { $0.type == "client.registered" }.count == 2)
+    }
+
+    /// The audit trail records the trust rule that refused a statement (the registry's
+    /// description names it), not only that the statement was refused.
+    @Test func aTrustRegistryRefusalIsAuditedUnderTheRuleItNames() throws {
+        let tests = try RegistrationEndpointTests(refusals: [
+            "off-list": .unapprovedSoftwareStatement(
+                "software_keys: the host of software_jwks_endpoint is not one this server fetches software keys from"
+            ),
+            "unnamed": .invalidSoftwareStatement("the software statement does not verify"),
+        ])
+        for (statement, code, rule) in [
+            ("off-list", "unapproved_software_statement", "software_keys"),
+            ("unnamed", "invalid_software_statement", "software_statement"),
+        ] {
+            let response = try tests.register(["software_statement": .string(statement)])
+            #expect(try tests.errorCode(response) == code)
+            #expect(tests.services.registrations.events.last?.details["rule"]?.stringValue == rule)
+        }
+    }
+
     static func leafSubject() throws -> String {
         try TokenTestPKI.text("leaf-client.subject-rfc2253.txt").trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -669,6 +783,12 @@ enum RegistrationFixtures {
         )
         let accessToken = try #require(try json(tokenResponse)["access_token"]?.stringValue)
         #expect(try send("GET", "/register/\(clientID)", bearer: accessToken).status == 200)
+        // Once expired (tokens live 300 s here, plus the clock skew), the same token is 401.
+        clock.advance(by: 3600)
+        let expired = try send("GET", "/register/\(clientID)", bearer: accessToken)
+        #expect(expired.status == 401)
+        #expect(try errorCode(expired) == "invalid_token")
+        #expect(services.registrations.events.last?.type == "management.refused")
     }
 
     @Test func anotherClientsAccessTokenIs401AndRevokedAtOnce() throws {

@@ -660,6 +660,7 @@ enum TokenTestPKI {
         #expect(aliases["token_endpoint"]?.stringValue == "https://mtls.as.bank.example/token")
         #expect(aliases["introspection_endpoint"]?.stringValue == "https://mtls.as.bank.example/introspect")
         #expect(aliases["revocation_endpoint"]?.stringValue == "https://mtls.as.bank.example/revoke")
+        #expect(aliases["registration_endpoint"]?.stringValue == "https://mtls.as.bank.example/register")
         #expect(document["token_endpoint"]?.stringValue == "https://as.bank.example/token")
         // An assertion addressed to the alias token endpoint is accepted there.
         #expect(

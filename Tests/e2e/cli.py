@@ -816,6 +816,58 @@ class SSATests(CLITestCase):
         self.assertIn("--config", result.stdout)
 
 
+class AuditTests(CLITestCase):
+    """`credence audit list [--client ID] [--since T] [--json]` over rows written here with psql."""
+
+    ROWS = [("2026-01-01T10:00:00Z", "client.registered", "audit-c1", '{"decision": "registered"}'),
+            ("2026-01-02T10:00:00Z", "registration.refused", None,
+             '{"decision": "refused", "rule": "software_keys", "error": "unapproved_software_statement"}'),
+            ("2026-01-03T10:00:00Z", "client.deleted", "audit-c1", '{"decision": "deleted"}'),
+            ("2026-01-03T11:00:00Z", "client.registered", "audit-c2", '{"decision": "registered"}')]
+
+    def setUp(self):
+        self.env.psql("DELETE FROM audit_events")
+        for occurred, kind, client, details in self.ROWS:
+            client_sql = "NULL" if client is None else f"'{client}'"
+            self.env.psql("INSERT INTO audit_events (occurred_at, event_type, client_id, details) "
+                          f"VALUES ('{occurred}', '{kind}', {client_sql}, '{details}'::jsonb)")
+
+    def tearDown(self):
+        self.env.psql("DELETE FROM audit_events")
+
+    def audit(self, *arguments):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("CREDENCE_DATABASE_URL", "CREDENCE_KEY_ENCRYPTION_KEY", "CREDENCE_CONFIG")}
+        return subprocess.run([self.env.credence, "audit", "list", "--config", self.env.config, *arguments],
+                              capture_output=True, text=True, env=env, check=False, timeout=60)
+
+    def listed(self, *arguments):
+        result = self.audit("--json", *arguments)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return [(event["occurred_at"], event["event_type"], event["client_id"]) for event in json.loads(result.stdout)]
+
+    def test_list_filters_by_client_and_time_oldest_first(self):
+        every = [(occurred, kind, client) for occurred, kind, client, _ in self.ROWS]
+        self.assertEqual(self.listed(), every)
+        self.assertEqual(self.listed("--client", "audit-c1"), [every[0], every[2]])
+        self.assertEqual(self.listed("--since", "2026-01-02T10:00:00Z"), every[1:])
+        self.assertEqual(self.listed("--client", "audit-c1", "--since", "2026-01-02T00:00:00Z"), [every[2]])
+        self.assertEqual(self.listed("--limit", "2"), every[:2])
+        self.assertEqual(self.listed("--client", "nobody"), [])
+        text = self.audit("--client", "audit-c2")
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertEqual(len(text.stdout.splitlines()), 1, text.stdout)
+        self.assertIn("client.registered", text.stdout)
+        refused = self.audit("--since", "2026-01-02T00:00:00Z").stdout
+        self.assertIn('"rule":"software_keys"', refused.replace(" ", ""))
+
+    def test_bad_input_exits_64(self):
+        for arguments in (["--since", "yesterday"], ["--limit", "0"]):
+            result = self.audit(*arguments)
+            self.assertEqual(result.returncode, 64, (arguments, result.stdout, result.stderr))
+            self.assertEqual(result.stdout, "")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--credence", default=os.environ.get("CREDENCE_BIN") or os.path.join(REPO, ".build", "debug",
@@ -834,7 +886,7 @@ def main(argv):
             return 2
         CLITestCase.env = env
         suite = unittest.TestSuite()
-        for case in (ClientsTests, MintTests, MaintenanceTests, SSATests):
+        for case in (ClientsTests, MintTests, MaintenanceTests, SSATests, AuditTests):
             for test in unittest.TestLoader().loadTestsFromTestCase(case):
                 if not arguments.patterns or any(p in test.id() for p in arguments.patterns):
                     suite.addTest(test)

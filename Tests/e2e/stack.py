@@ -49,6 +49,9 @@ JWKS_FETCH_TIMEOUT = 2
 E2E_DIRECTORY = "E2E Directory"
 E2E_DIRECTORY_KID = "e2e-directory-1"
 OB_DIRECTORY = "E2E OB Directory"
+# A second directory with the OB one's certificate binding whose transport CA is another one
+# (the demo server CA): the OB directory's TPP certificate must not register its software.
+SANDBOX_DIRECTORY = "E2E Sandbox Directory"
 # The trusted issuer `make run` configures and the README's five-minute flow uses; its
 # configuration lines are taken from the README ("Register a TPP in five minutes").
 DEMO_DIRECTORY = "Demo Directory"
@@ -234,6 +237,12 @@ class Stack:
             "        uniqueness: many",
             "        allowed_authentication_methods: [private_key_jwt, tls_client_auth]",
             "        force_certificate_bound_tokens: true",
+            '        certificate_subject_binding: {CN: "{software_id}", OU: "{org_id}"}',
+            f"    - issuer: {yaml_string(SANDBOX_DIRECTORY)}",
+            f"      jwks_file: {yaml_string(os.path.join(self.pki, 'e2e-directory.jwks'))}",
+            f"      transport_ca_file: {yaml_string(os.path.join(self.pki, 'server-ca.pem'))}",
+            "      policy:",
+            "        initial_access_token: none",
             '        certificate_subject_binding: {CN: "{software_id}", OU: "{org_id}"}',
         ]
 

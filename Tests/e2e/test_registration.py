@@ -1,11 +1,12 @@
 """End-to-end tests of dynamic client registration and management (docs/protocol.md
 "Registration" and "Client management"), the seed document's flow through nginx and Apache.
 
-The responder's configuration trusts three directories (stack.py): the README's demo
+The responder's configuration trusts four directories (stack.py): the README's demo
 directory (its `registration:` block taken from the README), the E2E directory by a JWK Set
-file made in the setup, and the OB directory by the demo directory CA and its named SSA
-signer (x5c statements, no initial access token, registration over mTLS bound to the
-certificate). The registrar client is created with the CLI, its initial access token comes
+file made in the setup, the OB directory by the demo directory CA and its named SSA signer
+(x5c statements, no initial access token, registration over mTLS bound to the certificate),
+and a sandbox directory with the same binding but another transport CA (the OB directory's
+TPP certificate must not register under it). The registrar client is created with the CLI, its initial access token comes
 from POST /token, every statement and signed request is signed here with joserfc (an
 independent JOSE implementation), and the registered clients get tokens with the method they
 registered, verified against /jwks. The README's "Register a TPP in five minutes" is run as
@@ -26,8 +27,8 @@ import unittest
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from stack import (DEMO_DIRECTORY, E2E_DIRECTORY, E2E_DIRECTORY_KID, OB_DIRECTORY, REPO,
-                   RESPONDER_CLOCK_SKEW)
+from stack import (DEMO_DIRECTORY, E2E_DIRECTORY, E2E_DIRECTORY_KID, JWKS_FETCH_TIMEOUT, OB_DIRECTORY, REPO,
+                   RESPONDER_CLOCK_SKEW, SANDBOX_DIRECTORY)
 from test_tokens import (JWT_BEARER, TokenTestCase, b64url, basic, readme_section, shell_blocks)
 
 README_SECTION = "Register a TPP in five minutes"
@@ -109,6 +110,15 @@ class RegistrationFixture:
         os.chmod(path, 0o644)
         self.software_jwks_endpoint = tokens.jwks_host + "/tpp/jwks.json"
         self.software_jwks_endpoint_off_list = tokens.jwks_host_off_list + "/tpp/jwks.json"
+        # The same set where the JWKS host answers slowly (50 bytes/s: 2 KiB take 40 s, past
+        # jwks_fetch.timeout_seconds) and over jwks_fetch.max_bytes (100 KiB > 64 KiB).
+        for folder, padding in (("slow", 2048), ("big", tokens.big_document_size)):
+            path = os.path.join(www, folder, "tpp-jwks.json")
+            with open(path, "w", encoding="utf-8") as out:
+                json.dump(dict(self.public_set("endpoint"), padding="x" * padding), out)
+            os.chmod(path, 0o644)
+        self.software_jwks_endpoint_slow = tokens.jwks_host + "/slow/tpp-jwks.json"
+        self.software_jwks_endpoint_big = tokens.jwks_host + "/big/tpp-jwks.json"
         # The registrars: as the README creates one, and one whose tokens live 30 s.
         self.registrar = tokens.create("registrar", "client_secret_basic", scopes=[REGISTRATION_SCOPE])
         self.short_registrar = tokens.create("registrar-short", "client_secret_basic", "--token-lifetime",
@@ -235,6 +245,33 @@ class RegistrationTestCase(TokenTestCase):
         self.assertEqual(response.status, 401, response.describe())
         self.assert_oauth_error(response, 401)
 
+    def sql(self, query):
+        """Rows of QUERY on the responder's database (psql, tab-separated)."""
+        done = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-d",
+                               self.stack.database_url, "-c", query], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=30)
+        if done.returncode != 0:
+            raise AssertionError(f"psql failed: {done.stderr.strip()} ({query})")
+        return [line.split("\t") for line in done.stdout.splitlines()]
+
+    @staticmethod
+    def literal(text):
+        return "'" + text.replace("'", "''") + "'"
+
+    def last_audit_id(self):
+        return int(self.sql("SELECT coalesce(max(id), 0) FROM audit_events")[0][0])
+
+    def assert_nothing_written(self, since, software_id, jtis, rule, error, issuer=E2E_DIRECTORY):
+        """A refused registration wrote no client and no jti, only its audit row (docs/protocol.md:
+        one transaction writes the jti, the client and the audit row; a refusal its audit row)."""
+        self.assertEqual(self.sql(f"SELECT count(*) FROM clients WHERE software_id = {self.literal(software_id)} "
+                                  f"AND software_statement_issuer = {self.literal(issuer)}"), [["0"]])
+        listed = ", ".join(self.literal(jti) for jti in jtis)
+        self.assertEqual(self.sql(f"SELECT issuer, jti FROM used_jtis WHERE jti IN ({listed})"), [])
+        self.assertEqual(self.sql(f"SELECT event_type, client_id IS NULL, details->>'decision', details->>'rule', "
+                                  f"details->>'error' FROM audit_events WHERE id > {since} ORDER BY id"),
+                         [["registration.refused", "t", "refused", rule, error]])
+
     def delete_registration(self, document):
         response = self.manage("DELETE", document["client_id"], document["registration_access_token"])
         self.assertEqual(response.status, 204, response.describe())
@@ -360,6 +397,19 @@ class RegistrationTests(RegistrationTestCase):
         self.assert_invalid_client(self.post("/token", {"grant_type": "client_credentials",
                                                         "client_id": document["client_id"]}, mtls=True, cert=cert))
 
+    def test_a_certificate_of_another_issuers_ca_is_refused(self):
+        # tpp.pem: the OB directory's CA (which mtls.trusted_ca_file trusts too), the subject the
+        # binding asks for. Under the sandbox directory, whose transport CA is another, it is refused.
+        cert = self.fixture.cert("tpp")
+        metadata = {"token_endpoint_auth_method": "tls_client_auth",
+                    "tls_client_auth_subject_dn": self.fixture.tpp_subject}
+        statement = self.statement(OB_SOFTWARE_ID, iss=SANDBOX_DIRECTORY, org_id=OB_ORG_ID)
+        since = self.last_audit_id()
+        response = self.register(dict(metadata, software_statement=statement), mtls=True, cert=cert)
+        self.assert_oauth_error(response, 400, "unapproved_software_statement")
+        self.assert_nothing_written(since, OB_SOFTWARE_ID, [claims_of(statement)["jti"]], "certificate_binding",
+                                    "unapproved_software_statement", issuer=SANDBOX_DIRECTORY)
+
     def test_initial_access_token_refusals(self):
         body = {"software_statement": self.statement(self.software_id())}
         basic_token, _ = self.token("basic")
@@ -458,6 +508,69 @@ class RegistrationTests(RegistrationTestCase):
             with self.subTest(case=name):
                 self.assert_oauth_error(self.register(request, "application/jose", token=iat), 400,
                                         "invalid_client_metadata")
+
+    def test_software_jwks_endpoint_at_registration(self):
+        """software_jwks_endpoint on the local HTTPS nginx: the key that signs the request is
+        fetched at registration (a signed request), within jwks_fetch's timeout and size cap and
+        only from the issuer's software_jwks_hosts; a plain registration registers the endpoint
+        as the client's jwks_uri, fetched at the token endpoint."""
+        iat = self.initial_access_token()
+        fixture = self.registration
+        metadata = {"token_endpoint_auth_method": "private_key_jwt", "token_endpoint_auth_signing_alg": "ES256"}
+        with self.subTest(case="plain JSON, then private_key_jwt with the endpoint's key"):
+            software_id = self.software_id()
+            statement = self.statement(software_id, endpoint=fixture.software_jwks_endpoint)
+            document = self.assert_registered(self.register(dict(metadata, software_statement=statement), token=iat),
+                                              software_id, "private_key_jwt")
+            self.assertEqual(document.get("jwks_uri"), fixture.software_jwks_endpoint, document)
+            self.assertNotIn("jwks", document)
+            label = f"dcr-endpoint-plain-{self.server_name}"
+            self.remember(label, document)
+            self.verify_token(self.assert_token_answer(self.pkj_token(document["client_id"], "endpoint")), label,
+                              scope=["accounts", "payments"])
+            # Another key under the endpoint key's kid does not authenticate.
+            self.assert_invalid_client(self.post("/token", {"grant_type": "client_credentials", **self.assertion_form(
+                self.assertion(document["client_id"], ECKey.generate_key("P-256", parameters={"kid": "tpp-endpoint"})))}))
+            self.delete_registration(document)
+        # Sanity: the documents really are slow, oversized (and otherwise a valid set), and served.
+        with self.assertRaises(Exception):
+            self.stack.curl.request(fixture.software_jwks_endpoint_slow, timeout=JWKS_FETCH_TIMEOUT + 1)
+        big = self.stack.curl.request(fixture.software_jwks_endpoint_big)
+        self.assertGreater(len(big.body), 65536)
+        self.assertEqual([k["kid"] for k in big.json()["keys"]], ["tpp-endpoint"])
+        self.assertEqual(self.stack.curl.request(fixture.software_jwks_endpoint_off_list).status, 200)
+        refusals = [
+            # (case, endpoint, signed, error code, audit rule, the reason in the responder's log)
+            ("a slow answer (past jwks_fetch.timeout_seconds)", fixture.software_jwks_endpoint_slow, True,
+             "invalid_software_statement", "software_keys", "fetch_timed_out"),
+            ("an oversized answer (over jwks_fetch.max_bytes)", fixture.software_jwks_endpoint_big, True,
+             "invalid_software_statement", "software_keys", "document_too_large"),
+            ("a host off the issuer's software_jwks_hosts (signed)", fixture.software_jwks_endpoint_off_list, True,
+             "unapproved_software_statement", "software_keys", "host="),
+            ("a host off the issuer's software_jwks_hosts (plain)", fixture.software_jwks_endpoint_off_list, False,
+             "unapproved_software_statement", "software_keys", "host="),
+        ]
+        for case, endpoint, signed, code, rule, reason in refusals:
+            with self.subTest(case=case):
+                software_id = self.software_id()
+                statement = self.statement(software_id, endpoint=endpoint)
+                jtis = [claims_of(statement)["jti"]]
+                if signed:
+                    body = self.signed_request(statement, metadata, key="endpoint")
+                    jtis.append(claims_of(body)["jti"])
+                else:
+                    body = dict(metadata, software_statement=statement)
+                since = self.last_audit_id()
+                offset = self.stack.log_offset()
+                started = time.monotonic()
+                response = self.register(body, "application/jwt" if signed else "application/json", token=iat)
+                elapsed = time.monotonic() - started
+                self.assert_oauth_error(response, 400, code)
+                # The worker gave up at the fetch timeout, not when the slow host finished (40 s).
+                self.assertLess(elapsed, JWKS_FETCH_TIMEOUT + 2.5, response.describe())
+                logged = self.stack.access_line(offset, "/register", "POST")
+                self.assertIn(reason, logged.get("error.detail", ""), logged)
+                self.assert_nothing_written(since, software_id, jtis, rule, code)
 
     def test_management_refusals(self):
         iat = self.initial_access_token()

@@ -56,6 +56,10 @@ public struct VerifiedClientCertificate: Sendable {
     /// SHA-256 of the DER certificate.
     public var sha256Thumbprint: [UInt8] { certificate.sha256Thumbprint }
 
+    /// The certificate as presented, to verify again against another trust store (a trusted
+    /// issuer's transport CAs, for the registration's certificate binding).
+    public var presented: PresentedClientCertificate { PresentedClientCertificate(certificate: certificate) }
+
     /// RFC 8705 §2.1.2: whether the subject equals a registered DN, parsed and compared
     /// with RFC 4518 matching in RFC 4514 order. An empty DN (registered or presented) never
     /// matches: zero RDNs equal zero RDNs, but identify no one.

@@ -1,4 +1,5 @@
 public import CredenceJSON
+public import Foundation
 public import OpenSSLCrypto
 
 /// The TLS client certificate a registration arrived with, as far as it was checked.
@@ -25,6 +26,15 @@ public enum RegistrationCertificate: Sendable {
         if case .verified(let certificate) = self { return certificate }
         return nil
     }
+
+    /// The certificate as presented, verified or not (to verify against another trust store).
+    public var presented: PresentedClientCertificate? {
+        switch self {
+        case .none: nil
+        case .unverified(let certificate): certificate
+        case .verified(let certificate): certificate.presented
+        }
+    }
 }
 
 /// The metadata of one registration while the rules run over it: the merged request and
@@ -41,6 +51,8 @@ public struct RegistrationDraft: Sendable {
     public let capabilities: RegistrationCapabilities
     /// The certificate the request came with.
     public let certificate: RegistrationCertificate
+    /// When the request is decided (certificates are verified at this instant).
+    public let now: Date
     /// Values the server replaced or dropped under a `replace` policy, one sentence each.
     public var adjustments: [String] = []
 
@@ -50,13 +62,15 @@ public struct RegistrationDraft: Sendable {
         statement: VerifiedSoftwareStatement?,
         policy: RegistrationPolicy,
         capabilities: RegistrationCapabilities,
-        certificate: RegistrationCertificate
+        certificate: RegistrationCertificate,
+        now: Date
     ) {
         self.metadata = metadata
         self.statement = statement
         self.policy = policy
         self.capabilities = capabilities
         self.certificate = certificate
+        self.now = now
     }
 
     /// The method the draft names now (after ``AuthenticationMethodRule`` ran, always one).

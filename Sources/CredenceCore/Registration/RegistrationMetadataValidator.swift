@@ -1,4 +1,5 @@
 public import CredenceJSON
+public import Foundation
 
 /// Turns request metadata and a verified software statement into the metadata a client is
 /// registered with (RFC 7591 §2, §2.3; Open Banking UK DCR): the statement's claims win over
@@ -69,20 +70,22 @@ public struct RegistrationMetadataValidator: Sendable {
         return metadata
     }
 
-    /// Merges and validates. Throws the first rule's refusal; a result that ``ClientMetadata``
+    /// Merges and validates at `now`. Throws the first rule's refusal; a result that ``ClientMetadata``
     /// still refuses is `invalid_client_metadata` under the rule `client_metadata`.
     public func validate(
         request: JSONObject,
         statement: VerifiedSoftwareStatement?,
         policy: RegistrationPolicy,
-        certificate: RegistrationCertificate
+        certificate: RegistrationCertificate,
+        now: Date
     ) throws(RegistrationRefusal) -> ValidatedRegistration {
         var draft = RegistrationDraft(
             metadata: Self.merge(request: request, statement: statement),
             statement: statement,
             policy: policy,
             capabilities: capabilities,
-            certificate: certificate
+            certificate: certificate,
+            now: now
         )
         for rule in rules { try rule.apply(to: &draft) }
         let metadata: ClientMetadata

@@ -153,7 +153,8 @@ public struct RegistrationService {
             request: metadata,
             statement: parsed.statement,
             policy: policy,
-            certificate: request.certificate
+            certificate: request.certificate,
+            now: now
         )
         metadata = validated.metadata.json
         if let statement = parsed.statement { metadata["software_statement"] = .string(statement.statement) }
@@ -284,13 +285,15 @@ public struct RegistrationService {
         return metadata
     }
 
-    /// Runs a trust-registry call: its OAuth errors become refusals by `rule`, store errors
-    /// pass, anything else is an invalid statement.
+    /// Runs a trust-registry call: its OAuth errors become refusals by the ``TrustRule`` their
+    /// description names (`software_keys: …`), else by `rule`, so that the audit trail records
+    /// the rule that decided; store errors pass, anything else is an invalid statement.
     private func verifying<Value>(_ rule: String, _ body: () throws -> Value) throws -> Value {
         do {
             return try body()
         } catch let error as OAuthError {
-            throw RegistrationRefusal(rule: rule, error: error)
+            let named = TrustRule.allCases.first { error.errorDescription?.hasPrefix($0.rawValue + ": ") == true }
+            throw RegistrationRefusal(rule: named?.rawValue ?? rule, error: error)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -412,7 +415,8 @@ public struct RegistrationService {
                 request: parsed.metadata,
                 statement: parsed.statement,
                 policy: policy,
-                certificate: request.certificate
+                certificate: request.certificate,
+                now: now
             )
             var metadata = validated.metadata.json
             if let statement = parsed.statement { metadata["software_statement"] = .string(statement.statement) }

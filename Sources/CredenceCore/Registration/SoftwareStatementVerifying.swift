@@ -1,5 +1,6 @@
 public import CredenceJSON
 public import Foundation
+public import OpenSSLCrypto
 
 /// The seam between the trust registry (which issuers' software statements are trusted, and
 /// how their signatures, claims and policies are checked) and the registration endpoint
@@ -35,6 +36,9 @@ public struct VerifiedSoftwareStatement: Sendable {
     public var expiresAt: Date?
     /// The registration policy of the issuer.
     public var policy: RegistrationPolicy
+    /// The issuer's transport CAs (``TrustedIssuer/transportCertificateAuthorities``): what the
+    /// registration's client certificate must chain to under the policy's certificate binding.
+    public var transportCertificateAuthorities: CertificateTrustStore?
 
     /// Creates the value (the trust registry does).
     public init(
@@ -45,7 +49,8 @@ public struct VerifiedSoftwareStatement: Sendable {
         organizationID: String?,
         jti: String?,
         expiresAt: Date?,
-        policy: RegistrationPolicy
+        policy: RegistrationPolicy,
+        transportCertificateAuthorities: CertificateTrustStore? = nil
     ) {
         self.statement = statement
         self.issuer = issuer
@@ -55,6 +60,7 @@ public struct VerifiedSoftwareStatement: Sendable {
         self.jti = jti
         self.expiresAt = expiresAt
         self.policy = policy
+        self.transportCertificateAuthorities = transportCertificateAuthorities
     }
 }
 

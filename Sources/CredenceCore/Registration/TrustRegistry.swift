@@ -348,7 +348,8 @@ public struct TrustRegistry: SoftwareStatementVerifying {
             organizationID: organizationID,
             jti: claims.jwtID,
             expiresAt: acceptedUntil.map { Date(timeIntervalSince1970: TimeInterval($0)) },
-            policy: entry.policy
+            policy: entry.policy,
+            transportCertificateAuthorities: entry.transportCertificateAuthorities
         )
     }
 

@@ -50,6 +50,12 @@ public struct TrustedIssuer: Sendable {
     public var certificateAuthorities: CertificateTrustStore?
     /// The leaves that may sign statements through `x5c` (`statement_signers`).
     public var statementSigners: [StatementSigner]
+    /// The CAs that issue the transport (TLS client) certificates of the software this issuer
+    /// vouches for (`transport_ca_file`, else `ca_file`): under a certificate binding, the
+    /// certificate a registration arrives with must chain to these, for TLS client use, whatever
+    /// `mtls.trusted_ca_file` also trusts. Another issuer's CA proves nothing about this
+    /// issuer's statements.
+    public var transportCertificateAuthorities: CertificateTrustStore?
     /// A JWK Set URL listing keys the issuer has revoked (`revoked_keys_uri`): a statement signed
     /// with one of them is refused, and so is every statement while the list cannot be had.
     public var revokedKeysURI: String?
@@ -87,6 +93,7 @@ public struct TrustedIssuer: Sendable {
         jwksURI: String? = nil,
         certificateAuthorities: CertificateTrustStore? = nil,
         statementSigners: [StatementSigner] = [],
+        transportCertificateAuthorities: CertificateTrustStore? = nil,
         revokedKeysURI: String? = nil,
         algorithms: Set<JWSAlgorithm> = TrustedIssuer.defaultAlgorithms,
         requiredClaims: [String] = TrustedIssuer.defaultRequiredClaims,
@@ -100,6 +107,7 @@ public struct TrustedIssuer: Sendable {
         self.jwksURI = jwksURI
         self.certificateAuthorities = certificateAuthorities
         self.statementSigners = statementSigners
+        self.transportCertificateAuthorities = transportCertificateAuthorities
         self.revokedKeysURI = revokedKeysURI
         self.algorithms = algorithms
         self.requiredClaims = requiredClaims

@@ -29,6 +29,8 @@ extension CredenceConfiguration {
         public var jwksFile: String?
         /// `ca_file`, as written.
         public var caFile: String?
+        /// `transport_ca_file`, as written (`nil`: the transport CAs are `ca_file`'s, if any).
+        public var transportCAFile: String? = nil
 
         /// One line for `check-config`: the issuer, its key sources, algorithms and limits.
         public var summary: String {
@@ -48,6 +50,9 @@ extension CredenceConfiguration {
                 "initial access token \(entry.policy.initialAccessToken.rawValue)",
             ]
             if let revoked = entry.revokedKeysURI { parts.append("revoked keys \(revoked)") }
+            if !entry.policy.certificateSubjectBinding.isEmpty, let file = transportCAFile ?? caFile {
+                parts.append("client certificates bound to statements, chained to \(file)")
+            }
             parts.append(
                 "software_jwks_hosts: "
                     + (entry.softwareJWKSHosts.isEmpty ? "none" : entry.softwareJWKSHosts.description)
@@ -165,6 +170,30 @@ extension CredenceConfiguration {
                 problems.append(item.problem("ca_file", "cannot read \(caFile): \(error.reason)"))
             }
         }
+        // The CAs of the TPPs' transport certificates, for the certificate binding; by default
+        // the directory's own CA bundle, which issues those certificates in Open Banking UK.
+        let transportCAFile = item.string("transport_ca_file", problems: &problems)
+        if let transportCAFile {
+            switch files(transportCAFile) {
+            case .success(let contents):
+                do {
+                    entry.transportCertificateAuthorities = try CertificateTrustStore(
+                        pemBundle: String(decoding: contents.bytes, as: UTF8.self)
+                    )
+                } catch {
+                    problems.append(
+                        item.problem(
+                            "transport_ca_file",
+                            "\(transportCAFile) is not a usable PEM bundle of CA certificates: \(error)"
+                        )
+                    )
+                }
+            case .failure(let error):
+                problems.append(item.problem("transport_ca_file", "cannot read \(transportCAFile): \(error.reason)"))
+            }
+        } else {
+            entry.transportCertificateAuthorities = entry.certificateAuthorities
+        }
         if let signers = item.stringList("statement_signers", problems: &problems) {
             for (index, text) in signers.enumerated() {
                 switch parseStatementSigner(text) {
@@ -231,10 +260,23 @@ extension CredenceConfiguration {
             ?? TrustedIssuer.defaultMaximumAgeSeconds
         var policySection = item.section("policy", problems: &problems)
         entry.policy = parseRegistrationPolicy(&policySection, base: globalPolicy, problems: &problems)
+        if !entry.policy.certificateSubjectBinding.isEmpty && transportCAFile == nil && caFile == nil {
+            problems.append(
+                ConfigurationProblem(
+                    key: item.keyPath("transport_ca_file"),
+                    message:
+                        "required: the policy binds registrations to the client certificate (certificate_subject_binding), and that certificate must chain to this issuer's CAs; set transport_ca_file (or ca_file)",
+                    line: line
+                )
+            )
+        }
         item.reportUnknownKeys(problems: &problems)
 
         guard let issuer, !issuer.isEmpty else { return (nil, nil) }
-        return (issuer, TrustedIssuerSettings(entry: entry, jwksFile: jwksFile, caFile: caFile))
+        return (
+            issuer,
+            TrustedIssuerSettings(entry: entry, jwksFile: jwksFile, caFile: caFile, transportCAFile: transportCAFile)
+        )
     }
 
     /// A JWK Set file of the issuer's public keys: parsed strictly (private members refuse the

@@ -2,13 +2,15 @@ import CredenceJSON
 import OpenSSLCrypto
 
 /// Certificate ↔ statement binding, per issuer policy (`certificateSubjectBinding`): the
-/// registration's TLS client certificate must chain to the client CA trust store and its
+/// registration's TLS client certificate must chain to *that statement issuer's* transport CAs
+/// (``VerifiedSoftwareStatement/transportCertificateAuthorities``: signatures, validity now,
+/// extendedKeyUsage clientAuth), not merely to some CA `mtls.trusted_ca_file` trusts, and its
 /// subject must carry, for each configured attribute, the value its template makes from the
 /// statement's claims (UK: `CN` = `{software_id}`, `OU` = `{org_id}`; Brazil: `UID` =
 /// `{software_id}`, `organizationIdentifier` = `OFBBR-{org_id}`). A binding is configuration,
-/// never code per country. With a binding configured, a registration without a verified
+/// never code per country. With a binding configured, a registration without such a
 /// certificate is refused (`unapproved_software_statement`): otherwise anyone holding a copy of
-/// the statement could register it.
+/// the statement could register it, or a TPP of another directory could claim its name.
 public struct CertificateBindingRule: RegistrationRule {
     public let name = "certificate_binding"
 
@@ -18,10 +20,27 @@ public struct CertificateBindingRule: RegistrationRule {
     public func apply(to draft: inout RegistrationDraft) throws(RegistrationRefusal) {
         let binding = draft.policy.certificateSubjectBinding
         guard let statement = draft.statement, !binding.isEmpty else { return }
-        guard let certificate = draft.certificate.verified else {
+        guard let presented = draft.certificate.presented else {
             throw .unapproved(
                 name,
-                "this software statement's issuer requires registration over mutual TLS with a certificate from a trusted CA"
+                "this software statement's issuer requires registration over mutual TLS with a certificate from its CAs"
+            )
+        }
+        guard let authorities = statement.transportCertificateAuthorities else {
+            // check-config refuses a binding without transport CAs; fail closed all the same.
+            throw .unapproved(name, "no transport CA is configured for this software statement's issuer")
+        }
+        let certificate: VerifiedClientCertificate
+        switch presented.verified(by: authorities, at: draft.now) {
+        case .success(let verified):
+            certificate = verified
+        case .failure(let error):
+            throw RegistrationRefusal(
+                rule: name,
+                error: .unapprovedSoftwareStatement(
+                    "the client certificate does not chain to the transport CAs of this software statement's issuer",
+                    logDetail: "rule=\(name); \(error)"
+                )
             )
         }
         for (attribute, template) in binding.sorted(by: { $0.key < $1.key }) {
