@@ -29,12 +29,19 @@ extension CredenceConfiguration {
         public var jwksFile: String?
         /// `ca_file`, as written.
         public var caFile: String?
+        /// The files of `signer_certificates`, as written, in the order of ``TrustedIssuer/signerCertificates``.
+        public var signerCertificateFiles: [String] = []
 
         /// One line for `check-config`: the issuer, its key sources, algorithms and limits.
         public var summary: String {
             var sources: [String] = []
             if let jwksFile, let keys = entry.keys {
                 sources.append("jwks_file \(jwksFile) (\(keys.keys.count) key\(keys.keys.count == 1 ? "" : "s"))")
+            }
+            for (file, signer) in zip(signerCertificateFiles, entry.signerCertificates) {
+                sources.append(
+                    "signer certificate \(file) (kid \(signer.keyID), valid until \(signer.certificate.notValidAfter.formatted(.iso8601)))"
+                )
             }
             if let uri = entry.jwksURI { sources.append("jwks_uri \(uri)") }
             if let caFile {
@@ -140,6 +147,13 @@ extension CredenceConfiguration {
         if let jwksFile {
             entry.keys = readIssuerKeys(jwksFile, key: "jwks_file", in: item, files: files, problems: &problems)
         }
+        let signerCertificates = parseSignerCertificates(&item, files: files, now: Date(), problems: &problems)
+        entry.signerCertificates = signerCertificates?.signers ?? []
+        for signer in entry.signerCertificates where entry.keys?.contains(keyID: signer.keyID) == true {
+            problems.append(
+                item.problem("signer_certificates", "the kid \(signer.keyID) is also a key of jwks_file: kids must be unique")
+            )
+        }
         entry.jwksURI = issuerURL("jwks_uri", in: &item, hosts: entry.issuerKeyHosts, problems: &problems)
         entry.revokedKeysURI = issuerURL(
             "revoked_keys_uri",
@@ -193,11 +207,12 @@ extension CredenceConfiguration {
                 )
             )
         }
-        if jwksFile == nil && !item.contains("jwks_uri") && caFile == nil {
+        if jwksFile == nil && !item.contains("jwks_uri") && caFile == nil && signerCertificates == nil {
             problems.append(
                 ConfigurationProblem(
                     key: item.path,
-                    message: "needs a key source: jwks_file, jwks_uri, or ca_file with statement_signers",
+                    message:
+                        "needs a key source: signer_certificates, jwks_file, jwks_uri, or ca_file with statement_signers",
                     line: line
                 )
             )
@@ -234,7 +249,15 @@ extension CredenceConfiguration {
         item.reportUnknownKeys(problems: &problems)
 
         guard let issuer, !issuer.isEmpty else { return (nil, nil) }
-        return (issuer, TrustedIssuerSettings(entry: entry, jwksFile: jwksFile, caFile: caFile))
+        return (
+            issuer,
+            TrustedIssuerSettings(
+                entry: entry,
+                jwksFile: jwksFile,
+                caFile: caFile,
+                signerCertificateFiles: signerCertificates?.files ?? []
+            )
+        )
     }
 
     /// A JWK Set file of the issuer's public keys: parsed strictly (private members refuse the
