@@ -97,6 +97,7 @@ enum RegistrationFixtures {
             RegistrationFixtures.statement("ssa-pisp", softwareID: "pisp-software", jti: "ssa-jti-4", roles: ["PISP"]),
         ],
         requests: [VerifiedRegistrationRequest] = [],
+        softwareStatements: (any SoftwareStatementVerifying)? = nil,
         withVerifiers: Bool = true,
         defaultPolicy: RegistrationPolicy = .default,
         issuerPolicy: RegistrationPolicy = RegistrationFixtures.issuerPolicy
@@ -114,11 +115,12 @@ enum RegistrationFixtures {
         application = try CredenceApplication(
             configuration: configuration,
             clock: clock,
-            softwareStatements: withVerifiers
+            softwareStatements: softwareStatements
+                ?? (withVerifiers
                 ? StatementVerifierDouble(
                     statements: Dictionary(uniqueKeysWithValues: statements.map { ($0.statement, $0) })
                 )
-                : nil,
+                : nil),
             signedRegistrationRequests: withVerifiers ? SignedRequestVerifierDouble(requests: requestMap) : nil,
             registrationPolicy: defaultPolicy,
             registrationPolicyForIssuer: { issuer in issuer == RegistrationFixtures.directory ? issuerPolicy : nil }

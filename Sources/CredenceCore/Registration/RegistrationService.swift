@@ -284,13 +284,14 @@ public struct RegistrationService {
         return metadata
     }
 
-    /// Runs a trust-registry call: its OAuth errors become refusals by `rule`, store errors
-    /// pass, anything else is an invalid statement.
+    /// Runs a trust-registry call: its OAuth errors become refusals by the ``TrustRule`` they
+    /// name (`signer_certificate`, `statement_signature`…), else by `rule`; store errors pass,
+    /// anything else is an invalid statement.
     private func verifying<Value>(_ rule: String, _ body: () throws -> Value) throws -> Value {
         do {
             return try body()
         } catch let error as OAuthError {
-            throw RegistrationRefusal(rule: rule, error: error)
+            throw RegistrationRefusal(rule: TrustRule.named(by: error)?.rawValue ?? rule, error: error)
         } catch let error as StoreError {
             throw error
         } catch {

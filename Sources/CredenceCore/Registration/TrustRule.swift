@@ -103,6 +103,14 @@ public enum TrustRule: String, Sendable, Hashable, CaseIterable, CustomStringCon
         .invalidClientMetadata("\(rawValue): \(message)", logDetail: logDetail(detail), file: file, line: line)
     }
 
+    /// The rule an error made by this type names in its log detail (`rule=…`), so that the
+    /// audit trail records the rule that decided rather than the step that ran it.
+    static func named(by error: OAuthError) -> TrustRule? {
+        guard let detail = error.logDetail, detail.hasPrefix("rule=") else { return nil }
+        let name = detail.dropFirst("rule=".count).prefix { $0 != ";" }
+        return TrustRule(rawValue: String(name))
+    }
+
     private func logDetail(_ detail: String?) -> String {
         "rule=\(rawValue)" + (detail.map { "; \($0)" } ?? "")
     }
