@@ -1079,6 +1079,15 @@ class KeyFormTests(CLITestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn(f"signer certificate {self.path('signer.der')} (kid {self.public('rsa.pem').thumbprint()}",
                       result.stdout)
+        # ssa check names the rule: the certificate's key, found by the statement's kid.
+        statement = self.path("statement.jwt")
+        with open(statement, "w", encoding="ascii") as out:
+            out.write(self.sign("--key", self.path("signer.p12"), "--password-file", self.password_file,
+                                "--claim", "iss=Seed Directory", "--claim", "software_id=app-1") + "\n")
+        result = self.credence("ssa", "check", "--config", config, statement)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertRegex(result.stdout, r"\n  ok +signer_certificate ")
+        self.assertRegex(result.stdout, r"\n  ok +statement_signature ")
 
 
 def main(argv):
