@@ -106,7 +106,9 @@ struct JWKSCommand: ParsableCommand {
                 var object = JWK(publicKey: read.publicKey, keyID: keyID, use: use, algorithm: algorithm).jsonObject
                 if x5c {
                     guard let leaf = read.certificates.first else {
-                        throw usageFailure("\(file): --x5c needs a certificate, and this \(read.form.rawValue) holds none")
+                        throw usageFailure(
+                            "\(file): --x5c needs a certificate, and this \(read.form.rawValue) holds none"
+                        )
                     }
                     object["x5c"] = .array(read.certificates.map { .string(Data($0.derEncoded).base64EncodedString()) })
                     object["x5t#S256"] = .string(Base64URL.encode(leaf.sha256Thumbprint))

@@ -48,7 +48,8 @@ struct PasswordOptions: ParsableArguments {
             var bytes: [UInt8]
             switch ConfigurationFiles.read(passwordFile, maximumBytes: 4096) {
             case .success(let contents): bytes = contents.bytes
-            case .failure(let error): throw usageFailure("--password-file \(passwordFile): cannot read: \(error.reason)")
+            case .failure(let error):
+                throw usageFailure("--password-file \(passwordFile): cannot read: \(error.reason)")
             }
             if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) { bytes.removeSubrange(newline...) }
             if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
@@ -113,13 +114,13 @@ enum KeyFiles {
         let source = try password.source(for: path)
         do {
             return try KeyFile(bytes, password: source)
-        } catch where error.code == .encryptedKey {
+        } catch  where error.code == .encryptedKey {
             throw usageFailure(
                 "\(named): \(error.reason); give --password-file FILE or --password-env NAME (or run on a terminal to be asked)"
             )
-        } catch where error.code == .wrongPassword {
+        } catch  where error.code == .wrongPassword {
             throw usageFailure("\(named): wrong password: \(error.reason)")
-        } catch where error.code == .unsupportedKey {
+        } catch  where error.code == .unsupportedKey {
             throw usageFailure("\(named): the key is refused: \(error.reason)")
         } catch {
             throw usageFailure("\(named): \(error.reason)")

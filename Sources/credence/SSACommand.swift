@@ -171,7 +171,9 @@ struct SSACommand: ParsableCommand {
         /// The `x5c` value: the chain's DER certificates in standard base64 (RFC 7515 §4.1.6),
         /// the first one the certificate of the signing key.
         private func chain(_ path: String, matching privateKey: PrivateKey, keyFile: KeyFile) throws -> JSONValue {
-            let certificates = path == key ? keyFile.certificates : try KeyFiles.read(path, option: "--x5c", password: password).certificates
+            let certificates =
+                path == key
+                ? keyFile.certificates : try KeyFiles.read(path, option: "--x5c", password: password).certificates
             guard let first = certificates.first else {
                 throw usageFailure("--x5c \(path): holds no certificate")
             }

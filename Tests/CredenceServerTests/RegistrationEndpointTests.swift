@@ -117,10 +117,10 @@ enum RegistrationFixtures {
             clock: clock,
             softwareStatements: softwareStatements
                 ?? (withVerifiers
-                ? StatementVerifierDouble(
-                    statements: Dictionary(uniqueKeysWithValues: statements.map { ($0.statement, $0) })
-                )
-                : nil),
+                    ? StatementVerifierDouble(
+                        statements: Dictionary(uniqueKeysWithValues: statements.map { ($0.statement, $0) })
+                    )
+                    : nil),
             signedRegistrationRequests: withVerifiers ? SignedRequestVerifierDouble(requests: requestMap) : nil,
             registrationPolicy: defaultPolicy,
             registrationPolicyForIssuer: { issuer in issuer == RegistrationFixtures.directory ? issuerPolicy : nil }

@@ -68,8 +68,24 @@ final class SignerCertificateFiles: Sendable {
     ) throws {
         try openssl("req", "-new", "-key", path(key), "-subj", "/CN=Signer \(name)", "-out", path("\(name).csr"))
         try openssl(
-            "ca", "-batch", "-selfsign", "-config", path("ca.cnf"), "-keyfile", path(key), "-in", path("\(name).csr"),
-            "-startdate", start, "-enddate", end, "-extensions", extensions, "-notext", "-out", path("\(name).pem")
+            "ca",
+            "-batch",
+            "-selfsign",
+            "-config",
+            path("ca.cnf"),
+            "-keyfile",
+            path(key),
+            "-in",
+            path("\(name).csr"),
+            "-startdate",
+            start,
+            "-enddate",
+            end,
+            "-extensions",
+            extensions,
+            "-notext",
+            "-out",
+            path("\(name).pem")
         )
     }
 
@@ -99,16 +115,17 @@ final class SignerCertificateFiles: Sendable {
         let files = try Self.certificates()
         let yaml =
             ConfigurationTests.minimal + "\n"
-            + """
-            registration:
-              trusted_issuers:
-                - issuer: Seed Directory
-            """ + "\n" + entry.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
+                + """
+                registration:
+                  trusted_issuers:
+                    - issuer: Seed Directory
+                """ + "\n" + entry.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
         return try CredenceConfiguration.parse(
             yaml: yaml,
             environment: [:],
             readFile: { path in
-                path.hasPrefix("/certs/") ? files.bytes(String(path.dropFirst(7))) : RegistrationConfigurationTests.files[path]
+                path.hasPrefix("/certs/")
+                    ? files.bytes(String(path.dropFirst(7))) : RegistrationConfigurationTests.files[path]
             }
         )
     }
@@ -135,7 +152,10 @@ final class SignerCertificateFiles: Sendable {
         #expect(try signers[0].key.publicKey.subjectPublicKeyInfoDER() == key.publicKey.subjectPublicKeyInfoDER())
         #expect(entry.summary.contains("signer certificate /certs/valid.pem (kid \(signers[0].keyID)"))
         // The registry built from it verifies a statement signed with the certificate's key.
-        let registry = try TrustRegistry(configuration: parse("signer_certificates: [/certs/valid.pem]"), remoteKeys: nil)
+        let registry = try TrustRegistry(
+            configuration: parse("signer_certificates: [/certs/valid.pem]"),
+            remoteKeys: nil
+        )
         let claims = try JWTClaims(
             issuer: "Seed Directory",
             issuedAt: Int64(Date().timeIntervalSince1970),
@@ -167,8 +187,14 @@ final class SignerCertificateFiles: Sendable {
     @Test(arguments: [
         ("signer_certificates: []", "registration.trusted_issuers[0].signer_certificates"),
         ("signer_certificates: [{kid: x}]", "registration.trusted_issuers[0].signer_certificates[0].file"),
-        ("signer_certificates: [{file: /certs/valid.pem, kid: \"\"}]", "registration.trusted_issuers[0].signer_certificates[0].kid"),
-        ("signer_certificates: [{file: /certs/valid.pem, colour: red}]", "registration.trusted_issuers[0].signer_certificates[0].colour"),
+        (
+            "signer_certificates: [{file: /certs/valid.pem, kid: \"\"}]",
+            "registration.trusted_issuers[0].signer_certificates[0].kid"
+        ),
+        (
+            "signer_certificates: [{file: /certs/valid.pem, colour: red}]",
+            "registration.trusted_issuers[0].signer_certificates[0].colour"
+        ),
         (
             "signer_certificates: [{file: /certs/valid.pem, kid: a}, {file: /certs/valid.der, kid: a}]",
             "registration.trusted_issuers[0].signer_certificates[1]"

@@ -31,45 +31,138 @@ final class OpenSSLFiles: Sendable {
         try run("rsa", "-in", path("rsa.pem"), "-RSAPublicKey_out", "-out", path("rsa-pkcs1-public.pem"))
         try run("pkey", "-in", path("ec.pem"), "-aes256", "-passout", password, "-out", path("ec-encrypted.pem"))
         try run(
-            "pkcs8", "-topk8", "-in", path("rsa.pem"), "-v2", "aes256", "-passout", password, "-outform", "DER",
-            "-out", path("rsa-encrypted.der")
+            "pkcs8",
+            "-topk8",
+            "-in",
+            path("rsa.pem"),
+            "-v2",
+            "aes256",
+            "-passout",
+            password,
+            "-outform",
+            "DER",
+            "-out",
+            path("rsa-encrypted.der")
         )
-        try run("ec", "-in", path("ec-sec1.pem"), "-aes256", "-passout", password, "-out", path("ec-legacy-encrypted.pem"))
+        try run(
+            "ec",
+            "-in",
+            path("ec-sec1.pem"),
+            "-aes256",
+            "-passout",
+            password,
+            "-out",
+            path("ec-legacy-encrypted.pem")
+        )
         // A CA, the signer it issues (digitalSignature), and a certificate without it.
         try run(
-            "req", "-x509", "-new", "-key", path("ec.pem"), "-subj", "/CN=KeyFile Test CA", "-days", "2",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
-            "-out", path("ca.pem")
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            path("ec.pem"),
+            "-subj",
+            "/CN=KeyFile Test CA",
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+            "-out",
+            path("ca.pem")
         )
         try run(
-            "req", "-x509", "-new", "-key", path("rsa.pem"), "-subj", "/CN=KeyFile Test Signer", "-days", "2",
-            "-CA", path("ca.pem"), "-CAkey", path("ec.pem"), "-addext", "keyUsage=critical,digitalSignature",
-            "-out", path("signer.pem")
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            path("rsa.pem"),
+            "-subj",
+            "/CN=KeyFile Test Signer",
+            "-days",
+            "2",
+            "-CA",
+            path("ca.pem"),
+            "-CAkey",
+            path("ec.pem"),
+            "-addext",
+            "keyUsage=critical,digitalSignature",
+            "-out",
+            path("signer.pem")
         )
         try run("x509", "-in", path("signer.pem"), "-outform", "DER", "-out", path("signer.der"))
         try run(
-            "req", "-x509", "-new", "-key", path("rsa.pem"), "-subj", "/CN=KeyFile Test Encipherment", "-days", "2",
-            "-addext", "keyUsage=critical,keyEncipherment", "-out", path("encipherment.pem")
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            path("rsa.pem"),
+            "-subj",
+            "/CN=KeyFile Test Encipherment",
+            "-days",
+            "2",
+            "-addext",
+            "keyUsage=critical,keyEncipherment",
+            "-out",
+            path("encipherment.pem")
         )
         try run(
-            "req", "-x509", "-new", "-key", path("rsa1024.pem"), "-subj", "/CN=Weak", "-days", "2", "-out",
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            path("rsa1024.pem"),
+            "-subj",
+            "/CN=Weak",
+            "-days",
+            "2",
+            "-out",
             path("weak.pem")
         )
-        try (String(contentsOfFile: path("signer.pem"), encoding: .utf8)
+        try
+            (String(contentsOfFile: path("signer.pem"), encoding: .utf8)
             + String(contentsOfFile: path("ca.pem"), encoding: .utf8))
             .write(toFile: path("signer-chain.pem"), atomically: true, encoding: .utf8)
         // PKCS#12 as OpenSSL 3 exports it (AES-256-CBC, PBKDF2), with the chain; one without
         // a password; one holding only certificates.
         try run(
-            "pkcs12", "-export", "-inkey", path("rsa.pem"), "-in", path("signer.pem"), "-certfile", path("ca.pem"),
-            "-name", "signer", "-passout", password, "-out", path("signer.p12")
+            "pkcs12",
+            "-export",
+            "-inkey",
+            path("rsa.pem"),
+            "-in",
+            path("signer.pem"),
+            "-certfile",
+            path("ca.pem"),
+            "-name",
+            "signer",
+            "-passout",
+            password,
+            "-out",
+            path("signer.p12")
         )
         try run(
-            "pkcs12", "-export", "-inkey", path("ec.pem"), "-in", path("ca.pem"), "-passout", "pass:", "-out",
+            "pkcs12",
+            "-export",
+            "-inkey",
+            path("ec.pem"),
+            "-in",
+            path("ca.pem"),
+            "-passout",
+            "pass:",
+            "-out",
             path("no-password.p12")
         )
         try run(
-            "pkcs12", "-export", "-nokeys", "-in", path("signer.pem"), "-passout", password, "-out",
+            "pkcs12",
+            "-export",
+            "-nokeys",
+            "-in",
+            path("signer.pem"),
+            "-passout",
+            password,
+            "-out",
             path("certificates-only.p12")
         )
     }

@@ -75,7 +75,8 @@ public struct TrustedIssuer: Sendable {
             switch certificate.validity(at: now) {
             case .valid: return nil
             case .expired: return "the certificate expired at \(Self.timestamp(certificate.notValidAfter))"
-            case .notYetValid: return "the certificate is not valid before \(Self.timestamp(certificate.notValidBefore))"
+            case .notYetValid:
+                return "the certificate is not valid before \(Self.timestamp(certificate.notValidBefore))"
             }
         }
 

@@ -151,7 +151,10 @@ extension CredenceConfiguration {
         entry.signerCertificates = signerCertificates?.signers ?? []
         for signer in entry.signerCertificates where entry.keys?.contains(keyID: signer.keyID) == true {
             problems.append(
-                item.problem("signer_certificates", "the kid \(signer.keyID) is also a key of jwks_file: kids must be unique")
+                item.problem(
+                    "signer_certificates",
+                    "the kid \(signer.keyID) is also a key of jwks_file: kids must be unique"
+                )
             )
         }
         entry.jwksURI = issuerURL("jwks_uri", in: &item, hosts: entry.issuerKeyHosts, problems: &problems)

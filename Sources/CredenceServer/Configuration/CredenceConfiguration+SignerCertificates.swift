@@ -47,7 +47,8 @@ extension CredenceConfiguration {
                 problem("\(parsed.file) is not a usable certificate: \(error.reason)")
                 continue
             }
-            guard read.form == .certificatePEM || read.form == .certificateDER, let certificate = read.certificates.first
+            guard read.form == .certificatePEM || read.form == .certificateDER,
+                let certificate = read.certificates.first
             else {
                 problem(
                     "\(parsed.file) is a \(read.form.rawValue), not a certificate: give the signer's certificate alone (PEM or DER), never its private key"

@@ -109,7 +109,9 @@ public struct KeyFile: Sendable {
         let certificates = try blocks.certificates()
         let privateLabels = blocks.labels.filter { Self.privateKeyLabels.contains($0) }
         if !privateLabels.isEmpty {
-            guard privateLabels.count == 1 else { throw CryptoError(.invalidKey, "the file holds more than one private key") }
+            guard privateLabels.count == 1 else {
+                throw CryptoError(.invalidKey, "the file holds more than one private key")
+            }
             let encrypted =
                 privateLabels[0] == "ENCRYPTED PRIVATE KEY"
                 || bytes.firstRange(of: Array("Proc-Type: 4,ENCRYPTED".utf8)) != nil
@@ -358,7 +360,10 @@ public struct KeyFile: Sendable {
 
     /// `certificates` with the one whose key is `key` first; empty stays empty; none of them
     /// for that key is an error (a key file with someone else's certificate).
-    private static func leafFirst(_ certificates: [Certificate], for key: PublicKey) throws(CryptoError) -> [Certificate] {
+    private static func leafFirst(
+        _ certificates: [Certificate],
+        for key: PublicKey
+    ) throws(CryptoError) -> [Certificate] {
         guard !certificates.isEmpty else { return [] }
         let info = try key.subjectPublicKeyInfoDER()
         guard let index = certificates.firstIndex(where: { $0.subjectPublicKeyInfoDER == info }) else {
@@ -397,7 +402,11 @@ public struct KeyFile: Sendable {
     }
 
     static func printable(_ text: String) -> String {
-        String(text.unicodeScalars.prefix(40).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+        String(
+            text.unicodeScalars.prefix(40).map {
+                $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?"
+            }
+        )
     }
 }
 
@@ -441,14 +450,15 @@ private func withPassword<R>(_ passphrase: Passphrase?, _ body: (UnsafeMutableRa
 }
 
 /// OpenSSL's `pem_password_cb`: copies the context's password, or refuses (-1).
-private let passwordCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?)
-    -> Int32 = { buffer, size, _, user in
-        guard let buffer, let user else { return -1 }
-        let context = user.assumingMemoryBound(to: PasswordContext.self).pointee
-        guard let password = context.password, context.count <= size else { return -1 }
-        buffer.update(from: password, count: Int(context.count))
-        return context.count
-    }
+private let passwordCallback:
+    @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?)
+        -> Int32 = { buffer, size, _, user in
+            guard let buffer, let user else { return -1 }
+            let context = user.assumingMemoryBound(to: PasswordContext.self).pointee
+            guard let password = context.password, context.count <= size else { return -1 }
+            buffer.update(from: password, count: Int(context.count))
+            return context.count
+        }
 
 /// The PEM armour of a file (RFC 7468): its block labels, and its certificates. `nil` when the
 /// file has no BEGIN line (then it is DER).
