@@ -22,6 +22,9 @@
 #                                    and certificate issued by the directory CA,
 #                                    keyUsage digitalSignature
 #   ssa-signer-chain.pem             ssa-signer.pem + client-ca.pem (the x5c chain, leaf first)
+#   ssa-signer.p12                   the signer's key, certificate and CA as PKCS#12, as the seed
+#   ssa-signer.p12.pass              document's directory holds it (openssl pkcs12 -export, OpenSSL 3
+#                                    defaults: AES-256-CBC, PBKDF2), and its random password
 #   ssa-signer.subject               its subject DN as RFC 4514 text (a trusted issuer's
 #                                    statement_signers)
 #
@@ -126,6 +129,14 @@ if ! have_pair selfsigned; then
         "keyUsage=critical,digitalSignature" \
         "extendedKeyUsage=clientAuth"
 fi
+
+# The signer as PKCS#12 (re-made with the signer); its password is random, kept in a file.
+if [[ ! -s ssa-signer.p12 || -n "${created[ssa-signer]:-}" ]]; then
+    [[ -s ssa-signer.p12.pass ]] || openssl rand -base64 18 >ssa-signer.p12.pass
+    openssl pkcs12 -export -inkey ssa-signer.key -in ssa-signer.pem -certfile client-ca.pem \
+        -name "Demo Directory SSA Signing" -passout file:ssa-signer.p12.pass -out ssa-signer.p12
+fi
+chmod 0600 ssa-signer.p12 ssa-signer.p12.pass
 
 # Derived files: always rewritten (cheap, and never stale).
 cat server.pem server-ca.pem >server-chain.pem

@@ -40,8 +40,6 @@ binary="$(swift build -c "$build" --show-bin-path)/credence"
 mkdir -p "$var/run" "$var/log"
 chmod 0755 "$var" "$var/run"
 scripts/pki.sh "$var/pki" >/dev/null
-# The demo directory's statement-signing key as a JWK Set (the README's "Register a TPP").
-python3 docs/examples/tpp.py jwks "$var/pki/ssa-signer.pem" --kid demo-directory-ssa-1 >"$var/pki/ssa-signer.jwks"
 conninfo=$(scripts/postgres-cluster.sh start "$var/postgres" "$pg_port" | tail -n 1)
 trap 'echo; echo "run: stopping"; stop_all' EXIT
 
@@ -64,13 +62,14 @@ mtls:
   alias_base_url: https://127.0.0.1:$mtls_port
   trusted_ca_file: $var/pki/client-ca.pem
 # The demo directory of the README's "Register a TPP in five minutes": its SSAs verify by
-# kid with its JWK Set, or by their x5c chain to the demo directory CA and the signer named.
+# kid with its signing certificate's key, or by their x5c chain to the demo directory CA and
+# the signer named.
 registration:
   policy:
     scopes_by_role: {AISP: [accounts], PISP: [payments]}
   trusted_issuers:
     - issuer: Demo Directory
-      jwks_file: $var/pki/ssa-signer.jwks
+      signer_certificates: [$var/pki/ssa-signer.pem]
       ca_file: $var/pki/client-ca.pem
       statement_signers: ["$(cat "$var/pki/ssa-signer.subject")"]
 YAML

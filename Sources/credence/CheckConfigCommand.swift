@@ -1,6 +1,7 @@
 import ArgumentParser
 import CredencePostgres
 import CredenceServer
+import Foundation
 
 /// `credence check-config`: validates the configuration file and, with
 /// `--database`, that the database is reachable and migrated.
@@ -45,6 +46,7 @@ struct CheckConfigCommand: ParsableCommand {
             print("  sslmode reason:  \(reason)")
         }
         if let warning = configuration.databaseTransportWarning { printError("warning: \(warning)") }
+        for warning in configuration.signerCertificateWarnings(at: Date()) { printError("warning: \(warning)") }
         guard database else { return }
         let connection = try configuration.connectForCommand()
         do {

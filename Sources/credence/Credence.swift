@@ -25,7 +25,7 @@ struct Credence: ParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, MigrateCommand.self, KeysCommand.self, ClientsCommand.self,
-            TokensCommand.self, MaintenanceCommand.self, AuditCommand.self, SSACommand.self,
+            TokensCommand.self, MaintenanceCommand.self, AuditCommand.self, SSACommand.self, JWKSCommand.self,
         ]
     )
 }

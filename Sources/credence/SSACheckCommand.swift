@@ -273,11 +273,21 @@ struct SSACheck {
                 Step(rule: TrustRule.statementSignature.rawValue, what: "the signature verifies with the x5c leaf"),
                 Step(rule: TrustRule.statementSigner.rawValue, what: "the x5c leaf is one of statement_signers"),
             ]
+        } else if let entry, let keyID = statement.header?.keyID,
+            entry.signerCertificates.contains(where: { Identifier.equal($0.keyID, keyID) })
+        {
+            steps += [
+                Step(
+                    rule: TrustRule.signerCertificate.rawValue,
+                    what: "the signer_certificates entry kid names is valid now and allows digitalSignature"
+                ),
+                Step(rule: TrustRule.statementSignature.rawValue, what: "the signature verifies with its key"),
+            ]
         } else {
             steps += [
                 Step(
                     rule: TrustRule.statementKey.rawValue,
-                    what: "kid names a key of the issuer (jwks_file, jwks_uri)"
+                    what: "kid names a key of the issuer (signer_certificates, jwks_file, jwks_uri)"
                 ),
                 Step(rule: TrustRule.statementSignature.rawValue, what: "the signature verifies with that key"),
             ]

@@ -17,14 +17,15 @@ struct SSACommand: ParsableCommand {
     )
 
     /// `credence ssa sign`: a development helper that signs a software statement, or an Open
-    /// Banking UK signed registration request around one, from a PEM private key and claims.
+    /// Banking UK signed registration request around one, from a private key (PEM, DER or
+    /// PKCS#12, as ``KeyFiles`` reads them) and claims.
     struct Sign: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign a test software statement or signed registration request (development helper).",
             discussion: """
                 A DEVELOPMENT HELPER: it plays the directory (or, with --request, the TPP) so that a trust registry can be tried without one. Production statements are signed by the directory, never by the bank.
 
-                Signs a JWT (header typ JWT, alg, kid, and with --x5c the certificate chain) with the private key of --key: a PEM file, PKCS#8 (BEGIN PRIVATE KEY) or traditional PKCS#1 / SEC1 (BEGIN RSA PRIVATE KEY, BEGIN EC PRIVATE KEY). Encrypted keys are refused: decrypt a copy with `openssl pkey -in KEY -out plain.pem`. The claims are those of --claims FILE (a JSON object), then each --claim name=value (the value is read as JSON when it parses as JSON, else taken as a string: --claim software_roles='["AISP"]' --claim org_id=0015800001041RACAR), then iat = now, exp = now + --expires-in and jti = a random value, each only where not given. Prints the compact JWS on one line; key material is never printed.
+                Signs a JWT (header typ JWT, alg, kid, and with --x5c the certificate chain) with the private key of --key, in PEM or DER: PKCS#8 (BEGIN PRIVATE KEY, or BEGIN ENCRYPTED PRIVATE KEY), traditional PKCS#1 / SEC1 (BEGIN RSA PRIVATE KEY, BEGIN EC PRIVATE KEY), or a PKCS#12 file (.p12, .pfx) as the seed document's directory holds its signing certificate. The password of an encrypted key or a PKCS#12 file comes from --password-file FILE (its first line) or --password-env NAME, or is asked for on the terminal; never from an argument. A key whose certificate (in the PKCS#12 or PEM file) lacks digitalSignature is refused; an expired one signs with a warning. The claims are those of --claims FILE (a JSON object), then each --claim name=value (the value is read as JSON when it parses as JSON, else taken as a string: --claim software_roles='["AISP"]' --claim org_id=0015800001041RACAR), then iat = now, exp = now + --expires-in and jti = a random value, each only where not given. Prints the compact JWS on one line; key material is never printed.
 
                 With --request, the JWT is an Open Banking UK signed registration request (POST /register as application/jwt) signed with the TPP's key: software_statement = the content of --statement FILE and iss = that statement's software_id, unless given; add --claim aud=ISSUER (the server's issuer identifier) and the client metadata (--claim token_endpoint_auth_method=private_key_jwt ...).
 
@@ -35,12 +36,24 @@ struct SSACommand: ParsableCommand {
                       --claim iss='Example Directory' --claim software_id=app-1 \\
                       --claim org_id=org-1 > ssa.jwt
 
-                Exit status: 0 printed; 64 unusable command line or file (unreadable or encrypted key, a key that cannot sign --alg, claims that are not a JSON object).
+                or with the directory's PKCS#12 signing certificate (kid: the key's thumbprint, as `credence jwks convert` and a signer_certificates entry name it):
+
+                  credence ssa sign --key signer.p12 --password-file signer.pass \\
+                      --claim iss='Example Directory' --claim software_id=app-1 > ssa.jwt
+
+                Exit status: 0 printed; 64 unusable command line or file (unreadable key, a wrong or missing password, an RSA key under 2048 bits or a degenerate key, a key that cannot sign --alg, claims that are not a JSON object), with nothing on standard output.
                 """
         )
 
-        @Option(help: ArgumentHelp("PEM private key file to sign with (required).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Private key to sign with (required): PEM or DER (PKCS#8, PKCS#1, SEC1) or PKCS#12.",
+                valueName: "file"
+            )
+        )
         var key: String
+
+        @OptionGroup var password: PasswordOptions
 
         @Option(
             help: ArgumentHelp(
@@ -60,7 +73,7 @@ struct SSACommand: ParsableCommand {
 
         @Option(
             help: ArgumentHelp(
-                "PEM certificate chain to put in the x5c header, the key's own certificate first (statements only).",
+                "Certificate chain to put in the x5c header, the key's own certificate first (statements only): PEM, DER or PKCS#12 (it may be the --key file).",
                 valueName: "file"
             )
         )
@@ -103,7 +116,13 @@ struct SSACommand: ParsableCommand {
         }
 
         func run() throws {
-            let privateKey = try SSAFiles.privateKey(key)
+            let keyFile = try KeyFiles.read(key, option: "--key", password: password)
+            guard let privateKey = keyFile.privateKey else {
+                throw usageFailure("--key \(key): a \(keyFile.form.rawValue) holds no private key to sign with")
+            }
+            if let certificate = keyFile.certificates.first {
+                try KeyFiles.checkSigningCertificate(certificate, file: key, option: "--key")
+            }
             let algorithm = try chooseAlgorithm(for: privateKey)
             let keyID = kid ?? JWK(publicKey: privateKey.publicKey, keyID: nil, use: nil).thumbprintBase64URL()
             let signer: JWSSigner
@@ -113,7 +132,7 @@ struct SSACommand: ParsableCommand {
                 throw usageFailure("--key \(key): \(error.reason)")
             }
             var header = JSONObject()
-            if let x5c { header["x5c"] = try chain(x5c, matching: privateKey) }
+            if let x5c { header["x5c"] = try chain(x5c, matching: privateKey, keyFile: keyFile) }
             let payload = try claimSet()
             let jws: String
             do {
@@ -143,7 +162,7 @@ struct SSACommand: ParsableCommand {
             }
             guard algorithm.fits(privateKey.kind) else {
                 throw usageFailure(
-                    "--key \(key) holds \(SSAFiles.describe(privateKey.kind)), which cannot sign \(algorithm)"
+                    "--key \(key) holds \(KeyFiles.describe(privateKey.kind)), which cannot sign \(algorithm)"
                 )
             }
             return algorithm
@@ -151,16 +170,15 @@ struct SSACommand: ParsableCommand {
 
         /// The `x5c` value: the chain's DER certificates in standard base64 (RFC 7515 §4.1.6),
         /// the first one the certificate of the signing key.
-        private func chain(_ path: String, matching privateKey: PrivateKey) throws -> JSONValue {
-            let text = try SSAFiles.text(path, option: "--x5c")
-            let certificates: [Certificate]
-            do {
-                certificates = try Certificate.parsePEMBundle(text)
-            } catch {
-                throw usageFailure("--x5c \(path): not a PEM certificate chain: \(error)")
+        private func chain(_ path: String, matching privateKey: PrivateKey, keyFile: KeyFile) throws -> JSONValue {
+            let certificates =
+                path == key
+                ? keyFile.certificates : try KeyFiles.read(path, option: "--x5c", password: password).certificates
+            guard let first = certificates.first else {
+                throw usageFailure("--x5c \(path): holds no certificate")
             }
             let keyInfo = try? privateKey.publicKey.subjectPublicKeyInfoDER()
-            guard certificates[0].subjectPublicKeyInfoDER == keyInfo else {
+            guard first.subjectPublicKeyInfoDER == keyInfo else {
                 throw usageFailure("--x5c \(path): the first certificate is not the certificate of --key \(key)")
             }
             return .array(certificates.map { .string(Data($0.derEncoded).base64EncodedString()) })
@@ -238,34 +256,5 @@ enum SSAFiles {
             throw usageFailure("\(named): not UTF-8 text")
         }
         return text
-    }
-
-    /// The private key of a PEM file (PKCS#8, or PKCS#1 / SEC1); the reasons never quote the file.
-    static func privateKey(_ path: String) throws -> PrivateKey {
-        let pem = try text(path, option: "--key")
-        do {
-            return try PrivateKey(pkcs8PEM: pem)
-        } catch  where error.code == .encryptedKey {
-            throw usageFailure(
-                "--key \(path): the private key is encrypted (passphrase-protected), and no passphrase is ever asked for; decrypt a copy with `openssl pkey -in \(path) -out plain.pem`"
-            )
-        } catch  where error.code == .unsupportedKey {
-            throw usageFailure("--key \(path): the key is not accepted: \(error.reason)")
-        } catch {
-            throw usageFailure(
-                "--key \(path): not a PEM private key (PKCS#8 BEGIN PRIVATE KEY, or BEGIN RSA / EC PRIVATE KEY)"
-            )
-        }
-    }
-
-    /// "an RSA 2048-bit key", "a P-256 key", "an Ed25519 key".
-    static func describe(_ kind: KeyKind) -> String {
-        switch kind {
-        case .rsa(let bits): "an RSA \(bits)-bit key"
-        case .ec(.p256): "a P-256 key"
-        case .ec(.p384): "a P-384 key"
-        case .ec(.p521): "a P-521 key"
-        case .ed25519: "an Ed25519 key"
-        }
     }
 }

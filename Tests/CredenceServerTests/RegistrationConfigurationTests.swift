@@ -349,7 +349,15 @@ import Testing
         return try String(contentsOfFile: path, encoding: .utf8)
     }
 
+    /// The fixture statement signer (digitalSignature, valid 2020–2040).
+    static let ssaSigner: [UInt8] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../CredenceCoreTests/Fixtures/directory/ssa-signer.pem").standardized
+        return (try? [UInt8](Data(contentsOf: url))) ?? []
+    }()
+
     static func exampleFiles(_ path: String) -> [UInt8] {
+        if path.hasSuffix("ssa-signer.pem") { return ssaSigner }
         if path.hasSuffix(".pem") { return directoryCA }
         if path.hasSuffix(".jwks") { return files["/etc/credence/directory.jwks"]! }
         return Array(repeating: 5, count: 32)
@@ -391,6 +399,7 @@ import Testing
         #expect(entry.issuer == "OpenBanking Ltd")
         #expect(entry.jwksURI == "https://keystore.openbanking.org.uk/keystore/openbanking.jwks")
         #expect(entry.statementSigners.count == 1)
+        #expect(entry.signerCertificates.map(\.keyID) == ["ob-ssa-1"])
         #expect(entry.requiredClaims.contains("org_id"))
         #expect(entry.algorithms == TrustedIssuer.defaultAlgorithms)
         #expect(entry.maximumAgeSeconds == TrustedIssuer.defaultMaximumAgeSeconds)

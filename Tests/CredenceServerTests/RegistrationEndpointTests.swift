@@ -113,6 +113,7 @@ enum RegistrationFixtures {
         ],
         requests: [VerifiedRegistrationRequest] = [],
         refusals: [String: OAuthError] = [:],
+        softwareStatements: (any SoftwareStatementVerifying)? = nil,
         withVerifiers: Bool = true,
         defaultPolicy: RegistrationPolicy = .default,
         issuerPolicy: RegistrationPolicy = RegistrationFixtures.issuerPolicy
@@ -130,12 +131,13 @@ enum RegistrationFixtures {
         application = try CredenceApplication(
             configuration: configuration,
             clock: clock,
-            softwareStatements: withVerifiers
-                ? StatementVerifierDouble(
-                    statements: Dictionary(uniqueKeysWithValues: statements.map { ($0.statement, $0) }),
-                    refusals: refusals
-                )
-                : nil,
+            softwareStatements: softwareStatements
+                ?? (withVerifiers
+                    ? StatementVerifierDouble(
+                        statements: Dictionary(uniqueKeysWithValues: statements.map { ($0.statement, $0) }),
+                        refusals: refusals
+                    )
+                    : nil),
             signedRegistrationRequests: withVerifiers ? SignedRequestVerifierDouble(requests: requestMap) : nil,
             registrationPolicy: defaultPolicy,
             registrationPolicyForIssuer: { issuer in issuer == RegistrationFixtures.directory ? issuerPolicy : nil }

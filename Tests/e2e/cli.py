@@ -868,6 +868,289 @@ class AuditTests(CLITestCase):
             self.assertEqual(result.stdout, "")
 
 
+def make_certificate(directory, name, key, start, end, key_usage="digitalSignature"):
+    """DIRECTORY/NAME.pem: a self-signed certificate for KEY with the given UTCTime (YYMMDDHHMMSSZ)
+    validity, made by `openssl ca -selfsign` (the one openssl 3.0 command that takes any dates)."""
+    ca = os.path.join(directory, f"ca-{name}")
+    os.makedirs(os.path.join(ca, "new"), exist_ok=True)
+    open(os.path.join(ca, "index.txt"), "w").close()
+    with open(os.path.join(ca, "serial"), "w") as out:
+        out.write(secrets.token_hex(8) + "\n")
+    config = os.path.join(ca, "ca.cnf")
+    with open(config, "w", encoding="ascii") as out:
+        out.write("\n".join([
+            "[ca]", "default_ca = d", "[d]", f"dir = {ca}", f"database = {ca}/index.txt", f"new_certs_dir = {ca}/new",
+            f"serial = {ca}/serial", "default_md = sha256", "policy = p", "unique_subject = no", "[p]",
+            "commonName = optional", "[ext]", f"keyUsage = critical, {key_usage}", ""]))
+    csr = os.path.join(ca, "req.csr")
+    subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", f"/CN=Signer {name}", "-out", csr],
+                   capture_output=True, check=True)
+    path = os.path.join(directory, f"{name}.pem")
+    subprocess.run(["openssl", "ca", "-batch", "-selfsign", "-config", config, "-keyfile", key, "-in", csr,
+                    "-startdate", start, "-enddate", end, "-extensions", "ext", "-notext", "-out", path],
+                   capture_output=True, check=True)
+    return path
+
+
+def utc(offset_seconds):
+    """UTCTime (YYMMDDHHMMSSZ) OFFSET_SECONDS from now."""
+    return time.strftime("%y%m%d%H%M%SZ", time.gmtime(time.time() + offset_seconds))
+
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+DEGENERATE_KEY = os.path.join(REPO, "Tests", "OpenSSLCryptoTests", "Fixtures", "keys", "rsa-prime-modulus-public.pem")
+
+
+class KeyFormTests(CLITestCase):
+    """`credence jwks convert` and `credence ssa sign` with every key form an operator holds
+    (openssl makes them here; PKCS#12 as OpenSSL 3 exports it), checked against joserfc."""
+
+    PASSWORD = "seed p12 password"
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            from joserfc import jwk  # noqa: F401
+        except ImportError:
+            raise unittest.SkipTest("joserfc is not installed (scripts/install-deps.sh installs it)")
+        cls.work = os.path.join(cls.env.dir, "key-forms")
+        os.makedirs(cls.work, exist_ok=True)
+
+        def openssl(*arguments):
+            subprocess.run(["openssl", *arguments], capture_output=True, check=True)
+        path = cls.path
+        cls.password_file = path("password.txt")
+        with open(cls.password_file, "w", encoding="utf-8") as out:
+            out.write(cls.PASSWORD + "\n")
+        openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path("rsa.pem"))
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("ec.pem"))
+        openssl("rsa", "-in", path("rsa.pem"), "-traditional", "-out", path("rsa-pkcs1.pem"))
+        openssl("ec", "-in", path("ec.pem"), "-out", path("ec-sec1.pem"))
+        openssl("pkey", "-in", path("rsa.pem"), "-outform", "DER", "-out", path("rsa.der"))
+        openssl("pkey", "-in", path("ec.pem"), "-aes256", "-passout", f"pass:{cls.PASSWORD}", "-out",
+                path("ec-encrypted.pem"))
+        openssl("pkcs8", "-topk8", "-in", path("rsa.pem"), "-v2", "aes256", "-passout", f"pass:{cls.PASSWORD}",
+                "-outform", "DER", "-out", path("rsa-encrypted.der"))
+        openssl("pkey", "-in", path("ec.pem"), "-pubout", "-out", path("ec-public.pem"))
+        openssl("pkey", "-in", path("ec.pem"), "-pubout", "-outform", "DER", "-out", path("ec-public.der"))
+        openssl("req", "-x509", "-new", "-key", path("ec.pem"), "-subj", "/CN=Seed CA", "-days", "2",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+                "-out", path("ca.pem"))
+        openssl("req", "-x509", "-new", "-key", path("rsa.pem"), "-subj", "/CN=Seed SSA Signer", "-days", "2",
+                "-CA", path("ca.pem"), "-CAkey", path("ec.pem"), "-addext", "keyUsage=critical,digitalSignature",
+                "-out", path("signer.pem"))
+        openssl("x509", "-in", path("signer.pem"), "-outform", "DER", "-out", path("signer.der"))
+        openssl("pkcs12", "-export", "-inkey", path("rsa.pem"), "-in", path("signer.pem"), "-certfile", path("ca.pem"),
+                "-passout", f"file:{cls.password_file}", "-out", path("signer.p12"))
+        openssl("genrsa", "-out", path("rsa1024.pem"), "1024")
+        openssl("req", "-x509", "-new", "-key", path("rsa.pem"), "-subj", "/CN=Encipherment", "-days", "2",
+                "-addext", "keyUsage=critical,keyEncipherment", "-out", path("encipherment.pem"))
+        openssl("pkcs12", "-export", "-inkey", path("rsa.pem"), "-in", path("encipherment.pem"),
+                "-passout", f"file:{cls.password_file}", "-out", path("encipherment.p12"))
+        cls.expired = make_certificate(cls.work, "expired", path("rsa.pem"), "200101000000Z", "210101000000Z")
+
+    @classmethod
+    def path(cls, name):
+        return os.path.join(cls.work, name)
+
+    def credence(self, *arguments, env=None):
+        environment = {k: v for k, v in os.environ.items() if k not in ("CREDENCE_CONFIG", "SEED_PASSWORD")}
+        environment.update(env or {})
+        result = subprocess.run([self.env.credence, *arguments], capture_output=True, text=True, env=environment,
+                                stdin=subprocess.DEVNULL, check=False, timeout=60)
+        if self.env.verbose:
+            print(f"$ credence {' '.join(arguments)} -> {result.returncode}\n{result.stdout}{result.stderr}",
+                  file=sys.stderr)
+        return result
+
+    def public(self, name):
+        """joserfc's key of the unencrypted PEM private key file NAME (openssl made it)."""
+        from joserfc import jwk
+        with open(self.path(name), "rb") as source:
+            return jwk.import_key(source.read(), "EC" if name.startswith("ec") else "RSA")
+
+    def convert(self, *arguments, env=None):
+        result = self.credence("jwks", "convert", *arguments, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.count("\n"), 1)
+        document = json.loads(result.stdout)
+        for key in document["keys"]:
+            self.assertFalse(PRIVATE_MEMBERS & set(key), f"a private member in {key}")
+        return document["keys"]
+
+    def test_convert_each_key_form_to_the_same_public_jwk(self):
+        from joserfc import jwk
+        rsa, ec = self.public("rsa.pem"), self.public("ec.pem")
+        forms = [("rsa.pem", rsa, []), ("rsa-pkcs1.pem", rsa, []), ("rsa.der", rsa, []), ("ec.pem", ec, []),
+                 ("ec-sec1.pem", ec, []), ("ec-public.pem", ec, []), ("ec-public.der", ec, []),
+                 ("signer.pem", rsa, []), ("signer.der", rsa, []),
+                 ("signer.p12", rsa, ["--password-file", self.password_file]),
+                 ("rsa-encrypted.der", rsa, ["--password-env", "SEED_PASSWORD"]),
+                 ("ec-encrypted.pem", ec, ["--password-file", self.password_file])]
+        for name, expected, options in forms:
+            with self.subTest(form=name):
+                [converted] = self.convert(*options, self.path(name), env={"SEED_PASSWORD": self.PASSWORD})
+                wanted = expected.as_dict(private=False)
+                for member in ("kty", "crv", "x", "y", "n", "e"):
+                    self.assertEqual(converted.get(member), wanted.get(member), member)
+                self.assertEqual(converted["kid"], expected.thumbprint())
+                self.assertEqual(converted["use"], "sig")
+                self.assertNotIn("alg", converted)
+                self.assertEqual(jwk.import_key(converted).thumbprint(), expected.thumbprint())
+        # Several files, one set; --kid per file, --alg checked against each key.
+        keys = self.convert("--kid", "one", "--kid", "two", "--alg", "ES256", self.path("ec.pem"),
+                            self.path("ec-public.der"))
+        self.assertEqual([(k["kid"], k["alg"]) for k in keys], [("one", "ES256"), ("two", "ES256")])
+
+    def test_convert_with_x5c_from_a_certificate_or_pkcs12(self):
+        import hashlib
+        der = {name: subprocess.run(["openssl", "x509", "-in", self.path(name), "-outform", "DER"],
+                                    capture_output=True, check=True).stdout for name in ("signer.pem", "ca.pem")}
+        for name, chain in (("signer.pem", ["signer.pem"]), ("signer.der", ["signer.pem"]),
+                            ("signer.p12", ["signer.pem", "ca.pem"])):
+            with self.subTest(form=name):
+                [key] = self.convert("--x5c", "--password-file", self.password_file, self.path(name))
+                self.assertEqual(key["x5c"], [base64.b64encode(der[c]).decode() for c in chain])
+                self.assertEqual(key["x5t#S256"], base64.urlsafe_b64encode(
+                    hashlib.sha256(der["signer.pem"]).digest()).decode().rstrip("="))
+        # A key file has no certificate for --x5c.
+        result = self.credence("jwks", "convert", "--x5c", self.path("ec.pem"))
+        self.assertEqual((result.returncode, result.stdout), (EX_USAGE, ""))
+        self.assertIn(self.path("ec.pem"), result.stderr)
+
+    def test_bad_input_names_the_file_and_the_reason_and_writes_nothing(self):
+        garbage = self.path("garbage.pem")
+        with open(garbage, "w", encoding="ascii") as out:
+            out.write("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        wrong = self.path("wrong.txt")
+        with open(wrong, "w", encoding="ascii") as out:
+            out.write("not the password\n")
+        cases = [
+            (["--password-file", wrong, self.path("signer.p12")], "signer.p12", "wrong password"),
+            ([self.path("signer.p12")], "signer.p12", "password"),
+            ([self.path("ec-encrypted.pem")], "ec-encrypted.pem", "encrypted"),
+            (["--password-env", "SEED_PASSWORD_UNSET", self.path("rsa-encrypted.der")], "SEED_PASSWORD_UNSET",
+             "not set"),
+            ([self.path("encipherment.pem")], "encipherment.pem", "digitalSignature"),
+            (["--password-file", self.password_file, self.path("encipherment.p12")], "encipherment.p12",
+             "digitalSignature"),
+            ([self.path("rsa1024.pem")], "rsa1024.pem", "1024"),
+            ([DEGENERATE_KEY], DEGENERATE_KEY, "RSA"),
+            ([garbage], garbage, ""),
+            ([self.path("missing.pem")], "missing.pem", "cannot read"),
+            (["--alg", "ES256", self.path("rsa.pem")], "rsa.pem", "cannot do --alg"),
+            ([self.path("ec.pem"), self.path("ec-public.pem")], "ec-public.pem", "kid"),
+        ]
+        for arguments, named, reason in cases:
+            with self.subTest(arguments=arguments):
+                result = self.credence("jwks", "convert", *arguments)
+                self.assertEqual(result.returncode, EX_USAGE, result.stderr)
+                self.assertEqual(result.stdout, "")
+                self.assertIn(named, result.stderr)
+                self.assertIn(reason, result.stderr)
+                with open(self.password_file, encoding="utf-8") as source:
+                    self.assertNotIn(source.read().strip(), result.stderr)
+        # The same refusals for ssa sign, which also needs a private key.
+        for arguments, named in (([self.path("signer.p12")], "signer.p12"),
+                                 (["--password-file", wrong, self.path("signer.p12")], "signer.p12"),
+                                 ([self.path("rsa1024.pem")], "rsa1024.pem"),
+                                 (["--password-file", self.password_file, self.path("encipherment.p12")],
+                                  "encipherment.p12"),
+                                 ([self.path("ec-public.pem")], "ec-public.pem")):
+            with self.subTest(sign=arguments):
+                result = self.credence("ssa", "sign", "--claim", "iss=x", *arguments[:-1], "--key", arguments[-1])
+                self.assertEqual(result.returncode, EX_USAGE, result.stderr)
+                self.assertEqual(result.stdout, "")
+                self.assertIn(named, result.stderr)
+        # A password is never an argument: there is no such option.
+        result = self.credence("jwks", "convert", "--password", self.PASSWORD, self.path("signer.p12"))
+        self.assertEqual((result.returncode, result.stdout), (EX_USAGE, ""))
+
+    def verify(self, token, public, algorithm):
+        from joserfc import jws
+        registry = jws.JWSRegistry(algorithms=[algorithm])
+        registry.max_header_length = 8192
+        verified = jws.deserialize_compact(token, public, registry=registry)
+        return verified.protected, json.loads(verified.payload)
+
+    def sign(self, *arguments, env=None):
+        result = self.credence("ssa", "sign", *arguments, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout.strip()
+
+    def test_ssa_sign_with_each_private_key_form(self):
+        rsa, ec = self.public("rsa.pem"), self.public("ec.pem")
+        claims = self.path("claims.json")
+        with open(claims, "w", encoding="utf-8") as out:
+            json.dump({"iss": "Seed Directory", "software_id": "from-file", "software_roles": ["AISP"]}, out)
+        forms = [("rsa.der", rsa, "PS256", []), ("rsa-pkcs1.pem", rsa, "PS256", []), ("ec-sec1.pem", ec, "ES256", []),
+                 ("signer.p12", rsa, "PS256", ["--password-file", self.password_file]),
+                 ("rsa-encrypted.der", rsa, "PS256", ["--password-env", "SEED_PASSWORD"]),
+                 ("ec-encrypted.pem", ec, "ES256", ["--password-file", self.password_file])]
+        for name, public, algorithm, options in forms:
+            with self.subTest(form=name):
+                token = self.sign("--key", self.path(name), *options, "--alg", algorithm, "--claims", claims,
+                                  "--claim", "software_id=app-1", "--claim", 'org_id="0015800001041RACAR"',
+                                  env={"SEED_PASSWORD": self.PASSWORD})
+                header, payload = self.verify(token, public, algorithm)
+                self.assertEqual(header, {"alg": algorithm, "kid": public.thumbprint(), "typ": "JWT"})
+                self.assertEqual((payload["iss"], payload["software_id"], payload["software_roles"]),
+                                 ("Seed Directory", "app-1", ["AISP"]))
+                self.assertEqual(payload["org_id"], "0015800001041RACAR")
+        # The PKCS#12 file's own chain as x5c; --alg the key cannot do is refused.
+        header, _ = self.verify(self.sign("--key", self.path("signer.p12"), "--password-file", self.password_file,
+                                          "--x5c", self.path("signer.p12"), "--kid", "signer-1"), rsa, "PS256")
+        self.assertEqual(len(header["x5c"]), 2)
+        self.assertEqual(header["kid"], "signer-1")
+        result = self.credence("ssa", "sign", "--key", self.path("signer.p12"), "--password-file", self.password_file,
+                               "--alg", "ES256")
+        self.assertEqual((result.returncode, result.stdout), (EX_USAGE, ""))
+        self.assertIn("signer.p12", result.stderr)
+
+    def test_check_config_names_an_unusable_signer_certificate(self):
+        for certificate, reason in ((self.path("encipherment.pem"), "digitalSignature"),
+                                    (self.path("signer.p12"), "not a usable certificate")):
+            with self.subTest(certificate=certificate):
+                config = self.path("check.yaml")
+                with open(self.env.config, encoding="utf-8") as base, open(config, "w", encoding="utf-8") as out:
+                    out.write(base.read() + "\n".join([
+                        "registration:", "  trusted_issuers:", '    - issuer: "Seed Directory"',
+                        f"      signer_certificates: [{json.dumps(certificate)}]", ""]))
+                result = self.credence("check-config", "--config", config)
+                self.assertEqual(result.returncode, SSATests.EX_CONFIG, result.stdout + result.stderr)
+                self.assertIn("registration.trusted_issuers[0].signer_certificates[0]", result.stderr)
+                self.assertIn("[issuer Seed Directory]", result.stderr)
+                self.assertIn(certificate, result.stderr)
+                self.assertIn(reason, result.stderr)
+        # An expired one is loaded with a warning (its statements are refused when verified).
+        with open(self.env.config, encoding="utf-8") as base, open(config, "w", encoding="utf-8") as out:
+            out.write(base.read() + "\n".join([
+                "registration:", "  trusted_issuers:", '    - issuer: "Seed Directory"',
+                f"      signer_certificates: [{json.dumps(self.expired)}]", ""]))
+        result = self.credence("check-config", "--config", config)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertRegex(result.stderr, r"warning: registration\.trusted_issuers\[0\]\.signer_certificates\[0\]: "
+                                        r"\[issuer Seed Directory\] .*expired at")
+        # A valid one is listed with its kid.
+        with open(self.env.config, encoding="utf-8") as base, open(config, "w", encoding="utf-8") as out:
+            out.write(base.read() + "\n".join([
+                "registration:", "  trusted_issuers:", '    - issuer: "Seed Directory"',
+                f"      signer_certificates: [{json.dumps(self.path('signer.der'))}]", ""]))
+        result = self.credence("check-config", "--config", config)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(f"signer certificate {self.path('signer.der')} (kid {self.public('rsa.pem').thumbprint()}",
+                      result.stdout)
+        # ssa check names the rule: the certificate's key, found by the statement's kid.
+        statement = self.path("statement.jwt")
+        with open(statement, "w", encoding="ascii") as out:
+            out.write(self.sign("--key", self.path("signer.p12"), "--password-file", self.password_file,
+                                "--claim", "iss=Seed Directory", "--claim", "software_id=app-1") + "\n")
+        result = self.credence("ssa", "check", "--config", config, statement)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertRegex(result.stdout, r"\n  ok +signer_certificate ")
+        self.assertRegex(result.stdout, r"\n  ok +statement_signature ")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--credence", default=os.environ.get("CREDENCE_BIN") or os.path.join(REPO, ".build", "debug",
@@ -886,7 +1169,7 @@ def main(argv):
             return 2
         CLITestCase.env = env
         suite = unittest.TestSuite()
-        for case in (ClientsTests, MintTests, MaintenanceTests, SSATests, AuditTests):
+        for case in (ClientsTests, MintTests, MaintenanceTests, SSATests, AuditTests, KeyFormTests):
             for test in unittest.TestLoader().loadTestsFromTestCase(case):
                 if not arguments.patterns or any(p in test.id() for p in arguments.patterns):
                     suite.addTest(test)

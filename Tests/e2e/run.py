@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from stack import REPO, SetupError, Stack  # noqa: E402
 import test_registration  # noqa: E402
+import test_seed_keys  # noqa: E402
 import test_tokens  # noqa: E402
 import test_webservers  # noqa: E402
 
@@ -67,7 +68,8 @@ def ordered_cases():
     cases, then the tests that need time to have passed (expired tokens)."""
     cases = list(test_webservers.ORDERED_CASES)
     position = cases.index(test_webservers.ApacheTests) + 1
-    return (cases[:position] + test_tokens.ORDERED_CASES + test_registration.ORDERED_CASES + cases[position:]
+    return (cases[:position] + test_tokens.ORDERED_CASES + test_registration.ORDERED_CASES
+            + test_seed_keys.ORDERED_CASES + cases[position:]
             + test_registration.LAST_CASES + test_tokens.LAST_CASES)
 
 

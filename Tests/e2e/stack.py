@@ -202,17 +202,14 @@ class Stack:
 
     def make_directory_keys(self):
         """The E2E directory's statement-signing key (openssl) and its JWK Set (the example
-        script, joserfc); the demo directory's JWK Set as scripts/run.sh makes it."""
+        script, joserfc). The demo directory is trusted by its signing certificate."""
         example = os.path.join(REPO, "docs", "examples", "tpp.py")
         key = os.path.join(self.pki, "e2e-directory.key")
         self.run_checked(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
                           "-out", key], "openssl genpkey")
-        for pem, kid, out in ((key, E2E_DIRECTORY_KID, "e2e-directory.jwks"),
-                              (os.path.join(self.pki, "ssa-signer.pem"), "demo-directory-ssa-1",
-                               "ssa-signer.jwks")):
-            text = self.run_checked([sys.executable, example, "jwks", pem, "--kid", kid], "tpp.py jwks")
-            with open(os.path.join(self.pki, out), "w", encoding="utf-8") as handle:
-                handle.write(text)
+        text = self.run_checked([sys.executable, example, "jwks", key, "--kid", E2E_DIRECTORY_KID], "tpp.py jwks")
+        with open(os.path.join(self.pki, "e2e-directory.jwks"), "w", encoding="utf-8") as handle:
+            handle.write(text)
 
     def registration_config(self):
         """The `registration:` section: the README's demo directory entry (its var/pki paths
@@ -409,13 +406,17 @@ class Stack:
         self.cleanups.append((f"nginx ({name})", stop))
         return rundir
 
-    def start_extra_responder(self, name):
+    def start_extra_responder(self, name, extra_issuers=()):
         """A second `credence serve` on the same database and keys, with the same
-        configuration but its own socket (returned) and log (the stack's NAME.log)."""
+        configuration (plus EXTRA_ISSUERS, lines of registration.trusted_issuers entries)
+        but its own socket (returned) and log (the stack's NAME.log)."""
         socket_path = self.path("run", f"{name}.sock")
         config = self.path(f"{name}.yaml")
         with open(self.config_file, encoding="utf-8") as handle:
             text = handle.read()
+        if extra_issuers:
+            # registration: is the last section before log_level (write_config).
+            text = text.replace("\nlog_level: ", "\n" + "\n".join(extra_issuers) + "\nlog_level: ", 1)
         listen = f"listen: {yaml_string('unix:' + self.socket_path)}"
         if listen not in text:
             raise SetupError("the configuration has no listen line to replace")

@@ -1,6 +1,6 @@
 public import CredenceJSON
 public import Foundation
-public import OpenSSLCrypto
+import OpenSSLCrypto
 
 /// The TLS client certificate a registration arrived with, as far as it was checked.
 public enum RegistrationCertificate: Sendable {

@@ -285,14 +285,17 @@ public struct RegistrationService {
         return metadata
     }
 
-    /// Runs a trust-registry call: its OAuth errors become refusals by the ``TrustRule`` their
-    /// description names (`software_keys: …`), else by `rule`, so that the audit trail records
-    /// the rule that decided; store errors pass, anything else is an invalid statement.
+    /// Runs a trust-registry call: its OAuth errors become refusals by the ``TrustRule`` they
+    /// name (in their log detail, `rule=signer_certificate`, or their description,
+    /// `software_keys: …`), else by `rule`, so that the audit trail records the rule that
+    /// decided; store errors pass, anything else is an invalid statement.
     private func verifying<Value>(_ rule: String, _ body: () throws -> Value) throws -> Value {
         do {
             return try body()
         } catch let error as OAuthError {
-            let named = TrustRule.allCases.first { error.errorDescription?.hasPrefix($0.rawValue + ": ") == true }
+            let named =
+                TrustRule.named(by: error)
+                ?? TrustRule.allCases.first { error.errorDescription?.hasPrefix($0.rawValue + ": ") == true }
             throw RegistrationRefusal(rule: named?.rawValue ?? rule, error: error)
         } catch let error as StoreError {
             throw error

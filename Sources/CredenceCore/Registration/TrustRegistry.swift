@@ -12,8 +12,9 @@ import OpenSSLCrypto
 /// 3. its `alg` is one that issuer allows;
 /// 4. it verifies with that issuer's key: the `x5c` chain, where the issuer has a CA bundle and
 ///    the header carries one, verified at `now` for signing and with a leaf the entry names as a
-///    statement signer; otherwise the key its `kid` names in the issuer's JWK Set file or
-///    `jwks_uri` (never a default key, never each key in turn);
+///    statement signer; otherwise the key its `kid` names: a signing certificate of the entry
+///    (valid at `now`, with digitalSignature), or a key of its JWK Set file or `jwks_uri`
+///    (never a default key, never each key in turn);
 /// 5. that key is not on the issuer's revoked-keys list (fail closed when the list is unavailable);
 /// 6. it carries `iss`, `iat`, `software_id` and the entry's required claims; `exp`, `nbf` and
 ///    `iat` hold with the clock skew; `iat` is within the maximum age;
@@ -129,7 +130,12 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         if let trustStore = entry.certificateAuthorities, jws.header["x5c"] != nil {
             return try verifyCertificateChain(jws, trustStore: trustStore, entry: entry, now: now)
         }
-        guard entry.keys != nil || entry.jwksURI != nil else {
+        if let keyID = jws.header.keyID,
+            let signer = entry.signerCertificates.first(where: { Identifier.equal($0.keyID, keyID) })
+        {
+            return try verify(jws, signer: signer, entry: entry, now: now)
+        }
+        guard entry.keys != nil || entry.jwksURI != nil || !entry.signerCertificates.isEmpty else {
             throw TrustRule.statementKey.invalidStatement(
                 "this issuer's statements are verified through an x5c certificate chain, and the statement has none"
             )
@@ -163,6 +169,30 @@ public struct TrustRegistry: SoftwareStatementVerifying {
         }
         do {
             return (try jws.verify(using: key, allowedAlgorithms: entry.algorithms), key)
+        } catch {
+            throw TrustRule.statementSignature.invalidStatement(
+                "the statement's signature does not verify with the issuer's key",
+                detail: error.debugDescription
+            )
+        }
+    }
+
+    /// A statement whose `kid` names a trusted signing certificate: the certificate must be
+    /// valid at `now` and allow digitalSignature, whenever it was checked before.
+    private func verify(
+        _ jws: UnverifiedJWS,
+        signer: TrustedIssuer.SignerCertificate,
+        entry: TrustedIssuer,
+        now: Date
+    ) throws(OAuthError) -> (VerifiedJWS, JWK) {
+        if let problem = signer.problem(at: now) {
+            throw TrustRule.signerCertificate.invalidStatement(
+                "the signing certificate this statement's kid names is not usable now: \(problem)",
+                detail: "kid=\(TrustRule.printable(signer.keyID)); subject=\(signer.certificate.subject.rfc4514String)"
+            )
+        }
+        do {
+            return (try jws.verify(using: signer.key, allowedAlgorithms: entry.algorithms), signer.key)
         } catch {
             throw TrustRule.statementSignature.invalidStatement(
                 "the statement's signature does not verify with the issuer's key",

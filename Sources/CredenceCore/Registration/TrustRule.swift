@@ -11,6 +11,9 @@ public enum TrustRule: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case statementAlgorithm = "statement_algorithm"
     /// No key of the issuer is named by the statement (`kid`, or an `x5c` where a CA is set).
     case statementKey = "statement_key"
+    /// The certificate that vouches for the statement's key (`signer_certificates`) is expired,
+    /// not yet valid, or does not allow digitalSignature (RFC 5280 §4.1.2.5, §4.2.1.3).
+    case signerCertificate = "signer_certificate"
     /// The signature does not verify with the issuer's key.
     case statementSignature = "statement_signature"
     /// The `x5c` chain does not verify against the issuer's CA bundle (RFC 7515 §4.1.6).
@@ -98,6 +101,14 @@ public enum TrustRule: String, Sendable, Hashable, CaseIterable, CustomStringCon
         line: Int = #line
     ) -> OAuthError {
         .invalidClientMetadata("\(rawValue): \(message)", logDetail: logDetail(detail), file: file, line: line)
+    }
+
+    /// The rule an error made by this type names in its log detail (`rule=…`), so that the
+    /// audit trail records the rule that decided rather than the step that ran it.
+    static func named(by error: OAuthError) -> TrustRule? {
+        guard let detail = error.logDetail, detail.hasPrefix("rule=") else { return nil }
+        let name = detail.dropFirst("rule=".count).prefix { $0 != ";" }
+        return TrustRule(rawValue: String(name))
     }
 
     private func logDetail(_ detail: String?) -> String {

@@ -1,4 +1,5 @@
 public import CredenceJOSE
+public import Foundation
 public import OpenSSLCrypto
 
 /// One directory whose software statements this server trusts (an entry of
@@ -39,10 +40,66 @@ public struct TrustedIssuer: Sendable {
         }
     }
 
+    /// A statement-signing certificate trusted as it is (`signer_certificates`), as the seed's
+    /// operator holds the directory's signing certificate rather than a JWK Set: its key signs
+    /// statements that name it by `kid`, and only while the certificate is valid and allows
+    /// digital signatures (RFC 5280 §4.1.2.5, §4.2.1.3).
+    public struct SignerCertificate: Sendable {
+        /// The certificate.
+        public let certificate: Certificate
+        /// Its key, with the `kid` statements name it by: the one configured, else the key's
+        /// RFC 7638 SHA-256 thumbprint.
+        public let key: JWK
+
+        /// The certificate's key as a JWK; throws for a key the key policy refuses (RSA under
+        /// 2048 bits, a degenerate key).
+        public init(certificate: Certificate, keyID: String?) throws(CryptoError) {
+            let publicKey = try certificate.publicKey()
+            self.certificate = certificate
+            self.key = JWK(
+                publicKey: publicKey,
+                keyID: keyID ?? JWK(publicKey: publicKey, keyID: nil, use: nil).thumbprintBase64URL(),
+                use: "sig"
+            )
+        }
+
+        /// The `kid`.
+        public var keyID: String { key.keyID ?? "" }
+
+        /// Why the certificate's key may not sign a statement at `now`, or `nil`: expired, not
+        /// yet valid, or a keyUsage without digitalSignature.
+        public func problem(at now: Date) -> String? {
+            usageProblem ?? validityProblem(at: now)
+        }
+
+        /// Why the certificate's key may never sign a statement, or `nil`: a keyUsage without
+        /// digitalSignature.
+        public var usageProblem: String? {
+            certificate.allowsDigitalSignature ? nil : "the certificate's keyUsage does not allow digitalSignature"
+        }
+
+        /// Why the certificate's key may not sign a statement at `now` though it could at
+        /// another time, or `nil`: expired, or not yet valid.
+        public func validityProblem(at now: Date) -> String? {
+            switch certificate.validity(at: now) {
+            case .valid: return nil
+            case .expired: return "the certificate expired at \(Self.timestamp(certificate.notValidAfter))"
+            case .notYetValid:
+                return "the certificate is not valid before \(Self.timestamp(certificate.notValidBefore))"
+            }
+        }
+
+        private static func timestamp(_ date: Date) -> String {
+            date.formatted(.iso8601)
+        }
+    }
+
     /// The `iss` value its statements carry, compared byte for byte (``Identifier/equal(_:_:)``).
     public var issuer: String
     /// Keys from a local JWK Set file (`jwks_file`), chosen by `kid`.
     public var keys: JWKSet?
+    /// Signing certificates trusted directly (`signer_certificates`), each by its key's `kid`.
+    public var signerCertificates: [SignerCertificate]
     /// A JWK Set URL (`jwks_uri`), fetched through the process-wide ``RemoteJWKSCache`` (with a
     /// refetch, at most once a minute, for a `kid` it does not hold).
     public var jwksURI: String?
@@ -91,6 +148,7 @@ public struct TrustedIssuer: Sendable {
         issuer: String,
         keys: JWKSet? = nil,
         jwksURI: String? = nil,
+        signerCertificates: [SignerCertificate] = [],
         certificateAuthorities: CertificateTrustStore? = nil,
         statementSigners: [StatementSigner] = [],
         transportCertificateAuthorities: CertificateTrustStore? = nil,
@@ -105,6 +163,7 @@ public struct TrustedIssuer: Sendable {
         self.issuer = issuer
         self.keys = keys
         self.jwksURI = jwksURI
+        self.signerCertificates = signerCertificates
         self.certificateAuthorities = certificateAuthorities
         self.statementSigners = statementSigners
         self.transportCertificateAuthorities = transportCertificateAuthorities

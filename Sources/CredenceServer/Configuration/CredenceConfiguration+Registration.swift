@@ -31,12 +31,19 @@ extension CredenceConfiguration {
         public var caFile: String?
         /// `transport_ca_file`, as written (`nil`: the transport CAs are `ca_file`'s, if any).
         public var transportCAFile: String? = nil
+        /// The files of `signer_certificates`, as written, in the order of ``TrustedIssuer/signerCertificates``.
+        public var signerCertificateFiles: [String] = []
 
         /// One line for `check-config`: the issuer, its key sources, algorithms and limits.
         public var summary: String {
             var sources: [String] = []
             if let jwksFile, let keys = entry.keys {
                 sources.append("jwks_file \(jwksFile) (\(keys.keys.count) key\(keys.keys.count == 1 ? "" : "s"))")
+            }
+            for (file, signer) in zip(signerCertificateFiles, entry.signerCertificates) {
+                sources.append(
+                    "signer certificate \(file) (kid \(signer.keyID), valid until \(signer.certificate.notValidAfter.formatted(.iso8601)))"
+                )
             }
             if let uri = entry.jwksURI { sources.append("jwks_uri \(uri)") }
             if let caFile {
@@ -145,6 +152,16 @@ extension CredenceConfiguration {
         if let jwksFile {
             entry.keys = readIssuerKeys(jwksFile, key: "jwks_file", in: item, files: files, problems: &problems)
         }
+        let signerCertificates = parseSignerCertificates(&item, files: files, now: Date(), problems: &problems)
+        entry.signerCertificates = signerCertificates?.signers ?? []
+        for signer in entry.signerCertificates where entry.keys?.contains(keyID: signer.keyID) == true {
+            problems.append(
+                item.problem(
+                    "signer_certificates",
+                    "the kid \(signer.keyID) is also a key of jwks_file: kids must be unique"
+                )
+            )
+        }
         entry.jwksURI = issuerURL("jwks_uri", in: &item, hosts: entry.issuerKeyHosts, problems: &problems)
         entry.revokedKeysURI = issuerURL(
             "revoked_keys_uri",
@@ -222,11 +239,12 @@ extension CredenceConfiguration {
                 )
             )
         }
-        if jwksFile == nil && !item.contains("jwks_uri") && caFile == nil {
+        if jwksFile == nil && !item.contains("jwks_uri") && caFile == nil && signerCertificates == nil {
             problems.append(
                 ConfigurationProblem(
                     key: item.path,
-                    message: "needs a key source: jwks_file, jwks_uri, or ca_file with statement_signers",
+                    message:
+                        "needs a key source: signer_certificates, jwks_file, jwks_uri, or ca_file with statement_signers",
                     line: line
                 )
             )
@@ -275,7 +293,13 @@ extension CredenceConfiguration {
         guard let issuer, !issuer.isEmpty else { return (nil, nil) }
         return (
             issuer,
-            TrustedIssuerSettings(entry: entry, jwksFile: jwksFile, caFile: caFile, transportCAFile: transportCAFile)
+            TrustedIssuerSettings(
+                entry: entry,
+                jwksFile: jwksFile,
+                caFile: caFile,
+                transportCAFile: transportCAFile,
+                signerCertificateFiles: signerCertificates?.files ?? []
+            )
         )
     }
 

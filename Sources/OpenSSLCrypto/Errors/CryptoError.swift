@@ -12,6 +12,9 @@ public struct CryptoError: Error, Sendable, CustomStringConvertible, CustomDebug
         /// A PEM private key is encrypted (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a traditional key
         /// with `Proc-Type: 4,ENCRYPTED`): no passphrase is ever asked for, so it cannot be read.
         public static let encryptedKey = Code(name: "encrypted_key")
+        /// The password given does not open an encrypted private key or a PKCS#12 file (its MAC
+        /// does not verify, or the key does not decrypt).
+        public static let wrongPassword = Code(name: "wrong_password")
         /// A key is well formed but refused by policy (RSA below 2048 bits, an unsupported curve).
         public static let unsupportedKey = Code(name: "unsupported_key")
         /// The signature scheme does not fit the key (an ES256 scheme with an RSA key, ...).
@@ -66,6 +69,12 @@ extension CryptoError {
     }
     static func unsupportedKey(_ reason: String, file: String = #fileID, line: Int = #line) -> CryptoError {
         CryptoError(.unsupportedKey, reason, detail: OpenSSLErrorQueue.drain(), file: file, line: line)
+    }
+    static func wrongPassword(_ reason: String, file: String = #fileID, line: Int = #line) -> CryptoError {
+        CryptoError(.wrongPassword, reason, detail: OpenSSLErrorQueue.drain(), file: file, line: line)
+    }
+    static func encryptedKey(_ reason: String, file: String = #fileID, line: Int = #line) -> CryptoError {
+        CryptoError(.encryptedKey, reason, detail: OpenSSLErrorQueue.drain(), file: file, line: line)
     }
     static func keySchemeMismatch(_ reason: String, file: String = #fileID, line: Int = #line) -> CryptoError {
         CryptoError(.keySchemeMismatch, reason, file: file, line: line)
