@@ -186,7 +186,7 @@ class SeedKeyFormTests(RegistrationTestCase):
             out.write(config)
         done = self.credence("check-config", "--config", config_path, check=False)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+        warnings = [line for line in done.stderr.splitlines() if "warning: " in line]
         self.assertEqual(len(warnings), 1, done.stderr)
         self.assertIn(f"[issuer {EXPIRING_DIRECTORY}]", warnings[0])
         self.assertIn(expiring, warnings[0])
