@@ -978,6 +978,46 @@ class KeyFormTests(CLITestCase):
             self.assertFalse(PRIVATE_MEMBERS & set(key), f"a private member in {key}")
         return document["keys"]
 
+    def on_terminal(self, arguments, answer):
+        """Runs credence under a pseudo-terminal (its controlling terminal and standard streams),
+        types ANSWER at the first password prompt, and returns (exit status, what the terminal
+        showed after the prompt)."""
+        import pty
+        import select
+        pid, terminal = pty.fork()
+        if pid == 0:
+            environment = {k: v for k, v in os.environ.items() if k not in ("CREDENCE_CONFIG", "SEED_PASSWORD")}
+            os.execve(self.env.credence, [self.env.credence, *arguments], environment)
+        shown, answered, deadline = b"", False, time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([terminal], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(terminal, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            if not answered and b"Password for " in shown:
+                shown, answered = b"", True
+                os.write(terminal, answer.encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+        self.assertTrue(answered, "no password prompt on the terminal")
+        return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
+
+    def test_a_password_typed_at_the_terminal_prompt_is_not_echoed(self):
+        status, shown = self.on_terminal(["jwks", "convert", self.path("signer.p12")], self.PASSWORD)
+        self.assertEqual(status, 0, shown)
+        self.assertNotIn(self.PASSWORD, shown)
+        document = json.loads(shown[shown.index("{"):])
+        self.assertEqual(document["keys"][0]["kid"], self.public("rsa.pem").thumbprint())
+        status, shown = self.on_terminal(["jwks", "convert", self.path("signer.p12")], "not the password")
+        self.assertEqual(status, EX_USAGE, shown)
+        self.assertIn("signer.p12", shown)
+        self.assertNotIn('"keys"', shown)
+
     def test_convert_each_key_form_to_the_same_public_jwk(self):
         from joserfc import jwk
         rsa, ec = self.public("rsa.pem"), self.public("ec.pem")
