@@ -10,7 +10,7 @@ struct CheckConfigCommand: ParsableCommand {
         commandName: "check-config",
         abstract: "Validate the configuration file, naming every problem by its key.",
         discussion:
-            "Exits 0 when the file is usable, 78 when it is not (every problem is listed), 69 when --database is given and the database is unreachable or not migrated."
+            "Exits 0 when the file is usable, 78 when it is not (every problem is listed; a trusted signer certificate that has expired counts, though serve starts with it and refuses its statements), 69 when --database is given and the database is unreachable or not migrated."
     )
 
     @OptionGroup var options: ConfigurationOption
@@ -20,6 +20,15 @@ struct CheckConfigCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.load()
+        let signerNotices = configuration.signerCertificateNotices(at: Date())
+        let expired = signerNotices.filter(\.hasExpired)
+        if !expired.isEmpty {
+            printError(
+                "configuration \(options.path) has \(plural(expired.count, "expired signer certificate")) (remove or replace it):"
+            )
+            for notice in expired { printError("  - \(notice.message)") }
+            throw ExitCode(78)
+        }
         print("configuration \(options.path) is valid")
         print("  issuer:          \(configuration.issuer)")
         print("  base path:       \(configuration.basePath.isEmpty ? "/" : configuration.basePath)")
@@ -46,7 +55,7 @@ struct CheckConfigCommand: ParsableCommand {
             print("  sslmode reason:  \(reason)")
         }
         if let warning = configuration.databaseTransportWarning { printError("warning: \(warning)") }
-        for warning in configuration.signerCertificateWarnings(at: Date()) { printError("warning: \(warning)") }
+        for notice in signerNotices { printError("warning: \(notice.message)") }
         guard database else { return }
         let connection = try configuration.connectForCommand()
         do {

@@ -48,7 +48,7 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = LoggingSetup.bootstrap(level: configuration.logLevel)
         if let warning = configuration.databaseTransportWarning { logger.warning("\(warning)") }
-        for warning in configuration.signerCertificateWarnings(at: Date()) { logger.warning("\(warning)") }
+        for notice in configuration.signerCertificateNotices(at: Date()) { logger.warning("\(notice.message)") }
         try Self.checkSchema(configuration, logger: logger)
 
         let settings = configuration

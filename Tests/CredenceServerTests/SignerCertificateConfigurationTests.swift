@@ -183,23 +183,33 @@ final class SignerCertificateFiles: Sendable {
     }
 
     /// A directory's signer that expired must not keep the server (and its token endpoint) from
-    /// starting: the certificate loads, `check-config` and `serve` warn, statements are refused.
+    /// starting: the certificate loads, `serve` warns, statements are refused (`check-config`
+    /// refuses an expired one and warns of one not yet valid).
     @Test(arguments: [
-        ("signer_certificates: [/certs/valid.pem, {file: /certs/expired.pem, kid: old}]", "/certs/expired.pem", "expired at"),
-        ("signer_certificates: [/certs/valid.pem, {file: /certs/future.pem, kid: next}]", "/certs/future.pem", "not valid before"),
+        (
+            "signer_certificates: [/certs/valid.pem, {file: /certs/expired.pem, kid: old}]", "/certs/expired.pem",
+            "expired at", true
+        ),
+        (
+            "signer_certificates: [/certs/valid.pem, {file: /certs/future.pem, kid: next}]", "/certs/future.pem",
+            "not valid before", false
+        ),
     ])
-    func aCertificateOutsideItsValidityIsAWarning(entry: String, file: String, reason: String) throws {
+    func aCertificateOutsideItsValidityIsANotice(entry: String, file: String, reason: String, expired: Bool) throws {
         #expect(try problems(entry).isEmpty)
         let configuration = try parse(entry)
         #expect(configuration.registration.trustedIssuers.first?.entry.signerCertificates.count == 2)
-        let warnings = configuration.signerCertificateWarnings(at: Date())
-        try #require(warnings.count == 1, "\(warnings)")
+        let notices = configuration.signerCertificateNotices(at: Date())
+        try #require(notices.count == 1, "\(notices)")
         #expect(
-            warnings[0].hasPrefix("registration.trusted_issuers[0].signer_certificates[1]: [issuer Seed Directory] ")
+            notices[0].message.hasPrefix(
+                "registration.trusted_issuers[0].signer_certificates[1]: [issuer Seed Directory] "
+            )
         )
-        #expect(warnings[0].contains(file))
-        #expect(warnings[0].contains(reason), "\(warnings[0])")
-        #expect(try parse("signer_certificates: [/certs/valid.pem]").signerCertificateWarnings(at: Date()).isEmpty)
+        #expect(notices[0].message.contains(file))
+        #expect(notices[0].message.contains(reason), "\(notices[0].message)")
+        #expect(notices[0].hasExpired == expired)
+        #expect(try parse("signer_certificates: [/certs/valid.pem]").signerCertificateNotices(at: Date()).isEmpty)
     }
 
     @Test(arguments: [

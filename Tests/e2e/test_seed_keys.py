@@ -26,6 +26,7 @@ from test_tokens import sample_nginx
 
 FORMS_DIRECTORY = "E2E Key Forms Directory"
 CERTIFICATE_DIRECTORY = "E2E Certificate Directory"
+EX_CONFIG = 78
 EXPIRING_DIRECTORY = "E2E Expiring Directory"
 PASSWORD = "e2e seed password"
 # Seconds from its creation until the expiring signer certificate's notAfter: long enough for
@@ -177,20 +178,20 @@ class SeedKeyFormTests(RegistrationTestCase):
         self.assertEqual(refused[0]["event_type"], "registration.refused", refused[0])
         self.assertEqual(refused[0]["details"].get("error"), "invalid_software_statement", refused[0])
 
-        # And at load: check-config warns, naming the issuer, the file and the reason (the
-        # configuration stays usable: an expired directory signer must not stop the server).
+        # And at load: check-config refuses it, naming the issuer, the file and the reason (serve
+        # would start, warn and refuse its statements: an expired directory signer must not stop
+        # the token endpoint).
         with open(self.stack.path("responder-seed-keys.yaml"), encoding="utf-8") as handle:
             config = handle.read()
         config_path = path("expired.yaml")
         with open(config_path, "w", encoding="utf-8") as out:
             out.write(config)
         done = self.credence("check-config", "--config", config_path, check=False)
-        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        warnings = [line for line in done.stderr.splitlines() if "warning: " in line]
-        self.assertEqual(len(warnings), 1, done.stderr)
-        self.assertIn(f"[issuer {EXPIRING_DIRECTORY}]", warnings[0])
-        self.assertIn(expiring, warnings[0])
-        self.assertIn("expired at", warnings[0])
+        self.assertEqual(done.returncode, EX_CONFIG, done.stdout + done.stderr)
+        self.assertIn(f"[issuer {EXPIRING_DIRECTORY}]", done.stderr)
+        self.assertIn(expiring, done.stderr)
+        self.assertIn("expired at", done.stderr)
+        self.assertEqual(done.stdout, "")
 
 
 ORDERED_CASES = [SeedKeyFormTests]

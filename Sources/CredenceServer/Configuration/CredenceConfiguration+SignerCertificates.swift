@@ -16,7 +16,7 @@ extension CredenceConfiguration {
     /// PEM file is taken); it is refused, naming the file and the reason, when its keyUsage lacks
     /// digitalSignature or when its key is one the key policy refuses (RSA under 2048 bits, a
     /// degenerate key). A certificate outside its validity period is loaded, and reported by
-    /// ``signerCertificateWarnings(at:)``: its statements are refused when they are verified,
+    /// ``signerCertificateNotices(at:)``: its statements are refused when they are verified,
     /// while a directory's expired signer never keeps the token endpoint from starting.
     static func parseSignerCertificates(
         _ item: inout YAMLSection,
@@ -78,16 +78,30 @@ extension CredenceConfiguration {
         return (signers, names)
     }
 
-    /// One line per trusted signing certificate outside its validity period at `now`, naming
-    /// the issuer, the file and the dates: `check-config` prints them and `serve` logs them as
-    /// warnings (statements under such a certificate are refused, rule `signer_certificate`).
-    public func signerCertificateWarnings(at now: Date) -> [String] {
+    /// A trusted signing certificate outside its validity period at some instant: loaded, but
+    /// each statement its key signed is refused while it stays so (rule `signer_certificate`).
+    public struct SignerCertificateNotice: Sendable {
+        /// Names the key, the issuer, the file and the dates.
+        public var message: String
+        /// Expired (for good), rather than not yet valid (a directory's next signer,
+        /// configured ahead of its first day).
+        public var hasExpired: Bool
+    }
+
+    /// Every trusted signing certificate outside its validity period at `now`. `serve` logs them
+    /// as warnings and starts (a directory's expired signer must not stop the token endpoint);
+    /// `check-config` refuses an expired one (remove or replace it) and warns of one not yet valid.
+    public func signerCertificateNotices(at now: Date) -> [SignerCertificateNotice] {
         registration.trustedIssuers.enumerated().flatMap { issuerIndex, settings in
             zip(settings.entry.signerCertificates, settings.signerCertificateFiles).enumerated().compactMap {
                 index,
                 pair in
                 pair.0.validityProblem(at: now).map {
-                    "registration.trusted_issuers[\(issuerIndex)].signer_certificates[\(index)]: [issuer \(settings.entry.issuer)] \(pair.1): statements signed by its key are refused: \($0)"
+                    SignerCertificateNotice(
+                        message:
+                            "registration.trusted_issuers[\(issuerIndex)].signer_certificates[\(index)]: [issuer \(settings.entry.issuer)] \(pair.1): statements signed by its key are refused: \($0)",
+                        hasExpired: pair.0.certificate.validity(at: now) == .expired
+                    )
                 }
             }
         }
