@@ -82,6 +82,9 @@ let package = Package(
         // The PostgreSQL tests' database: CREDENCE_TEST_DATABASE_URL or a throwaway cluster.
         .target(name: "PostgresTestSupport", dependencies: ["PostgresLibPQ"]),
 
+        // Tests that make keys and certificates with the openssl tool when they run.
+        .target(name: "OpenSSLToolSupport"),
+
         // Test helpers shipped as a library: fixed clock, in-memory stores, fixture keys.
         .target(name: "CredenceTesting", dependencies: ["CredenceCore", "CredenceServer"]),
 
@@ -105,7 +108,7 @@ let package = Package(
 
         .testTarget(
             name: "OpenSSLCryptoTests",
-            dependencies: ["OpenSSLCrypto"],
+            dependencies: ["OpenSSLCrypto", "OpenSSLToolSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CredenceJSONTests", dependencies: ["CredenceJSON"]),
@@ -119,13 +122,19 @@ let package = Package(
             dependencies: ["CredenceCore", "CredenceTesting"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CredenceServerTests", dependencies: ["CredenceServer", "CredenceTesting"]),
+        .testTarget(
+            name: "CredenceServerTests",
+            dependencies: ["CredenceServer", "CredenceTesting", "OpenSSLToolSupport"]
+        ),
         .testTarget(
             name: "FastCGITests",
             dependencies: ["FastCGI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "PostgresLibPQTests", dependencies: ["PostgresLibPQ", "PostgresTestSupport"]),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "CredenceCurl", "CredenceCore", "CredenceJOSE"]),
+        .testTarget(
+            name: "CurlHTTPTests",
+            dependencies: ["CurlHTTP", "CredenceCurl", "CredenceCore", "CredenceJOSE", "OpenSSLToolSupport"]
+        ),
         .testTarget(
             name: "CredencePostgresTests",
             dependencies: ["CredencePostgres", "CredenceTesting", "PostgresTestSupport"]

@@ -3,6 +3,7 @@ import CredenceJOSE
 import CredenceServer
 import Foundation
 import OpenSSLCrypto
+import OpenSSLToolSupport
 import Testing
 
 /// Signing certificates made by `openssl ca` at test time (nothing committed), with the
@@ -90,16 +91,7 @@ final class SignerCertificateFiles: Sendable {
     }
 
     private func openssl(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: ["openssl": arguments.joined(separator: " ")])
-        }
+        try OpenSSLTool.run(arguments)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OpenSSLToolSupport
 import Testing
 
 @testable import OpenSSLCrypto
@@ -172,16 +173,7 @@ final class OpenSSLFiles: Sendable {
     func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path(name)))) }
 
     private func run(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: ["openssl": arguments.joined(separator: " ")])
-        }
+        try OpenSSLTool.run(arguments)
     }
 }
 

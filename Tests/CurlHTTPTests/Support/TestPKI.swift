@@ -1,4 +1,5 @@
 import Foundation
+import OpenSSLToolSupport
 
 /// A throwaway PKI made with the openssl command line, once per test process:
 /// - `server-ca.pem`: the CA the HTTPS tests trust;
@@ -15,7 +16,7 @@ final class TestPKI: Sendable {
     var serverCA: String { "\(directory)/server-ca.pem" }
     var otherCA: String { "\(directory)/other-ca.pem" }
 
-    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") }
+    static var isAvailable: Bool { OpenSSLTool.isAvailable }
 
     private init() throws {
         directory = "/tmp/curlhttp-pki-\(getpid())"
@@ -53,15 +54,6 @@ final class TestPKI: Sendable {
     }
 
     private func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: ["openssl": arguments.joined(separator: " ")])
-        }
+        try OpenSSLTool.run(arguments)
     }
 }
