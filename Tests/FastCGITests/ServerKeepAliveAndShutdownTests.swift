@@ -88,32 +88,53 @@ struct ServerKeepAliveAndShutdownTests {
         let server = try TestServer(workers: 8)
         defer { server.stop() }
         let answered = Atomic<Int>(0)
+        // Why a client stopped early, to explain a failure (seen once, on a machine loaded by
+        // two concurrent builds: 35 of 40 answered).
+        let failures = Mutex<[String]>([])
         let group = DispatchGroup()
         for index in 0..<8 {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
-                guard let client = try? server.client() else { return }
+                let started = ContinuousClock.now
+                let client: FastCGITestClient
+                do {
+                    client = try server.client()
+                } catch {
+                    failures.withLock { $0.append("client \(index): connect: \(error)") }
+                    return
+                }
                 for round in 0..<5 {
                     let body = Array("\(index)/\(round)".utf8)
                     let id = UInt16(round + 1)
-                    guard
-                        (try? client.send(
+                    do {
+                        try client.send(
                             FastCGITestClient.request(
                                 id: id,
                                 params: standardParameters(method: "POST", contentLength: body.count),
                                 body: body,
                                 keepConnection: true
                             )
-                        )) != nil,
-                        let response = try? client.readResponse(id: id), response.body == body
-                    else { return }
+                        )
+                        let response = try client.readResponse(id: id)
+                        guard response.body == body else {
+                            failures.withLock { $0.append("client \(index) round \(round): another body") }
+                            return
+                        }
+                    } catch {
+                        let elapsed = ContinuousClock.now - started
+                        failures.withLock { $0.append("client \(index) round \(round) after \(elapsed): \(error)") }
+                        return
+                    }
                     answered.add(1, ordering: .relaxed)
                 }
             }
         }
         #expect(group.wait(timeout: .now() + 60) == .success)
-        #expect(answered.load(ordering: .relaxed) == 40)
+        #expect(
+            answered.load(ordering: .relaxed) == 40,
+            "\(failures.withLock { $0 }); server log: \(server.recorder.messages)"
+        )
         #expect(server.server.statistics.connectionsAccepted == 8)
     }
 

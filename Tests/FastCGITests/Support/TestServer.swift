@@ -17,6 +17,9 @@ final class LogRecorder: Sendable {
 
     func append(_ level: Logger.Level, _ message: String) { lines.withLock { $0.append((level, message)) } }
 
+    /// Every message so far, oldest first (for a failed expectation's comment).
+    var messages: [String] { lines.withLock { $0.map(\.message) } }
+
     func contains(level: Logger.Level, _ fragment: String) -> Bool {
         lines.withLock { $0.contains { $0.level == level && $0.message.contains(fragment) } }
     }
