@@ -1352,6 +1352,15 @@ def parse_arguments(argv):
                         help="skip POST /register and its pgbench JSONB INSERT")
     parser.add_argument("--only-register", action="store_true",
                         help="only POST /register and its pgbench JSONB INSERT (after the correctness checks)")
+    parser.add_argument("--only-token", action="store_true",
+                        help="only POST /token (after the correctness checks): no GET, overload or "
+                             "POST /register rows")
+    parser.add_argument("--token-scenarios", default=",".join(TokenBench.SCENARIOS),
+                        help="comma-separated POST /token rows to load, each with the bare responder's "
+                             "row on its host (default all: " + ",".join(TokenBench.SCENARIOS) + "); "
+                             "every scenario is still checked once")
+    parser.add_argument("--no-ps256", action="store_true",
+                        help="POST /token with the ES256 key only: no rotation, no PS256 phase, no goals")
     parser.add_argument("--assertion-alg", choices=("ES256", "PS256"), default="ES256",
                         help="algorithm of the private_key_jwt client's assertions (default ES256)")
     parser.add_argument("--speed-seconds", type=int, default=3,
@@ -1365,8 +1374,20 @@ def parse_arguments(argv):
         parser.error("wrk needs at least one connection per thread")
     if arguments.no_register and arguments.only_register:
         parser.error("--no-register and --only-register exclude each other")
+    if arguments.only_register and (arguments.only_token or arguments.no_token):
+        parser.error("--only-register excludes --only-token and --no-token")
+    if arguments.only_token and arguments.no_token:
+        parser.error("--only-token and --no-token exclude each other")
     if arguments.only_register:
         arguments.no_token = True
+    if arguments.only_token:
+        arguments.no_register = True
+    scenarios = [name for name in arguments.token_scenarios.split(",") if name]
+    unknown = [name for name in scenarios if name not in TokenBench.SCENARIOS]
+    if unknown or not scenarios:
+        parser.error(f"--token-scenarios: one or more of {', '.join(TokenBench.SCENARIOS)}")
+    # In the harness's order, whatever order they were given in.
+    arguments.token_scenarios = tuple(name for name in TokenBench.SCENARIOS if name in scenarios)
     if arguments.overload_connections is None:
         arguments.overload_connections = 2 * arguments.workers
     return arguments
@@ -1568,7 +1589,7 @@ def benchmark(stack, arguments):
               "a registration access token that reads the registration back (GET 200)", file=out)
     out.flush()
 
-    if arguments.warmup and not arguments.only_register:
+    if arguments.warmup and not (arguments.only_register or arguments.only_token):
         for target in responders + [target for target, _ in baselines] + [bare_target]:
             for path in ENDPOINTS:
                 load.run(target.base + path, arguments.connections, target.log, seconds=arguments.warmup)
@@ -1602,7 +1623,7 @@ def benchmark(stack, arguments):
           "÷bare = req/s ÷ req/s of the bare responder in this run (nginx rows; the Apache rows "
           "too: there is no bare Apache)", file=out)
     summary = {}
-    for path in () if arguments.only_register else ENDPOINTS:
+    for path in () if arguments.only_register or arguments.only_token else ENDPOINTS:
         print(f"  GET {path}", file=out)
         print(header_row("÷bare"), file=out)
         rows = [("nginx → bare", bare_target, path, {})]
@@ -1619,7 +1640,7 @@ def benchmark(stack, arguments):
           f"than {arguments.timeout}s; an access-log 499 is a request in flight when wrk stopped",
           file=out)
 
-    if not arguments.only_register:
+    if not (arguments.only_register or arguments.only_token):
         print("", file=out)
         print(f"overload: -c{arguments.overload_connections} against {stack.responder_workers} "
               f"responder workers, GET {OVERLOAD_PATH} (a PostgreSQL round trip each), "
@@ -1662,6 +1683,7 @@ def benchmark(stack, arguments):
     if token:
         tokens["ES256"] = token_section(stack, token, load, measure, report_unanswered, bare,
                                         "ES256", arguments, out)
+    if token and not arguments.no_ps256:
         token.rotate("PS256")
         refresh = config_value(stack.config_file, r"^\s*refresh_interval_seconds:\s*(\d+)")
         refresh = int(refresh) if refresh.isdigit() else 30  # the product's default
@@ -1693,7 +1715,7 @@ def benchmark(stack, arguments):
                          " of apache static")
         print(f"    GET {path:<34} " + "; ".join(parts), file=out)
     for algorithm, figures in tokens.items():
-        for scenario in TokenBench.SCENARIOS:
+        for scenario in arguments.token_scenarios:
             reference = figures["nginx → bare (mTLS)" if scenario == "tls_client_auth" else "nginx → bare"]
             credence = figures[scenario]
             print(f"    POST /token {scenario:<20} {algorithm}  {credence['rate']:>6.0f} req/s, "
@@ -1727,6 +1749,9 @@ def token_section(stack, token, load, measure, report_unanswered, bare, algorith
     credence_mtls = Target("credence mTLS", loopback(nginx.mtls_url), main_log, credence_meter)
     bare_main = Target("bare", bare.main_url, bare.access_log, bare_meter)
     bare_mtls = Target("bare mTLS", bare.mtls_url, bare.access_log, bare_meter)
+    scenarios = arguments.token_scenarios
+    main_host = "client_secret_basic" in scenarios or "private_key_jwt" in scenarios
+    mtls_host = "tls_client_auth" in scenarios
     basic = {"script": token.scripts["basic"]}
     with_certificate_basic = {"script": token.scripts["basic"], "env": token.certificate_env}
     with_certificate = {"script": token.scripts["tls"], "env": token.certificate_env}
@@ -1744,11 +1769,14 @@ def token_section(stack, token, load, measure, report_unanswered, bare, algorith
         return int(rate * arguments.seconds * 2) + 2000
     per_run = []
     if arguments.warmup:
-        warm, _ = token.assertions(int(probe_run["rate"] * arguments.warmup * 2) + 500)
-        load.run(credence_main.base + "/token", arguments.connections, main_log, seconds=arguments.warmup,
-                 script=token.scripts["assertions"], script_args=(arguments.threads, warm))
+        if "private_key_jwt" in scenarios:
+            warm, _ = token.assertions(int(probe_run["rate"] * arguments.warmup * 2) + 500)
+            load.run(credence_main.base + "/token", arguments.connections, main_log, seconds=arguments.warmup,
+                     script=token.scripts["assertions"], script_args=(arguments.threads, warm))
         for target, options in ((bare_main, basic), (bare_mtls, with_certificate_basic),
                                 (credence_mtls, with_certificate)):
+            if target is bare_main and not main_host or target is not bare_main and not mtls_host:
+                continue
             load.run(target.base + "/token", arguments.connections, target.log,
                      seconds=arguments.warmup, **options)
 
@@ -1770,6 +1798,9 @@ def token_section(stack, token, load, measure, report_unanswered, bare, algorith
             ("private_key_jwt", credence_main, "/token", assertions),
             ("nginx → bare (mTLS)", bare_mtls, "/token", with_certificate_basic),
             ("tls_client_auth", credence_mtls, "/token", with_certificate)]
+    # --token-scenarios: the chosen rows and the bare responder's row on each of their hosts.
+    rows = [row for row in rows if row[0] in scenarios
+            or row[0] == "nginx → bare" and main_host or row[0] == "nginx → bare (mTLS)" and mtls_host]
     # The ceilings' parts, measured in the same rounds as the rows so that
     # whatever else loads the machine weighs on both alike.
     selects, speeds = [], []
@@ -1796,17 +1827,19 @@ def token_section(stack, token, load, measure, report_unanswered, bare, algorith
           + (f", median of {len(speeds)}" if len(speeds) > 1 else ""), file=out)
     for label, _, _, _ in rows:
         report_unanswered(label, figures[label])
-    jwt_figures = figures["private_key_jwt"]
-    reused = jwt_figures["script"].get("bodies-reused", 0)
-    non2xx = jwt_figures["non2xx"]
-    print(f"  private_key_jwt: {'/'.join(str(count) for count in per_run)} fresh "
-          f"{arguments.assertion_alg} assertions for the runs "
-          f"(joserfc, a unique jti each), {jwt_figures['script'].get('bodies-sent', 0)} sent, "
-          f"{reused} sent a second time (a replay: 401 expected); non-2xx answers: {non2xx} "
-          f"(access log {fmt_statuses(jwt_figures['logged'])})", file=out)
-    print("  tls_client_auth: Debian's wrk cannot present a client certificate, nor can h2load; "
-          "bench/wrk-client-cert.c (LD_PRELOAD into wrk) loads tpp.pem into wrk's TLS context, so "
-          "these rows use the same load generator as all others", file=out)
+    if "private_key_jwt" in scenarios:
+        jwt_figures = figures["private_key_jwt"]
+        reused = jwt_figures["script"].get("bodies-reused", 0)
+        non2xx = jwt_figures["non2xx"]
+        print(f"  private_key_jwt: {'/'.join(str(count) for count in per_run)} fresh "
+              f"{arguments.assertion_alg} assertions for the runs "
+              f"(joserfc, a unique jti each), {jwt_figures['script'].get('bodies-sent', 0)} sent, "
+              f"{reused} sent a second time (a replay: 401 expected); non-2xx answers: {non2xx} "
+              f"(access log {fmt_statuses(jwt_figures['logged'])})", file=out)
+    if mtls_host:
+        print("  tls_client_auth: Debian's wrk cannot present a client certificate, nor can h2load; "
+              "bench/wrk-client-cert.c (LD_PRELOAD into wrk) loads tpp.pem into wrk's TLS context, so "
+              "these rows use the same load generator as all others", file=out)
     out.flush()
     return figures
 
@@ -1840,7 +1873,7 @@ def print_ceilings(tokens, arguments, out):
 
     es = tokens["ES256"]
     print(header("ceiling", "ratio"), file=out)
-    for scenario in TokenBench.SCENARIOS:
+    for scenario in arguments.token_scenarios:
         bare_figures = es["nginx → bare (mTLS)" if scenario == "tls_client_auth" else "nginx → bare"]
         sign, select = es["speed"]["sign"], es["select"]["rate"]
         ceiling = 1 / (1 / bare_figures["rate"] + 1 / sign + 1 / select)
@@ -1855,7 +1888,7 @@ def print_ceilings(tokens, arguments, out):
           "ceiling with RSA-2048 as sign, which no server can exceed:", file=out)
     ps = tokens["PS256"]
     print(header("composed", "÷sign"), file=out)
-    for scenario in TokenBench.SCENARIOS:
+    for scenario in arguments.token_scenarios:
         bare_figures = ps["nginx → bare (mTLS)" if scenario == "tls_client_auth" else "nginx → bare"]
         sign, select = ps["speed"]["sign"], ps["select"]["rate"]
         composed = 1 / (1 / bare_figures["rate"] + 1 / sign + 1 / select)

@@ -16,7 +16,8 @@
 #    against a pgbench 1 KB JSONB INSERT at the same concurrency.
 #    Options: --seconds N (each wrk run, default 10), --runs N (median of N),
 #    --connections N, --workers N, --overload-connections N, --apache,
-#    --no-token, --no-register, --only-register, --assertion-alg ES256|PS256,
+#    --no-token, --no-register, --only-register, --only-token, --token-scenarios LIST,
+#    --no-ps256, --assertion-alg ES256|PS256,
 #    --keep; see `bench/http.py --help`.
 #
 # Installs what the benchmark needs beyond scripts/install-deps.sh when it is

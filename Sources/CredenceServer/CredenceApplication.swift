@@ -24,6 +24,10 @@ public final class CredenceApplication: Sendable {
     public let clientCATrustStore: CertificateTrustStore?
     /// Clients' inline key sets, parsed once and shared by every worker.
     public let clientKeySets = ClientKeySetCache()
+    /// Presented client certificates, parsed once and shared by every worker.
+    public let clientCertificates = ClientCertificateCache()
+    /// Registered `tls_client_auth_subject_dn` values, parsed once and shared by every worker.
+    public let registeredSubjectDNs = RegisteredSubjectDNCache()
     /// Fetches and caches `jwks_uri` key sets; `nil` refuses every `jwks_uri` client.
     public let remoteKeySets: (any RemoteKeySetProvider)?
 
@@ -129,7 +133,8 @@ public final class CredenceApplication: Sendable {
             keyResolver: ClientKeyResolver(remote: remoteKeySets, inline: clientKeySets),
             trustStore: clientCATrustStore,
             secrets: clientSecrets,
-            policy: clientAuthenticationPolicy
+            policy: clientAuthenticationPolicy,
+            subjectDNs: registeredSubjectDNs
         )
         let validator = AccessTokenValidator(
             issuer: configuration.issuer.value,
@@ -173,7 +178,8 @@ public final class CredenceApplication: Sendable {
             clock: clock,
             logger: logger,
             outages: outages,
-            databaseSessionIsOpen: { services.databaseSessionIsOpen }
+            databaseSessionIsOpen: { services.databaseSessionIsOpen },
+            certificates: clientCertificates
         )
     }
 

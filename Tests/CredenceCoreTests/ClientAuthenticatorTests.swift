@@ -648,6 +648,39 @@ import Testing
         #expect(failure(try certificateCredentials("tls-client", "leaf-client"), withoutCAs) == .invalidClient(""))
     }
 
+    /// The workers share one cache of registered DNs, keyed by the registered string: a
+    /// client whose registration changes is matched against its new DN at once.
+    @Test func aSharedDNCacheFollowsAChangedRegistration() throws {
+        let subjectDNs = RegisteredSubjectDNCache(capacity: 8)
+        func worker() -> ClientAuthenticator {
+            ClientAuthenticator(
+                clients: clients,
+                replays: replays,
+                keyResolver: ClientKeyResolver(remote: nil),
+                trustStore: try? TestPKI.trustStore(),
+                secrets: TestClients.secrets,
+                policy: ClientAuthenticationPolicy(issuer: Self.issuer, assertionAudiences: [Self.tokenEndpoint]),
+                subjectDNs: subjectDNs
+            )
+        }
+        let (first, second) = (worker(), worker())
+        try clients.insert(tlsClient("tls-client", "tls_client_auth_subject_dn", TestPKI.leafClientSubjectDN()))
+        let credentials = try certificateCredentials("tls-client", "leaf-client")
+        #expect(try first.authenticate(credentials, now: clock.now).method == .tlsClientAuth)
+        #expect(try second.authenticate(credentials, now: clock.now).method == .tlsClientAuth)
+        #expect(subjectDNs.count == 1)
+        try clients.update(
+            tlsClient("tls-client", "tls_client_auth_subject_dn", "CN=someone else,O=Credence Test TPP,C=GB")
+        )
+        #expect(failure(credentials, first) == .invalidClient(""))
+        #expect(failure(credentials, second) == .invalidClient(""))
+        #expect(subjectDNs.count == 2)
+        // A registered DN that does not parse stays refused when it comes from the cache.
+        try clients.update(tlsClient("tls-client", "tls_client_auth_subject_dn", "this is not a DN"))
+        #expect(failure(credentials, first) == .invalidClient(""))
+        #expect(failure(credentials, second) == .invalidClient(""))
+    }
+
     @Test func anEmptyDNNeverIdentifiesAClient() throws {
         // The metadata refuses an empty registered DN…
         let error = oauthError {

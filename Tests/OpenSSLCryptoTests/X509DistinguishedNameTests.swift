@@ -19,6 +19,24 @@ struct X509DistinguishedNameTests {
         #expect(parsed.matches(subject))
     }
 
+    /// The subject's prepared form is computed once per parsed certificate and shared by its
+    /// copies; many threads asking at once all get the same form.
+    @Test func aCertificateKeepsItsPreparedSubject() throws {
+        let certificate = try X509Fixtures.certificate("leaf-client")
+        let expected = PreparedDistinguishedName(certificate.subject)
+        let registered = PreparedDistinguishedName(
+            try DistinguishedName(rfc4514: X509Fixtures.line("leaf-client.subject-rfc2253.txt"))
+        )
+        let copies = Array(repeating: certificate, count: 8)
+        DispatchQueue.concurrentPerform(iterations: 32) { index in
+            let prepared = copies[index % copies.count].preparedSubject
+            #expect(prepared == expected)
+            #expect(prepared.matches(registered))
+        }
+        #expect(certificate.preparedSubject == expected)
+        #expect(!certificate.preparedSubject.matches(try X509Fixtures.certificate("ssa-signing").preparedSubject))
+    }
+
     @Test func leafSubjectStructure() throws {
         let subject = try X509Fixtures.certificate("leaf-client").subject
         // Encoding order: DC=com first, emailAddress last; CN+UID is one RDN.
@@ -78,6 +96,9 @@ struct X509DistinguishedNameTests {
         let b = try DistinguishedName(rfc4514: rhs)
         #expect(a.matches(b))
         #expect(b.matches(a))
+        // Prepared once, the same verdict.
+        #expect(PreparedDistinguishedName(a).matches(PreparedDistinguishedName(b)))
+        #expect(PreparedDistinguishedName(b).matches(PreparedDistinguishedName(a)))
     }
 
     @Test(arguments: [
@@ -103,6 +124,8 @@ struct X509DistinguishedNameTests {
         let b = try DistinguishedName(rfc4514: rhs)
         #expect(!a.matches(b))
         #expect(!b.matches(a))
+        #expect(!PreparedDistinguishedName(a).matches(PreparedDistinguishedName(b)))
+        #expect(!PreparedDistinguishedName(b).matches(PreparedDistinguishedName(a)))
     }
 
     @Test(arguments: [

@@ -23,18 +23,22 @@ public struct ClientAuthenticator {
     public let secrets: ClientSecretHasher
     /// Server-wide rules.
     public let policy: ClientAuthenticationPolicy
+    /// Registered subject DNs, parsed and prepared once; shared by every worker.
+    public let subjectDNs: RegisteredSubjectDNCache
 
     /// RFC 7523 §2.2: the only assertion type accepted.
     public static let jwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-    /// Creates an authenticator over one worker's stores.
+    /// Creates an authenticator over one worker's stores; pass the process's `subjectDNs`
+    /// cache so that every worker shares it.
     public init(
         clients: any ClientStore,
         replays: any ReplayStore,
         keyResolver: ClientKeyResolver,
         trustStore: CertificateTrustStore?,
         secrets: ClientSecretHasher,
-        policy: ClientAuthenticationPolicy
+        policy: ClientAuthenticationPolicy,
+        subjectDNs: RegisteredSubjectDNCache = RegisteredSubjectDNCache()
     ) {
         self.clients = clients
         self.replays = replays
@@ -42,6 +46,7 @@ public struct ClientAuthenticator {
         self.trustStore = trustStore
         self.secrets = secrets
         self.policy = policy
+        self.subjectDNs = subjectDNs
     }
 
     /// Authenticates the request's client at `now`.
@@ -286,7 +291,7 @@ public struct ClientAuthenticator {
         }
         let matched: Bool
         if let registeredDN = client.metadata.subjectDN {
-            guard let parsed = try? DistinguishedName(rfc4514: registeredDN) else {
+            guard let parsed = subjectDNs.prepared(registeredDN) else {
                 throw OAuthError.invalidClient(
                     "the client's registered subject DN is unusable",
                     logDetail: "registered DN does not parse"

@@ -64,8 +64,15 @@ public struct VerifiedClientCertificate: Sendable {
     /// with RFC 4518 matching in RFC 4514 order. An empty DN (registered or presented) never
     /// matches: zero RDNs equal zero RDNs, but identify no one.
     public func matches(subjectDN registered: DistinguishedName) -> Bool {
+        matches(subjectDN: PreparedDistinguishedName(registered))
+    }
+
+    /// ``matches(subjectDN:)-(DistinguishedName)`` with the registered DN prepared once
+    /// (``RegisteredSubjectDNCache``); the subject's prepared form is kept with the
+    /// certificate.
+    public func matches(subjectDN registered: PreparedDistinguishedName) -> Bool {
         guard !registered.isEmpty, !subject.isEmpty else { return false }
-        return subject.matches(registered)
+        return certificate.preparedSubject.matches(registered)
     }
 
     /// RFC 8705 §2.1.2: whether one of the certificate's SANs of the registered kind equals

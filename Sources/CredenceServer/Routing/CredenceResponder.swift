@@ -14,23 +14,27 @@ public final class CredenceResponder {
     private let logger: Logger
     private let outages: DatabaseOutageLog?
     private let databaseSessionIsOpen: () -> Bool
+    private let certificates: ClientCertificateCache?
 
     /// Creates a responder; `CredenceApplication.makeResponder` is the usual way.
     /// `outages` learns of every 503 for an unreachable database and of a
     /// request that opened this worker's database session again
-    /// (`databaseSessionIsOpen`).
+    /// (`databaseSessionIsOpen`). `certificates`, shared by every worker, parses the
+    /// requests' client certificates.
     public init(
         router: Router,
         clock: any Clock,
         logger: Logger,
         outages: DatabaseOutageLog? = nil,
-        databaseSessionIsOpen: @escaping () -> Bool = { true }
+        databaseSessionIsOpen: @escaping () -> Bool = { true },
+        certificates: ClientCertificateCache? = nil
     ) {
         self.router = router
         self.clock = clock
         self.logger = logger
         self.outages = outages
         self.databaseSessionIsOpen = databaseSessionIsOpen
+        self.certificates = certificates
     }
 
     /// Answers one request. A HEAD request is answered exactly as its GET, body included:
@@ -43,13 +47,18 @@ public final class CredenceResponder {
         var failure: OAuthError?
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
-            context = RequestContext(request: request, now: clock.now)
+            context = RequestContext(request: request, now: clock.now, certificates: certificates)
             failure = .notFound()
         case .methodNotAllowed(let allowed):
-            context = RequestContext(request: request, now: clock.now)
+            context = RequestContext(request: request, now: clock.now, certificates: certificates)
             failure = .methodNotAllowed(allowed: allowed)
         case .found(let handler, let parameters):
-            context = RequestContext(request: request, pathParameters: parameters, now: clock.now)
+            context = RequestContext(
+                request: request,
+                pathParameters: parameters,
+                now: clock.now,
+                certificates: certificates
+            )
             // During an outage: a session closed before the request and open after it means
             // the request reached the database again.
             let sessionWasClosed = outages?.isOngoing == true && !databaseSessionIsOpen()
@@ -90,7 +99,7 @@ public final class CredenceResponder {
         case .malformed(let reason):
             error = .invalidRequest("malformed request", logDetail: reason)
         }
-        let context = RequestContext(request: request, now: clock.now)
+        let context = RequestContext(request: request, now: clock.now, certificates: certificates)
         log(request: request, context: context, status: error.status, error: error, started: started)
         return .error(error)
     }

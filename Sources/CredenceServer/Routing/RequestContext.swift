@@ -21,10 +21,14 @@ public final class RequestContext {
     /// (`NONE` or absent), or when the parameter is not exactly one
     /// well-formed certificate (`clientCertificateError` then says why).
     /// Nobody has checked who issued it: its subject is reachable only
-    /// through ``PresentedClientCertificate/verified(by:at:)``.
+    /// through ``PresentedClientCertificate/verified(by:at:)``. Parsed through the
+    /// process's ``ClientCertificateCache`` when the context has one.
     public private(set) lazy var clientCertificate: PresentedClientCertificate? = {
         guard let parameter = request.clientCertificate, parameter.certificateWasPresented else { return nil }
         do {
+            if let certificates {
+                return try certificates.certificate(webServerParameter: parameter.encoded)
+            }
             return PresentedClientCertificate(certificate: try Certificate(webServerParameter: parameter.encoded))
         } catch {
             clientCertificateError = error as? CertificateError
@@ -35,10 +39,19 @@ public final class RequestContext {
     /// Why a presented certificate parameter could not be decoded, if it could not.
     public private(set) var clientCertificateError: CertificateError?
 
+    /// Parsed client certificates shared by every worker; nil parses each request's anew.
+    private let certificates: ClientCertificateCache?
+
     /// Creates a context; the responder does this for each request.
-    public init(request: HTTPRequest, pathParameters: [String: String] = [:], now: Date) {
+    public init(
+        request: HTTPRequest,
+        pathParameters: [String: String] = [:],
+        now: Date,
+        certificates: ClientCertificateCache? = nil
+    ) {
         self.request = request
         self.pathParameters = pathParameters
         self.now = now
+        self.certificates = certificates
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An X.509 certificate (RFC 5280), parsed and checked by OpenSSL 3.
 ///
@@ -25,6 +26,18 @@ public struct Certificate: Sendable, Hashable, CustomStringConvertible {
 
     /// The subject name (RFC 5280 §4.1.2.6).
     public var subject: DistinguishedName { storage.subject }
+
+    /// ``subject`` prepared for ``PreparedDistinguishedName/matches(_:)``: computed on
+    /// first use and kept with the parsed certificate, which every copy of the value
+    /// shares, so a certificate matched on every request is prepared once.
+    public var preparedSubject: PreparedDistinguishedName {
+        storage.preparedSubject.withLock { cached in
+            if let cached { return cached }
+            let prepared = PreparedDistinguishedName(storage.subject)
+            cached = prepared
+            return prepared
+        }
+    }
 
     /// The issuer name (RFC 5280 §4.1.2.4).
     public var issuer: DistinguishedName { storage.issuer }
@@ -88,6 +101,8 @@ extension Certificate {
         let subjectPublicKeyInfo: [UInt8]
         /// The keyUsage bits (OpenSSL's `KU_*`), nil without the extension.
         let keyUsage: UInt32?
+        /// ``Certificate/preparedSubject`` once computed.
+        let preparedSubject = Mutex<PreparedDistinguishedName?>(nil)
 
         init(
             handle: X509Handle,

@@ -23,17 +23,42 @@ extension DistinguishedName {
     /// - A value that RFC 4518 prohibits (unassigned or private-use code points,
     ///   U+FFFD), or that holds a control character, matches nothing, not even itself.
     public func matches(_ other: DistinguishedName) -> Bool {
-        guard relativeDistinguishedNames.count == other.relativeDistinguishedNames.count,
-            let mine = normalizedForm(), let theirs = other.normalizedForm()
-        else { return false }
+        PreparedDistinguishedName(self).matches(PreparedDistinguishedName(other))
+    }
+}
+
+/// A ``DistinguishedName`` reduced once to the form ``DistinguishedName/matches(_:)``
+/// compares: each RDN a sorted list of (OID, RFC 4518-prepared value). Preparing a value
+/// (NFKC twice, case folding) is most of a comparison's cost, so a name compared again
+/// and again (a client's registered `tls_client_auth_subject_dn`, the subject of a
+/// certificate presented on every request) is prepared once and kept in this form.
+public struct PreparedDistinguishedName: Sendable, Hashable {
+    /// The prepared RDNs; nil when a value is prohibited (such a name matches nothing).
+    private let form: [[NormalizedAttribute]]?
+    /// How many RDNs the name has.
+    public let count: Int
+
+    /// Prepares `name` for matching.
+    public init(_ name: DistinguishedName) {
+        self.form = Self.normalizedForm(of: name)
+        self.count = name.relativeDistinguishedNames.count
+    }
+
+    /// True for the empty name (no RDNs).
+    public var isEmpty: Bool { count == 0 }
+
+    /// Exactly ``DistinguishedName/matches(_:)`` of the two names prepared: the same
+    /// number of RDNs, no prohibited value on either side, equal prepared forms.
+    public func matches(_ other: PreparedDistinguishedName) -> Bool {
+        guard count == other.count, let mine = form, let theirs = other.form else { return false }
         return mine == theirs
     }
 
     /// Each RDN as a sorted list of (OID, prepared value); nil if any value is prohibited.
-    private func normalizedForm() -> [[NormalizedAttribute]]? {
+    private static func normalizedForm(of name: DistinguishedName) -> [[NormalizedAttribute]]? {
         var result: [[NormalizedAttribute]] = []
-        result.reserveCapacity(relativeDistinguishedNames.count)
-        for rdn in relativeDistinguishedNames {
+        result.reserveCapacity(name.relativeDistinguishedNames.count)
+        for rdn in name.relativeDistinguishedNames {
             var attributes: [NormalizedAttribute] = []
             for attribute in rdn.attributes {
                 switch attribute.value {
