@@ -1,4 +1,4 @@
-public import OpenSSLCrypto
+import OpenSSLCrypto
 
 /// Client certificates as parsed from the web server's `SSL_CLIENT_CERT` parameter, shared
 /// by every worker. Decoding one (percent-decoding, PEM, `d2i_X509`, whose public-key
