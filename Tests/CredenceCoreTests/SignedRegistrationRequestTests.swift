@@ -136,6 +136,23 @@ import Testing
         expectRefusal("invalid_client_metadata", .requestHeader) { _ = try verifier.verify(body, now: Directory.now) }
     }
 
+    /// A request refused after its statement verified reports the statement first (for the
+    /// audit trail); one whose statement does not verify reports nothing.
+    @Test func theStatementIsReportedBeforeTheRequestsOwnRefusal() throws {
+        var seen: [String] = []
+        let signedByAnother = try Self.sign(Self.request(statement: Directory.statement()), key: TestKeys.es256B)
+        expectRefusal("invalid_client_metadata", .requestSignature) {
+            _ = try verifier.verify(signedByAnother, now: Directory.now) { seen.append($0.softwareID) }
+        }
+        #expect(seen == ["software-42"])
+        seen = []
+        let unknownIssuer = try Self.body(statement: ["iss": "https://elsewhere.example"])
+        expectRefusal("unapproved_software_statement", .trustedIssuer) {
+            _ = try verifier.verify(unknownIssuer, now: Directory.now) { seen.append($0.softwareID) }
+        }
+        #expect(seen.isEmpty)
+    }
+
     @Test func aSignatureByAnotherKeyIsRefused() throws {
         let body = try Self.sign(Self.request(statement: Directory.statement()), key: TestKeys.es256B)
         expectRefusal("invalid_client_metadata", .requestSignature) {

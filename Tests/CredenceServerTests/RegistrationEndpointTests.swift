@@ -26,8 +26,25 @@ struct StatementVerifierDouble: SoftwareStatementVerifying {
 /// A signed-request verifier double: requests by their text.
 struct SignedRequestVerifierDouble: SignedRegistrationRequestVerifying {
     let requests: [String: VerifiedRegistrationRequest]
+    /// Requests whose statement verifies and which are then refused (their own signature, say).
+    var lateRefusals: [String: (statement: VerifiedSoftwareStatement, error: OAuthError)] = [:]
+
+    func verify(
+        _ request: String,
+        now: Date,
+        statementVerified: (VerifiedSoftwareStatement) -> Void
+    ) throws -> VerifiedRegistrationRequest {
+        if let late = lateRefusals[request] {
+            statementVerified(late.statement)
+            throw late.error
+        }
+        let verified = try verify(request, now: now)
+        statementVerified(verified.statement)
+        return verified
+    }
 
     func verify(_ request: String, now: Date) throws -> VerifiedRegistrationRequest {
+        if let late = lateRefusals[request] { throw late.error }
         guard let verified = requests[request] else {
             throw OAuthError.invalidClientMetadata("the registration request does not verify")
         }
@@ -112,6 +129,7 @@ enum RegistrationFixtures {
             RegistrationFixtures.statement("ssa-pisp", softwareID: "pisp-software", jti: "ssa-jti-4", roles: ["PISP"]),
         ],
         requests: [VerifiedRegistrationRequest] = [],
+        lateRequestRefusals: [String: (statement: VerifiedSoftwareStatement, error: OAuthError)] = [:],
         refusals: [String: OAuthError] = [:],
         softwareStatements: (any SoftwareStatementVerifying)? = nil,
         withVerifiers: Bool = true,
@@ -138,7 +156,8 @@ enum RegistrationFixtures {
                         refusals: refusals
                     )
                     : nil),
-            signedRegistrationRequests: withVerifiers ? SignedRequestVerifierDouble(requests: requestMap) : nil,
+            signedRegistrationRequests: withVerifiers
+                ? SignedRequestVerifierDouble(requests: requestMap, lateRefusals: lateRequestRefusals) : nil,
             registrationPolicy: defaultPolicy,
             registrationPolicyForIssuer: { issuer in issuer == RegistrationFixtures.directory ? issuerPolicy : nil }
         )
@@ -405,6 +424,32 @@ enum RegistrationFixtures {
             #expect(response.status == 400)
             #expect(try errorCode(response) == "invalid_request")
         }
+    }
+
+    /// A signed request refused after its statement verified (its own signature, its key
+    /// endpoint) is audited with the statement's software, organisation, jti and issuer.
+    @Test func aLateSignedRequestRefusalIsAuditedWithItsStatement() throws {
+        let statement = RegistrationFixtures.statement("ssa-late", softwareID: "late-software", jti: "late-jti")
+        let tests = try RegistrationEndpointTests(
+            lateRequestRefusals: [
+                "signed-late": (statement, .invalidClientMetadata("the signed request's signature does not verify"))
+            ]
+        )
+        let response = try tests.send(
+            "POST",
+            "/register",
+            body: "signed-late",
+            contentType: "application/jwt",
+            bearer: try tests.token()
+        )
+        #expect(response.status == 400)
+        #expect(try errorCode(response) == "invalid_client_metadata")
+        let event = try #require(tests.services.registrations.events.last)
+        #expect(event.type == "registration.refused")
+        #expect(event.details["software_id"]?.stringValue == "late-software")
+        #expect(event.details["statement_jti"]?.stringValue == "late-jti")
+        #expect(event.details["statement_issuer"]?.stringValue == RegistrationFixtures.directory)
+        #expect(event.details["org_id"] == statement.organizationID.map { .string($0) })
     }
 
     @Test func signedRequestsAreAcceptedAsJWTAndAsJOSE() throws {

@@ -5,6 +5,9 @@ public struct RegistrationRefusal: Error, Sendable, CustomStringConvertible {
     public let rule: String
     /// What the client is answered.
     public let error: OAuthError
+    /// The software statement, when it had verified before the refusal (a signed request
+    /// refused for its own signature or claims): the audit trail names its software.
+    public var statement: VerifiedSoftwareStatement?
 
     /// A refusal by `rule` with `error`.
     public init(rule: String, error: OAuthError) {

@@ -82,6 +82,13 @@ public struct RegistrationService {
         var statement: VerifiedSoftwareStatement?
         var clientID: String?
 
+        /// This subject with the statement a refusal learnt of, if it knew none.
+        func adding(_ refusal: RegistrationRefusal) -> AuditSubject {
+            var subject = self
+            if subject.statement == nil { subject.statement = refusal.statement }
+            return subject
+        }
+
         func details(decision: String, rule: String?, error: OAuthError?, via: String? = nil) -> JSONObject {
             var object: JSONObject = ["decision": .string(decision)]
             if let rule { object["rule"] = .string(rule) }
@@ -109,7 +116,13 @@ public struct RegistrationService {
         do {
             return try registerAudited(request, now: now, subject: &subject)
         } catch let refusal as RegistrationRefusal {
-            audit("registration.refused", subject: subject, rule: refusal.rule, error: refusal.error, now: now)
+            audit(
+                "registration.refused",
+                subject: subject.adding(refusal),
+                rule: refusal.rule,
+                error: refusal.error,
+                now: now
+            )
             throw refusal.error
         }
     }
@@ -261,7 +274,16 @@ public struct RegistrationService {
                     "signed registration requests are not accepted here: no software statement issuer is trusted"
                 )
             }
-            let verified = try verifying("signed_request") { try signedRequests.verify(text, now: now) }
+            var statementSeen: VerifiedSoftwareStatement?
+            let verified: VerifiedRegistrationRequest
+            do {
+                verified = try verifying("signed_request") {
+                    try signedRequests.verify(text, now: now) { statementSeen = $0 }
+                }
+            } catch var refusal as RegistrationRefusal {
+                refusal.statement = refusal.statement ?? statementSeen
+                throw refusal
+            }
             return ParsedBody(
                 metadata: Self.requestMetadata(verified),
                 statement: verified.statement,
@@ -366,7 +388,13 @@ public struct RegistrationService {
                 json: registrationJSON(client, secret: nil, accessToken: newToken, adjustments: [])
             )
         } catch let refusal as RegistrationRefusal {
-            audit("management.refused", subject: subject, rule: refusal.rule, error: refusal.error, now: now)
+            audit(
+                "management.refused",
+                subject: subject.adding(refusal),
+                rule: refusal.rule,
+                error: refusal.error,
+                now: now
+            )
             throw refusal.error
         }
     }
@@ -472,7 +500,13 @@ public struct RegistrationService {
                 )
             )
         } catch let refusal as RegistrationRefusal {
-            audit("management.refused", subject: subject, rule: refusal.rule, error: refusal.error, now: now)
+            audit(
+                "management.refused",
+                subject: subject.adding(refusal),
+                rule: refusal.rule,
+                error: refusal.error,
+                now: now
+            )
             throw refusal.error
         }
     }
@@ -494,7 +528,13 @@ public struct RegistrationService {
                 throw RegistrationRefusal.token("management_token", logDetail: "the client was deleted meanwhile")
             }
         } catch let refusal as RegistrationRefusal {
-            audit("management.refused", subject: subject, rule: refusal.rule, error: refusal.error, now: now)
+            audit(
+                "management.refused",
+                subject: subject.adding(refusal),
+                rule: refusal.rule,
+                error: refusal.error,
+                now: now
+            )
             throw refusal.error
         }
     }

@@ -44,8 +44,13 @@ public struct SignedRegistrationRequest: Sendable {
         self.audience = audience
     }
 
-    /// Verifies the request body at `now`.
-    public func verify(_ body: [UInt8], now: Date) throws(OAuthError) -> VerifiedRegistrationRequest {
+    /// Verifies the request body at `now`; `statementVerified` gets the embedded statement as
+    /// soon as it has verified (before the request's own checks).
+    public func verify(
+        _ body: [UInt8],
+        now: Date,
+        statementVerified: (VerifiedSoftwareStatement) -> Void = { _ in }
+    ) throws(OAuthError) -> VerifiedRegistrationRequest {
         // A body from curl --data-binary @file often ends in a newline; nothing else is trimmed.
         var start = body.startIndex
         var end = body.endIndex
@@ -78,6 +83,7 @@ public struct SignedRegistrationRequest: Sendable {
             throw TrustRule.softwareStatement.invalidStatement("software_statement must be a string (a JWS)")
         }
         let statement = try registry.verify(compactStatement, now: now)
+        statementVerified(statement)
         guard let entry = registry.trustedIssuer(statement.issuer) else {
             throw OAuthError.serverError(logDetail: "a verified statement's issuer is not in the registry")
         }
@@ -340,5 +346,13 @@ extension VerifiedRegistrationRequest {
 extension SignedRegistrationRequest: SignedRegistrationRequestVerifying {
     public func verify(_ request: String, now: Date) throws -> VerifiedRegistrationRequest {
         try verify(Array(request.utf8), now: now)
+    }
+
+    public func verify(
+        _ request: String,
+        now: Date,
+        statementVerified: (VerifiedSoftwareStatement) -> Void
+    ) throws -> VerifiedRegistrationRequest {
+        try verify(Array(request.utf8), now: now, statementVerified: statementVerified)
     }
 }

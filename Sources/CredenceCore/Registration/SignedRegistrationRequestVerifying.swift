@@ -15,4 +15,26 @@ public protocol SignedRegistrationRequestVerifying: Sendable {
     /// transaction). Throws `invalid_software_statement`, `unapproved_software_statement` or
     /// `invalid_client_metadata` (the request itself is malformed or does not verify).
     func verify(_ request: String, now: Date) throws -> VerifiedRegistrationRequest
+
+    /// ``verify(_:now:)``, calling `statementVerified` with the embedded statement as soon as
+    /// it has verified: a request refused after that point is audited with the statement's
+    /// `software_id`, `org_id`, `jti` and issuer.
+    func verify(
+        _ request: String,
+        now: Date,
+        statementVerified: (VerifiedSoftwareStatement) -> Void
+    ) throws -> VerifiedRegistrationRequest
+}
+
+extension SignedRegistrationRequestVerifying {
+    /// Verifiers that cannot tell when the statement verified report it with the result only.
+    public func verify(
+        _ request: String,
+        now: Date,
+        statementVerified: (VerifiedSoftwareStatement) -> Void
+    ) throws -> VerifiedRegistrationRequest {
+        let verified = try verify(request, now: now)
+        statementVerified(verified.statement)
+        return verified
+    }
 }
