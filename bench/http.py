@@ -929,17 +929,24 @@ def pgbench_select(stack, client_id, connections, seconds, meter):
     """Primary-key SELECTs of one client row per second: the product's own
     query (PostgresClientStore), prepared, against the same cluster; and the
     cluster's CPU per SELECT (METER's pg part; pgbench's own CPU left out)."""
-    if shutil.which("pgbench") is None:
-        raise SetupError("pgbench not found (Debian: postgresql-client; bench/run.sh installs it)")
     script = stack.path("token-bench", "select-client.sql")
     write(script, "SELECT client_id, client_secret_hash, token_endpoint_auth_method, "
                   "registration_access_token_hash, access_token_lifetime_seconds, metadata, created_at, "
                   "updated_at FROM clients WHERE client_id = :client_id;\n")
+    return run_pgbench(stack, script, connections, seconds, meter, "pgbench", ["-D", f"client_id={client_id}"])
+
+
+def run_pgbench(stack, script, connections, seconds, meter, label, options=()):
+    """Runs SCRIPT with pgbench (prepared, CONNECTIONS clients, SECONDS) against the stack's
+    cluster: its rate, the command as printed (URL and script name shortened), and the
+    cluster's CPU per transaction (METER's pg part; pgbench's own CPU left out)."""
+    if shutil.which("pgbench") is None:
+        raise SetupError("pgbench not found (Debian: postgresql-client; bench/run.sh installs it)")
     command = ["pgbench", "-n", "-M", "prepared", "-c", str(connections),
-               "-j", str(max(os.cpu_count() or 1, 1)), "-T", str(seconds), "-D", f"client_id={client_id}",
+               "-j", str(max(os.cpu_count() or 1, 1)), "-T", str(seconds), *options,
                "-f", script, stack.database_url]
     before = meter.sample(meter.pg())
-    output = run(command, "pgbench", timeout=seconds + 60)
+    output = run(command, label, timeout=seconds + 60)
     after = meter.sample(meter.pg())
     match = re.search(r"^tps = ([\d.]+)", output, re.M)
     processed = re.search(r"^number of transactions actually processed: (\d+)", output, re.M)
@@ -984,10 +991,10 @@ def openssl_speed(seconds, processes, algorithm):
 # ---- POST /register -----------------------------------------------------------
 
 REGISTRATION_SCOPE = "DynamicClientRegistration"
-# The demo directory of the README's five-minute flow, as the stack trusts it
-# (Tests/e2e/stack.py takes its entry from the README): statements signed PS256
-# with the demo SSA signer's key, named by this kid in var/pki/ssa-signer.jwks.
-DEMO_DIRECTORY_KID = "demo-directory-ssa-1"
+# The demo directory of the README's five-minute flow is trusted as the stack
+# takes its entry from the README: by its signing certificate
+# (signer_certificates), so statements are signed PS256 with the demo SSA
+# signer's key and name it by its RFC 7638 thumbprint, the entry's default kid.
 # The pgbench reference: one autocommit INSERT of a 1 KB JSONB document into a
 # scratch table of the same cluster (a single-row write transaction).
 SCRATCH_TABLE = "bench_scratch_jsonb"
@@ -1004,7 +1011,7 @@ def sign_registrations(job):
     from joserfc import jwt
     from joserfc.jwk import RSAKey
     key = RSAKey.import_key(signer_pem)
-    header = {"alg": "PS256", "typ": "JWT", "kid": DEMO_DIRECTORY_KID}
+    header = {"alg": "PS256", "typ": "JWT", "kid": key.thumbprint()}
     now = int(time.time())
     bodies = []
     for _ in range(count):
@@ -1124,29 +1131,14 @@ def pgbench_jsonb_insert(stack, connections, seconds, meter):
     """Autocommit INSERTs per second of a 1 KB JSONB document into a scratch
     table of the same cluster (prepared, CONNECTIONS clients), and the
     cluster's CPU per INSERT (pgbench's own CPU left out)."""
-    if shutil.which("pgbench") is None:
-        raise SetupError("pgbench not found (Debian: postgresql-client; bench/run.sh installs it)")
     run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", stack.database_url, "-c",
          f"CREATE TABLE IF NOT EXISTS {SCRATCH_TABLE} (id bigserial PRIMARY KEY, doc jsonb NOT NULL)"],
         "psql (scratch table)")
     document = json.dumps({"kind": "bench", "padding": "x" * 1000}, separators=(",", ":"))
     script = stack.path("register-bench", "insert-jsonb.sql")
     write(script, f"INSERT INTO {SCRATCH_TABLE} (doc) VALUES ('{document}'::jsonb);\n")
-    command = ["pgbench", "-n", "-M", "prepared", "-c", str(connections),
-               "-j", str(max(os.cpu_count() or 1, 1)), "-T", str(seconds), "-f", script, stack.database_url]
-    before = meter.sample(meter.pg())
-    output = run(command, "pgbench (JSONB insert)", timeout=seconds + 60)
-    after = meter.sample(meter.pg())
-    match = re.search(r"^tps = ([\d.]+)", output, re.M)
-    processed = re.search(r"^number of transactions actually processed: (\d+)", output, re.M)
-    failed = re.search(r"number of failed transactions: (\d+)", output)
-    if match is None or processed is None or (failed and int(failed.group(1))):
-        raise BenchError(f"pgbench: {output}")
-    command[command.index(stack.database_url)] = "URL"
-    command[command.index(script)] = os.path.basename(script)
-    count = int(processed.group(1))
-    return {"rate": float(match.group(1)), "command": command, "bytes": len(document),
-            "pg_cpu": Meter.spent(before, after) / count * 1e6 if count else None}
+    return {**run_pgbench(stack, script, connections, seconds, meter, "pgbench (JSONB insert)"),
+            "bytes": len(document)}
 
 
 def set_durability(stack, durable):
