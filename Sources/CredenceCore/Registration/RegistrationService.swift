@@ -116,14 +116,7 @@ public struct RegistrationService {
         do {
             return try registerAudited(request, now: now, subject: &subject)
         } catch let refusal as RegistrationRefusal {
-            audit(
-                "registration.refused",
-                subject: subject.adding(refusal),
-                rule: refusal.rule,
-                error: refusal.error,
-                now: now
-            )
-            throw refusal.error
+            throw refused("registration.refused", refusal, subject: subject, now: now)
         }
     }
 
@@ -388,14 +381,7 @@ public struct RegistrationService {
                 json: registrationJSON(client, secret: nil, accessToken: newToken, adjustments: [])
             )
         } catch let refusal as RegistrationRefusal {
-            audit(
-                "management.refused",
-                subject: subject.adding(refusal),
-                rule: refusal.rule,
-                error: refusal.error,
-                now: now
-            )
-            throw refusal.error
+            throw refused("management.refused", refusal, subject: subject, now: now)
         }
     }
 
@@ -500,14 +486,7 @@ public struct RegistrationService {
                 )
             )
         } catch let refusal as RegistrationRefusal {
-            audit(
-                "management.refused",
-                subject: subject.adding(refusal),
-                rule: refusal.rule,
-                error: refusal.error,
-                now: now
-            )
-            throw refusal.error
+            throw refused("management.refused", refusal, subject: subject, now: now)
         }
     }
 
@@ -528,14 +507,7 @@ public struct RegistrationService {
                 throw RegistrationRefusal.token("management_token", logDetail: "the client was deleted meanwhile")
             }
         } catch let refusal as RegistrationRefusal {
-            audit(
-                "management.refused",
-                subject: subject.adding(refusal),
-                rule: refusal.rule,
-                error: refusal.error,
-                now: now
-            )
-            throw refusal.error
+            throw refused("management.refused", refusal, subject: subject, now: now)
         }
     }
 
@@ -619,6 +591,14 @@ public struct RegistrationService {
         object["registration_client_uri"] = .string(registrationClientURI(client.clientID))
         if !adjustments.isEmpty { object["metadata_adjustments"] = JSONValue(adjustments) }
         return object
+    }
+
+    /// Audits a refusal (with the statement it learnt of, if the subject knew none) and returns
+    /// the error the client is answered.
+    private func refused(_ type: String, _ refusal: RegistrationRefusal, subject: AuditSubject, now: Date) -> OAuthError
+    {
+        audit(type, subject: subject.adding(refusal), rule: refusal.rule, error: refusal.error, now: now)
+        return refusal.error
     }
 
     private func audit(_ type: String, subject: AuditSubject, rule: String, error: OAuthError, now: Date) {

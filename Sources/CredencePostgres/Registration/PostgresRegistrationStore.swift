@@ -23,6 +23,16 @@ public struct PostgresRegistrationStore: RegistrationStore {
         let outcome: RegistrationOutcome
     }
 
+    /// Records each `jti` inside the caller's transaction; the first one already used (and
+    /// unexpired) rolls the transaction back as `.replayed`.
+    private static func recordFirstUse(_ entries: [RecordedJTI], now: Date, _ connection: PostgresConnection) throws {
+        let replays = PostgresReplayStore(connection: connection)
+        for entry in entries {
+            guard try replays.recordFirstUse(issuer: entry.issuer, jti: entry.jti, expiresAt: entry.expiresAt, now: now)
+            else { throw Rollback(outcome: .replayed(entry)) }
+        }
+    }
+
     public func register(_ registration: NewRegistration) throws(StoreError) -> RegistrationOutcome {
         let client = registration.client
         let metadata = try PostgresClientStore.storableMetadata(client)
@@ -30,17 +40,7 @@ public struct PostgresRegistrationStore: RegistrationStore {
         return try storeOperation("register client") {
             do {
                 return try connection.transaction { connection in
-                    let replays = PostgresReplayStore(connection: connection)
-                    for entry in registration.usedJTIs {
-                        guard
-                            try replays.recordFirstUse(
-                                issuer: entry.issuer,
-                                jti: entry.jti,
-                                expiresAt: entry.expiresAt,
-                                now: client.createdAt
-                            )
-                        else { throw Rollback(outcome: .replayed(entry)) }
-                    }
+                    try Self.recordFirstUse(registration.usedJTIs, now: client.createdAt, connection)
                     // ON CONFLICT DO NOTHING: the only conflict a fresh 128-bit client id and a
                     // 256-bit registration access token can meet is a uniqueness index.
                     let inserted = try connection.execute(
@@ -104,16 +104,7 @@ public struct PostgresRegistrationStore: RegistrationStore {
         return try storeOperation("replace client") {
             do {
                 return try connection.transaction { connection in
-                    if let entry = requestJTI {
-                        guard
-                            try PostgresReplayStore(connection: connection).recordFirstUse(
-                                issuer: entry.issuer,
-                                jti: entry.jti,
-                                expiresAt: entry.expiresAt,
-                                now: client.updatedAt
-                            )
-                        else { throw Rollback(outcome: .replayed(entry)) }
-                    }
+                    try Self.recordFirstUse(requestJTI.map { [$0] } ?? [], now: client.updatedAt, connection)
                     let updated = try connection.execute(
                         """
                         UPDATE clients
